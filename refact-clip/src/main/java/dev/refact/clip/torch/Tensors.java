@@ -1,0 +1,153 @@
+package dev.refact.clip.torch;
+
+import java.util.Arrays;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.DeviceOptional;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * The one place where refact-java moves data between Java arrays and libtorch tensors.
+ *
+ * <p>Every factory returns a tensor that owns its storage (a {@code clone()} of a
+ * {@code from_blob} view, never the view itself), created on the given device. Reading back
+ * always goes through an explicit copy to CPU. None of these methods leaks a native temporary:
+ * each opens its own {@link PointerScope} and hands the result out with
+ * {@code retainReference()}, so the caller owns exactly one reference and must
+ * {@code close()} it (or let an enclosing {@code PointerScope} do so).
+ *
+ * <p>Not a user-facing API: it is public because refact-core and refact-diffusion use it.
+ */
+public final class Tensors {
+    private Tensors() {
+    }
+
+    /** The CPU device. Callers own the returned object. */
+    public static Device cpu() {
+        TorchRuntime.ensureLoaded();
+        return new Device(torch.DeviceType.CPU);
+    }
+
+    /**
+     * Parses a device string: {@code cpu}, {@code cuda}, {@code cuda:1}.
+     *
+     * @throws IllegalArgumentException for an unknown device, or for CUDA when libtorch has no CUDA
+     */
+    public static Device device(String spec) {
+        TorchRuntime.ensureLoaded();
+        String s = spec.trim().toLowerCase(java.util.Locale.ROOT);
+        if (s.equals("cpu")) {
+            return cpu();
+        }
+        if (s.equals("cuda") || s.matches("cuda:\\d+")) {
+            if (!torch.cuda_is_available()) {
+                throw new IllegalArgumentException("device '" + spec + "' requested but no CUDA device is available "
+                        + "(CPU-only libtorch or no GPU); build with -Pgpu and see docs/gpu.md");
+            }
+            return new Device(s);
+        }
+        throw new IllegalArgumentException("unknown device '" + spec + "': use cpu, cuda or cuda:N");
+    }
+
+    /** Tensor options for a dtype on a device (caller owns). */
+    public static TensorOptions options(ScalarType dtype, Device device) {
+        TorchRuntime.ensureLoaded();
+        return new TensorOptions().dtype(new ScalarTypeOptional(dtype)).device(new DeviceOptional(device));
+    }
+
+    /** A float32 tensor of the given shape holding a copy of {@code data}. */
+    public static Tensor floats(float[] data, Device device, long... shape) {
+        checkCount(data.length, shape);
+        TorchRuntime.ensureLoaded();
+        try (PointerScope scope = new PointerScope()) {
+            Tensor t = torch.from_blob(new FloatPointer(data), shape, options(torch.ScalarType.Float, cpu()))
+                    .to(device, torch.ScalarType.Float, false, true, new org.bytedeco.pytorch.MemoryFormatOptional());
+            return t.retainReference();
+        }
+    }
+
+    /** A float64 tensor of the given shape holding a copy of {@code data}. */
+    public static Tensor doubles(double[] data, Device device, long... shape) {
+        checkCount(data.length, shape);
+        TorchRuntime.ensureLoaded();
+        try (PointerScope scope = new PointerScope()) {
+            Tensor t = torch.from_blob(new DoublePointer(data), shape, options(torch.ScalarType.Double, cpu()))
+                    .to(device, torch.ScalarType.Double, false, true, new org.bytedeco.pytorch.MemoryFormatOptional());
+            return t.retainReference();
+        }
+    }
+
+    /** An int64 tensor of the given shape holding a copy of {@code data}. */
+    public static Tensor longs(long[] data, Device device, long... shape) {
+        checkCount(data.length, shape);
+        TorchRuntime.ensureLoaded();
+        try (PointerScope scope = new PointerScope()) {
+            Tensor t = torch.from_blob(new LongPointer(data), shape, options(torch.ScalarType.Long, cpu()))
+                    .to(device, torch.ScalarType.Long, false, true, new org.bytedeco.pytorch.MemoryFormatOptional());
+            return t.retainReference();
+        }
+    }
+
+    /** Copies any real tensor (any device, any float/int dtype, any layout) into a float array. */
+    public static float[] toFloats(Tensor t) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor c = t.detach().to(cpu(), torch.ScalarType.Float).contiguous();
+            float[] out = new float[Math.toIntExact(c.numel())];
+            c.data_ptr_float().get(out);
+            return out;
+        }
+    }
+
+    /** Copies any real tensor into a double array (float64 on CPU first). */
+    public static double[] toDoubles(Tensor t) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor c = t.detach().to(cpu(), torch.ScalarType.Double).contiguous();
+            double[] out = new double[Math.toIntExact(c.numel())];
+            c.data_ptr_double().get(out);
+            return out;
+        }
+    }
+
+    /** Copies an integer tensor into a long array. */
+    public static long[] toLongs(Tensor t) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor c = t.detach().to(cpu(), torch.ScalarType.Long).contiguous();
+            long[] out = new long[Math.toIntExact(c.numel())];
+            c.data_ptr_long().get(out);
+            return out;
+        }
+    }
+
+    /** The shape of a tensor as a Java array. */
+    public static long[] shape(Tensor t) {
+        try (PointerScope scope = new PointerScope()) {
+            return t.sizes().vec().get();
+        }
+    }
+
+    /** The shape as text, e.g. {@code [2, 77, 768]}, for error messages. */
+    public static String shapeString(Tensor t) {
+        return Arrays.toString(shape(t));
+    }
+
+    private static void checkCount(int n, long[] shape) {
+        long count = 1;
+        for (long d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
+            }
+            count = Math.multiplyExact(count, d);
+        }
+        if (count != n) {
+            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + count
+                    + " elements but " + n + " values were given");
+        }
+    }
+}
