@@ -85,11 +85,11 @@ public record ClipTextConfig(int hiddenSize, int intermediateSize, int numHidden
         try {
             JsonElement e = JsonParser.parseString(Files.readString(configJson, StandardCharsets.UTF_8));
             if (!e.isJsonObject()) {
-                throw new CheckpointFormatException(configJson + ": not a JSON object");
+                throw new CheckpointFormatException(configJson, "not a JSON object");
             }
             root = e.getAsJsonObject();
         } catch (JsonSyntaxException e) {
-            throw new CheckpointFormatException(configJson + ": invalid JSON: " + e.getMessage(), e);
+            throw new CheckpointFormatException(configJson, "invalid JSON: " + e.getMessage(), e);
         }
         JsonObject c = root.has("text_config") && root.get("text_config").isJsonObject()
                 ? root.getAsJsonObject("text_config") : root;
@@ -108,7 +108,7 @@ public record ClipTextConfig(int hiddenSize, int intermediateSize, int numHidden
                     intField(configJson, c, "pad_token_id", 1),
                     intField(configJson, c, "eos_token_id", 2));
         } catch (IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
-            throw new CheckpointFormatException(configJson + ": " + e.getMessage(), e);
+            throw new CheckpointFormatException(configJson, e.getMessage(), e);
         }
     }
 
@@ -146,7 +146,7 @@ public record ClipTextConfig(int hiddenSize, int intermediateSize, int numHidden
         try {
             return o.get(name).getAsInt();
         } catch (RuntimeException e) {
-            throw new CheckpointFormatException(file + ": field '" + name + "' is not an integer: " + o.get(name));
+            throw new CheckpointFormatException(file, "field '" + name + "' is not an integer: " + o.get(name));
         }
     }
 

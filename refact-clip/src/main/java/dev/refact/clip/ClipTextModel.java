@@ -1,7 +1,6 @@
 package dev.refact.clip;
 
 import dev.refact.clip.io.CheckpointFormatException;
-import dev.refact.clip.io.Checkpoints;
 import dev.refact.clip.io.DType;
 import dev.refact.clip.io.SafetensorsWriter;
 import dev.refact.clip.torch.Tensors;
@@ -125,7 +124,7 @@ public final class ClipTextModel implements AutoCloseable {
         TorchRuntime.ensureLoaded();
         Path dir = resolveFolder(path);
         List<Path> files = Files.isRegularFile(path) && path.toString().endsWith(".safetensors")
-                ? List.of(path) : Checkpoints.weightFiles(dir);
+                ? List.of(path) : weightFiles(dir);
         ClipTextConfig config = ClipTextConfig.read(dir.resolve("config.json"));
         ParameterStore store = ParameterStore.load(files,
                 n -> n.startsWith("text_model.") || n.equals("text_projection.weight"), computeDtype, device);
@@ -138,15 +137,23 @@ public final class ClipTextModel implements AutoCloseable {
         }
     }
 
+    private static List<Path> weightFiles(Path dir) throws IOException {
+        Path f = dir.resolve("model.safetensors");
+        if (!Files.isRegularFile(f)) {
+            throw new CheckpointFormatException(dir, "no model.safetensors");
+        }
+        return List.of(f);
+    }
+
     /** Finds the folder holding the text encoder's {@code config.json}. */
     static Path resolveFolder(Path path) throws IOException {
         if (!Files.exists(path)) {
-            throw new CheckpointFormatException(path + ": no such file or folder");
+            throw new CheckpointFormatException(path, "no such file or folder");
         }
         if (Files.isRegularFile(path)) {
             Path parent = path.toAbsolutePath().getParent();
             if (!Files.isRegularFile(parent.resolve("config.json"))) {
-                throw new CheckpointFormatException(path + ": no config.json beside the weights file");
+                throw new CheckpointFormatException(path, "no config.json beside the weights file");
             }
             return parent;
         }
@@ -154,7 +161,7 @@ public final class ClipTextModel implements AutoCloseable {
             return path.resolve("text_encoder");
         }
         if (!Files.isRegularFile(path.resolve("config.json"))) {
-            throw new CheckpointFormatException(path + ": not a text encoder folder (no config.json and no "
+            throw new CheckpointFormatException(path, "not a text encoder folder (no config.json and no "
                     + "text_encoder/ sub-folder)");
         }
         return path;
@@ -170,7 +177,7 @@ public final class ClipTextModel implements AutoCloseable {
      */
     public static ClipTextModel random(ClipTextConfig config, long seed, boolean withProjection) {
         TorchRuntime.ensureLoaded();
-        ParameterStore store = new ParameterStore("random(seed=" + seed + ")");
+        ParameterStore store = new ParameterStore(Path.of("random(seed=" + seed + ")"));
         Device cpu = Tensors.cpu();
         try {
             int d = config.hiddenSize();

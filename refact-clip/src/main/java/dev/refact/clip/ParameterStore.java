@@ -35,9 +35,9 @@ final class ParameterStore implements AutoCloseable {
     private final Map<String, DType> storedDtypes = new LinkedHashMap<>();
     private final Set<String> used = new LinkedHashSet<>();
     private final List<String> problems = new ArrayList<>();
-    private final String source;
+    private final Path source;
 
-    ParameterStore(String source) {
+    ParameterStore(Path source) {
         this.source = source;
     }
 
@@ -47,7 +47,7 @@ final class ParameterStore implements AutoCloseable {
      */
     static ParameterStore load(List<Path> files, Predicate<String> keep, ScalarType dtype, Device device)
             throws IOException {
-        ParameterStore store = new ParameterStore(files.size() == 1 ? files.get(0).toString() : files.toString());
+        ParameterStore store = new ParameterStore(files.size() == 1 ? files.get(0) : files.get(0).getParent());
         try {
             for (Path f : files) {
                 try (SafetensorsFile sf = SafetensorsFile.open(f)) {
@@ -56,7 +56,7 @@ final class ParameterStore implements AutoCloseable {
                             continue;
                         }
                         if (store.tensors.containsKey(name)) {
-                            throw new CheckpointFormatException(f + ": tensor '" + name + "' appears in two shards");
+                            throw new CheckpointFormatException(f, name, "appears in two shards");
                         }
                         TensorInfo info = sf.info(name);
                         store.storedDtypes.put(name, info.dtype());
@@ -126,7 +126,7 @@ final class ParameterStore implements AutoCloseable {
             all.add("unexpected tensors " + unexpected);
         }
         if (!all.isEmpty()) {
-            throw new CheckpointFormatException(source + ": " + all.size() + " problem(s) with the weights: "
+            throw new CheckpointFormatException(source, all.size() + " problem(s) with the weights: "
                     + String.join("; ", all));
         }
     }

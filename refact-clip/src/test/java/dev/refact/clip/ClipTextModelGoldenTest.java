@@ -43,7 +43,7 @@ final class ClipTextModelGoldenTest {
     }
 
     @Test
-    void encode_tinyFixture_matchesEveryOutput() {
+    void encode_tinyFixture_matchesEveryOutput() throws IOException {
         try (PointerScope scope = new PointerScope(); TextEncoding enc = model.encode(ids, true)) {
             assertAllClose(golden.readFloats("last_hidden_state"), enc.lastHiddenState(), RTOL, ATOL, "last_hidden_state");
             assertAllClose(golden.readFloats("pooled_output"), enc.pooled(), RTOL, ATOL, "pooled_output");
@@ -62,7 +62,7 @@ final class ClipTextModelGoldenTest {
     }
 
     @Test
-    void traceMlp_eachLayer_matchesAttentionKeyAndOutput() {
+    void traceMlp_eachLayer_matchesAttentionKeyAndOutput() throws IOException {
         for (int layer = 0; layer < 3; layer++) {
             try (PointerScope scope = new PointerScope(); MlpTrace t = model.traceMlp(ids, layer)) {
                 Tensor attn = t.residual().sub(Tensors.floats(golden.readFloats("hidden_states." + layer),
@@ -75,7 +75,7 @@ final class ClipTextModelGoldenTest {
     }
 
     @Test
-    void forwardFrom_layerOutput_reproducesLastHiddenState() {
+    void forwardFrom_layerOutput_reproducesLastHiddenState() throws IOException {
         for (int layer = 0; layer < 3; layer++) {
             try (PointerScope scope = new PointerScope(); MlpTrace t = model.traceMlp(ids, layer)) {
                 Tensor last = model.forwardFrom(layer, t.residual().add(t.output()));
@@ -87,18 +87,19 @@ final class ClipTextModelGoldenTest {
     }
 
     @Test
-    void encode_truncatedToEndToken_givesSamePooledOutput() {
+    void encode_truncatedToEndToken_givesSamePooledOutput() throws IOException {
         // Causal attention: positions after the first end token cannot change it, so 12 positions suffice.
         try (PointerScope scope = new PointerScope()) {
             Tensor short12 = ids.narrow(1, 0, 12);
             try (TextEncoding full = model.encode(ids); TextEncoding cut = model.encode(short12)) {
-                assertAllClose(Tensors.toFloats(full.pooled()), cut.pooled(), 0, 1e-6, "pooled (12 vs 77 positions)");
+                // Not bitwise: different matrix sizes take different kernel blockings (observed 1.1e-6).
+                assertAllClose(Tensors.toFloats(full.pooled()), cut.pooled(), 1e-5, 1e-5, "pooled (12 vs 77 positions)");
             }
         }
     }
 
     @Test
-    void replaceParameter_goldenEdit_matchesEditedOutputs() {
+    void replaceParameter_goldenEdit_matchesEditedOutputs() throws IOException {
         String name = ClipTextModel.fc2WeightName(1);
         try (PointerScope scope = new PointerScope()) {
             Tensor before = model.copyOfParameter(name);
