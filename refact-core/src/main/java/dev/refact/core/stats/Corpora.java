@@ -1,16 +1,17 @@
 package dev.refact.core.stats;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -101,43 +102,84 @@ public final class Corpora {
         }
     }
 
-    /** Lines of one stream, filtered through a {@link Line}; closes the stream at the end or on close(). */
+    /**
+     * Lines of one stream (split at {@code \n}, a trailing {@code \r} removed, each decoded strictly as UTF-8 so
+     * an error names its line), filtered through a {@link Line}; closes the stream at the end or on close().
+     */
     private static final class LineIterator implements Iterator<String>, AutoCloseable {
         private final String source;
-        private final BufferedReader reader;
+        private final InputStream in;
         private final Line extract;
+        private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        private final byte[] buffer = new byte[1 << 16];
+        private int pos;
+        private int limit;
+        private byte[] line = new byte[256];
         private String next;
         private long lineNumber;
         private boolean closed;
 
         LineIterator(String source, InputStream in, Line extract) {
             this.source = source;
-            this.reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)));
+            this.in = in;
             this.extract = extract;
         }
 
         @Override
         public boolean hasNext() {
             while (next == null && !closed) {
-                String line;
+                String text;
                 try {
-                    line = reader.readLine();
-                } catch (CharacterCodingException e) {
-                    close();
-                    throw new UncheckedIOException(source + ": line " + (lineNumber + 1) + " is not valid UTF-8", e);
+                    text = readLine();
                 } catch (IOException e) {
                     close();
                     throw new UncheckedIOException("cannot read " + source + ": " + e.getMessage(), e);
                 }
-                if (line == null) {
+                if (text == null) {
                     close();
                     break;
                 }
-                lineNumber++;
-                next = extract.text(line);
+                next = extract.text(text);
             }
             return next != null;
+        }
+
+        /** The next line without its terminator, or null at the end. */
+        private String readLine() throws IOException {
+            int n = 0;
+            boolean any = false;
+            while (true) {
+                if (pos == limit) {
+                    limit = in.read(buffer);
+                    pos = 0;
+                    if (limit <= 0) {
+                        limit = 0;
+                        if (!any) {
+                            return null;
+                        }
+                        break;
+                    }
+                }
+                any = true;
+                byte b = buffer[pos++];
+                if (b == '\n') {
+                    break;
+                }
+                if (n == line.length) {
+                    line = Arrays.copyOf(line, n * 2);
+                }
+                line[n++] = b;
+            }
+            lineNumber++;
+            if (n > 0 && line[n - 1] == '\r') {
+                n--;
+            }
+            try {
+                return decoder.decode(ByteBuffer.wrap(line, 0, n)).toString();
+            } catch (CharacterCodingException e) {
+                throw new IOException("line " + lineNumber + " is not valid UTF-8", e);
+            }
         }
 
         @Override
@@ -155,7 +197,7 @@ public final class Corpora {
             if (!closed) {
                 closed = true;
                 try {
-                    reader.close();
+                    in.close();
                 } catch (IOException e) {
                     // nothing more will be read
                 }

@@ -47,8 +47,9 @@ final class StatsFile {
 
     /** A writer holding {@code mean} (referenced, not copied: keep it open until {@code write} returns). */
     static SafetensorsWriter writer(Tensor mean, StatsProvenance p) {
-        if (mean.scalar_type() != torch.ScalarType.Double) {
-            throw new IllegalArgumentException("statistics are stored in float64, got " + mean.scalar_type());
+        DType dtype = DType.fromScalarType(mean.scalar_type());
+        if (dtype != DType.F64) {
+            throw new IllegalArgumentException("statistics are stored in float64, got " + dtype);
         }
         return new SafetensorsWriter()
                 .metadata(KEY_KIND, KIND)
