@@ -3,7 +3,6 @@ package dev.refact.core.stats;
 import dev.refact.clip.ClipTextModel;
 import dev.refact.clip.MlpTrace;
 import dev.refact.clip.tokenizer.ClipTokenizer;
-import dev.refact.clip.tokenizer.Padding;
 import dev.refact.clip.torch.Tensors;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -69,9 +68,8 @@ final class StatsComputation {
         }
         this.layer = layer;
         this.dim = model.config().intermediateSize();
-        long[] frame = tokenizer.inputIds("", 2, Padding.END_TOKEN);  // [start, end]
-        this.startId = frame[0];
-        this.endId = frame[1];
+        this.startId = tokenizer.startTokenId();
+        this.endId = tokenizer.endTokenId();
         this.fingerprint = model.fingerprint();
     }
 
