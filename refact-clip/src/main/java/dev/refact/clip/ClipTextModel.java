@@ -132,12 +132,21 @@ public final class ClipTextModel implements AutoCloseable {
         ParameterStore store = ParameterStore.load(files,
                 n -> n.startsWith("text_model.") || n.equals("text_projection.weight"), computeDtype, device);
         try {
-            return new ClipTextModel(config, store, "text_model.", new Device(device.type(), device.index()),
-                    computeDtype, dir.toString());
+            return new ClipTextModel(config, store, "text_model.", ownedDevice(device), computeDtype, dir.toString());
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;
         }
+    }
+
+    /** A copy of {@code device} that belongs to no open scope (the model owns and closes it). */
+    private static Device ownedDevice(Device device) {
+        Device d;
+        try (PointerScope scope = new PointerScope()) {
+            d = new Device(device.type(), device.index());
+            d.retainReference();
+        }
+        return d;
     }
 
     /** Finds the folder holding the text encoder's {@code config.json}. */
@@ -174,7 +183,10 @@ public final class ClipTextModel implements AutoCloseable {
     public static ClipTextModel random(ClipTextConfig config, long seed, boolean withProjection) {
         TorchRuntime.ensureLoaded();
         ParameterStore store = new ParameterStore(Path.of("random(seed=" + seed + ")"));
-        Device cpu = Tensors.cpu();
+        Device cpu;
+        try (Device c = Tensors.cpu()) {
+            cpu = ownedDevice(c);
+        }
         try {
             int d = config.hiddenSize();
             int inter = config.intermediateSize();
@@ -224,7 +236,11 @@ public final class ClipTextModel implements AutoCloseable {
         for (int i = 0; i < data.length; i++) {
             data[i] = (float) (mean + std * rng.nextGaussian());
         }
-        store.put(name, Tensors.floats(data, device, shape), DType.F32);
+        Tensor t;
+        try (PointerScope scope = new PointerScope()) {
+            t = Tensors.floats(data, device, shape).retainReference();
+        }
+        store.put(name, t, DType.F32);
     }
 
     // ------------------------------------------------------------------ accessors
