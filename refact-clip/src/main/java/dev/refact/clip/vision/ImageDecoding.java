@@ -46,7 +46,8 @@ final class ImageDecoding {
         if (!Files.isRegularFile(path)) {
             throw new IOException("image file not found: " + path);
         }
-        try (ImageInputStream in = ImageIO.createImageInputStream(path.toFile())) {
+        byte[] file = Files.readAllBytes(path);
+        try (ImageInputStream in = ImageIO.createImageInputStream(new java.io.ByteArrayInputStream(file))) {
             if (in == null) {
                 throw new IOException("cannot open image " + path);
             }
@@ -60,7 +61,7 @@ final class ImageDecoding {
                 BufferedImage img = reader.read(0);
                 IIOMetadata md = reader.getImageMetadata(0);
                 if (md != null && PNG_FORMAT.equals(md.getNativeMetadataFormatName())) {
-                    return fromPng(img, (IIOMetadataNode) md.getAsTree(PNG_FORMAT), path);
+                    return fromPng(img, (IIOMetadataNode) md.getAsTree(PNG_FORMAT), file, path);
                 }
                 return fromGeneric(img, path);
             } catch (IOException | RuntimeException e) {
@@ -75,7 +76,7 @@ final class ImageDecoding {
     }
 
     /** PNG: colour type and bit depth from IHDR, palette from PLTE, samples from the raster. */
-    static RgbImage fromPng(BufferedImage img, IIOMetadataNode root, Path path) throws IOException {
+    static RgbImage fromPng(BufferedImage img, IIOMetadataNode root, byte[] file, Path path) throws IOException {
         IIOMetadataNode ihdr = child(root, "IHDR");
         if (ihdr == null) {
             throw new IOException(path + ": PNG without IHDR metadata");
@@ -89,7 +90,7 @@ final class ImageDecoding {
         byte[] out = new byte[Math.multiplyExact(Math.multiplyExact(w, h), 3)];
         switch (colorType) {
             case "Palette" -> {
-                int[] palette = palette(root); // packed 0xRRGGBB
+                int[] palette = palette(file); // packed 0xRRGGBB
                 int[] idx = raster.getSamples(0, 0, w, h, 0, (int[]) null);
                 for (int i = 0; i < idx.length; i++) {
                     int v = idx[i];
@@ -136,27 +137,34 @@ final class ImageDecoding {
         };
     }
 
-    private static int[] palette(IIOMetadataNode root) {
-        IIOMetadataNode plte = child(root, "PLTE");
-        if (plte == null) {
-            return new int[0];
+    /**
+     * The PLTE chunk as packed {@code 0xRRGGBB}, at its stored length. (javax.imageio's metadata pads
+     * the palette with black to 2, 4, 16 or 256 entries, which would hide an index past the palette.)
+     */
+    static int[] palette(byte[] png) {
+        int pos = 8; // signature
+        while (pos + 8 <= png.length) {
+            int len = ((png[pos] & 0xFF) << 24) | ((png[pos + 1] & 0xFF) << 16) | ((png[pos + 2] & 0xFF) << 8)
+                    | (png[pos + 3] & 0xFF);
+            String type = new String(png, pos + 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+            int data = pos + 8;
+            if (len < 0 || data + (long) len > png.length) {
+                break;
+            }
+            if (type.equals("PLTE")) {
+                int[] pal = new int[len / 3];
+                for (int i = 0; i < pal.length; i++) {
+                    int o = data + 3 * i;
+                    pal[i] = ((png[o] & 0xFF) << 16) | ((png[o + 1] & 0xFF) << 8) | (png[o + 2] & 0xFF);
+                }
+                return pal;
+            }
+            if (type.equals("IDAT") || type.equals("IEND")) {
+                break;
+            }
+            pos = data + len + 4; // data + CRC
         }
-        int n = 0;
-        for (Node e = plte.getFirstChild(); e != null; e = e.getNextSibling()) {
-            n = Math.max(n, Integer.parseInt(((IIOMetadataNode) e).getAttribute("index")) + 1);
-        }
-        int[] pal = new int[n];
-        for (int i = 0; i < n; i++) {
-            pal[i] = (i << 16) | (i << 8) | i;
-        }
-        for (Node e = plte.getFirstChild(); e != null; e = e.getNextSibling()) {
-            IIOMetadataNode entry = (IIOMetadataNode) e;
-            int i = Integer.parseInt(entry.getAttribute("index"));
-            pal[i] = (Integer.parseInt(entry.getAttribute("red")) << 16)
-                    | (Integer.parseInt(entry.getAttribute("green")) << 8)
-                    | Integer.parseInt(entry.getAttribute("blue"));
-        }
-        return pal;
+        return new int[0];
     }
 
     private static IIOMetadataNode child(IIOMetadataNode root, String name) {
