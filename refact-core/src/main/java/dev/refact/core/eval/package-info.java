@@ -1,0 +1,7 @@
+/**
+ * The paper's evaluation: {@link dev.refact.core.eval.Datasets} reads RoAD and TIME CSVs into
+ * {@link dev.refact.core.eval.EvalCase}s; {@link dev.refact.core.eval.Metrics} turns two-way
+ * classifier probabilities into efficacy, generalisation, specificity and F1 (mean ± std over
+ * seeds, per row and overall).
+ */
+package dev.refact.core.eval;
