@@ -205,6 +205,10 @@ public final class Datasets {
                     default -> throw new DatasetFormatException(csv, r.line(), columns.get("type") + 1,
                             "Type is \"" + typeText + "\"; expected Role or Appearance");
                 };
+                String prompt = cell(r, "Prompt");
+                String oracle = cell(r, "Oracle");
+                String old = cell(r, "Old");
+                String target = cell(r, "New");
                 List<PositiveProbe> pos = new ArrayList<>();
                 List<NegativeProbe> neg = new ArrayList<>();
                 for (int i = 1; i <= PROBES; i++) {
@@ -214,10 +218,10 @@ public final class Datasets {
                 for (int i = 1; i <= PROBES; i++) {
                     neg.add(new NegativeProbe(cell(r, "Negative" + i), cell(r, "Negative_new" + i)));
                 }
-                String prompt = cell(r, "Prompt");
-                c = new EvalCase(kind, index, r.line(), type, prompt, prompt, cell(r, "Old"), cell(r, "New"),
-                        cell(r, "Oracle"), pos, neg);
+                c = new EvalCase(kind, index, r.line(), type, prompt, prompt, old, target, oracle, pos, neg);
             } else {
+                String old = cell(r, "old");
+                String target = cell(r, "new");
                 List<PositiveProbe> pos = new ArrayList<>();
                 List<NegativeProbe> neg = new ArrayList<>();
                 for (int i = 1; i <= PROBES; i++) {
@@ -228,8 +232,6 @@ public final class Datasets {
                 for (int i = 1; i <= PROBES; i++) {
                     neg.add(new NegativeProbe(cell(r, "negative" + i), cell(r, "gn" + i)));
                 }
-                String old = cell(r, "old");
-                String target = cell(r, "new");
                 c = new EvalCase(kind, index, r.line(), EditType.APPEARANCE, old, old, old, target, target, pos, neg);
             }
             try {

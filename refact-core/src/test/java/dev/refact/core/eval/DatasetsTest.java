@@ -143,7 +143,7 @@ final class DatasetsTest {
     @Test
     void read_emptyRequiredCell_namesLineAndColumn() throws IOException {
         Path p = copyOfRoad(lines -> {
-            lines.set(2, lines.get(2).replace(",Ban Ki-Moon,", ",,"));
+            lines.set(2, lines.get(2).replaceFirst(",Ban Ki-Moon,", ",,"));
             return lines;
         });
         DatasetFormatException e = assertThrows(DatasetFormatException.class, () -> Datasets.read(p));
