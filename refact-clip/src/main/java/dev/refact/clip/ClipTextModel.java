@@ -1,6 +1,7 @@
 package dev.refact.clip;
 
 import dev.refact.clip.io.CheckpointFormatException;
+import dev.refact.clip.io.Checkpoints;
 import dev.refact.clip.io.DType;
 import dev.refact.clip.io.SafetensorsWriter;
 import dev.refact.clip.torch.Tensors;
@@ -126,7 +127,7 @@ public final class ClipTextModel implements AutoCloseable {
         TorchRuntime.ensureLoaded();
         Path dir = resolveFolder(path);
         List<Path> files = Files.isRegularFile(path) && path.toString().endsWith(".safetensors")
-                ? List.of(path) : weightFiles(dir);
+                ? List.of(path) : Checkpoints.weightFiles(dir);
         ClipTextConfig config = ClipTextConfig.read(dir.resolve("config.json"));
         ParameterStore store = ParameterStore.load(files,
                 n -> n.startsWith("text_model.") || n.equals("text_projection.weight"), computeDtype, device);
@@ -139,20 +140,13 @@ public final class ClipTextModel implements AutoCloseable {
         }
     }
 
-    private static List<Path> weightFiles(Path dir) throws IOException {
-        Path f = dir.resolve("model.safetensors");
-        if (!Files.isRegularFile(f)) {
-            throw new CheckpointFormatException(dir, "no model.safetensors");
-        }
-        return List.of(f);
-    }
-
     /** Finds the folder holding the text encoder's {@code config.json}. */
     static Path resolveFolder(Path path) throws IOException {
         if (!Files.exists(path)) {
             throw new CheckpointFormatException(path, "no such file or folder");
         }
         if (Files.isRegularFile(path)) {
+            Checkpoints.refusePickle(path);
             Path parent = path.toAbsolutePath().getParent();
             if (!Files.isRegularFile(parent.resolve("config.json"))) {
                 throw new CheckpointFormatException(path, "no config.json beside the weights file");

@@ -144,8 +144,8 @@ final class ValueOptimizer {
             logits = diff.mul(diff).sum(new long[] {-1}, false, new org.bytedeco.pytorch.ScalarTypeOptional())
                     .add(new Scalar(1e-12)).sqrt().neg();                    // −‖e − c‖₂ (ε keeps the gradient finite at 0)
         } else {
-            Tensor en = torch.normalize(e, new org.bytedeco.pytorch.NormalizeFuncOptions().dim(1));
-            Tensor cn = torch.normalize(candidates, new org.bytedeco.pytorch.NormalizeFuncOptions().dim(1));
+            Tensor en = torch.normalize(e, normOpts());
+            Tensor cn = torch.normalize(candidates, normOpts());
             logits = en.matmul(cn.t()).mul(new Scalar(100.0));
         }
         return torch.log_softmax(logits, 1);
@@ -177,5 +177,10 @@ final class ValueOptimizer {
 
     private static double[] toArray(List<Double> list) {
         return list.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+    private static org.bytedeco.pytorch.NormalizeFuncOptions normOpts() { // LOCAL STUB FIX (h-stats)
+        org.bytedeco.pytorch.NormalizeFuncOptions o = new org.bytedeco.pytorch.NormalizeFuncOptions();
+        o.dim().put(1L);
+        return o;
     }
 }
