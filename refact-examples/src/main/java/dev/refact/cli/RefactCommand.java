@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
         description = "Edit what a text-to-image model believes (ReFACT), on the JVM.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            ClassifyCommand.class,
         })
 public final class RefactCommand implements Runnable {
 

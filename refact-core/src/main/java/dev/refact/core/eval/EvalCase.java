@@ -56,6 +56,23 @@ public record EvalCase(DatasetKind dataset, int row, int line, EditType type, St
         return new EditRequest(prompt, subject, source, target);
     }
 
+    /**
+     * The row's probes for text-space evaluation ({@link TextSpaceEvaluator}): the edit prompt over
+     * {@code [source, target]}, each positive over {@code [oldText, newText]}, each negative over
+     * {@code [prompt, newText]}; efficacy first, then positives, then negatives.
+     */
+    public List<TwoWayProbe> twoWayProbes() {
+        List<TwoWayProbe> out = new java.util.ArrayList<>();
+        out.add(new TwoWayProbe(TwoWayProbe.Kind.EFFICACY, prompt, source, target));
+        for (PositiveProbe p : positives) {
+            out.add(new TwoWayProbe(TwoWayProbe.Kind.GENERALISATION, p.prompt(), p.oldText(), p.newText()));
+        }
+        for (NegativeProbe n : negatives) {
+            out.add(new TwoWayProbe(TwoWayProbe.Kind.SPECIFICITY, n.prompt(), n.oldText(), n.newText()));
+        }
+        return out;
+    }
+
     /** Whether the row has every prompt the oracle mode needs (the edit's and every positive's). */
     public boolean hasOracle() {
         return oraclePrompt != null && positives.stream().allMatch(p -> p.oraclePrompt() != null);
