@@ -138,7 +138,8 @@ public final class ClipImageProcessor {
      *
      * @param images one or more images
      * @param device where to put the tensor
-     * @return float32 tensor {@code [n, 3, H, W]}; the caller owns (closes) it
+     * @return float32 tensor {@code [n, 3, H, W]}, handed to the caller's innermost open
+     *         {@code PointerScope} (or owned by the caller when none is open; see {@code Tensors.handOff})
      */
     public Tensor pixelValues(List<RgbImage> images, Device device) {
         float[] data = preprocess(images);
