@@ -19,6 +19,10 @@ import picocli.CommandLine.Command;
         subcommands = {
             CommandLine.HelpCommand.class,
             TokenizeCommand.class,
+            EncodeCommand.class,
+            EditCommand.class,
+            ApplyCommand.class,
+            ClassifyCommand.class,
         })
 public final class RefactCommand implements Runnable {
 

@@ -1,2 +1,2 @@
-/** Tests of the {@code refact} command line, run through {@code RefactCommand.execute}. */
+/** Tests of the {@code refact} command line, run in-process through {@code RefactCommand.execute}. */
 package dev.refact.cli;
