@@ -63,12 +63,12 @@ public record EvalCase(DatasetKind dataset, int row, int line, EditType type, St
      */
     public List<TwoWayProbe> twoWayProbes() {
         List<TwoWayProbe> out = new java.util.ArrayList<>();
-        out.add(new TwoWayProbe(TwoWayProbe.Kind.EFFICACY, prompt, source, target));
+        out.add(new TwoWayProbe(ProbeKind.EFFICACY, prompt, source, target));
         for (PositiveProbe p : positives) {
-            out.add(new TwoWayProbe(TwoWayProbe.Kind.GENERALISATION, p.prompt(), p.oldText(), p.newText()));
+            out.add(new TwoWayProbe(ProbeKind.GENERALISATION, p.prompt(), p.oldText(), p.newText()));
         }
         for (NegativeProbe n : negatives) {
-            out.add(new TwoWayProbe(TwoWayProbe.Kind.SPECIFICITY, n.prompt(), n.oldText(), n.newText()));
+            out.add(new TwoWayProbe(ProbeKind.SPECIFICITY, n.prompt(), n.oldText(), n.newText()));
         }
         return out;
     }
