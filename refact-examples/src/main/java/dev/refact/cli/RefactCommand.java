@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
             EditCommand.class,
             ApplyCommand.class,
             ClassifyCommand.class,
+            StatsCommand.class,
         })
 public final class RefactCommand implements Runnable {
 
