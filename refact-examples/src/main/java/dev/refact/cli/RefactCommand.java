@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
             ApplyCommand.class,
             ClassifyCommand.class,
             StatsCommand.class,
+            DemoCommand.class,
         })
 public final class RefactCommand implements Runnable {
 
