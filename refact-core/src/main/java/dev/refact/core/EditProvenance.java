@@ -28,7 +28,7 @@ public record EditProvenance(String modelFingerprint, String modelSource, String
     }
 
     /** The library version from the jar manifest, or the development version. */
-    public static String libraryVersion() {
+    public static String currentLibraryVersion() {
         String v = EditProvenance.class.getPackage().getImplementationVersion();
         return v == null ? "0.1.0-SNAPSHOT" : v;
     }

@@ -135,7 +135,7 @@ final class RefactEditor implements Editor {
                     t0Norm = vBare.norm().item_double();
                 }
                 EditProvenance provenance = new EditProvenance(fingerprint, model.source(), stats.id(),
-                        EditProvenance.libraryVersion(), TorchRuntime.describe(), Instant.now().toString());
+                        EditProvenance.currentLibraryVersion(), TorchRuntime.describe(), Instant.now().toString());
                 return new EditResult(request, hp, changeId, weightName, u, r, Tensors.toFloats(vStar),
                         Tensors.toFloats(kMean), search.steps(), search.stopReason(), search.finalTargetProbability(),
                         search.losses(), search.targetProbabilities(), deltaNorm, t0Norm, timings, provenance, model);

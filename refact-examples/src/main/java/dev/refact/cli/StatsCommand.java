@@ -45,9 +45,8 @@ public final class StatsCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR",
-            description = "text encoder: diffusers root, text_encoder/ folder, CLIP folder or .safetensors file")
-    Path model;
+    @CommandLine.Mixin
+    ModelOptions model;
 
     @Option(names = "--layer", required = true, paramLabel = "L", description = "0-based layer (7 for role edits, 9 for appearance edits)")
     int layer;
@@ -63,11 +62,6 @@ public final class StatsCommand implements Callable<Integer> {
     @Option(names = "--import", paramLabel = "FILE.npz",
             description = "import statistics saved by the released Python code (mom2.mom2 sums, mom2.count) instead of computing")
     Path importNpz;
-
-    @Option(names = "--tokenizer", paramLabel = "DIR",
-            description = "tokenizer folder (vocab.json + merges.txt); default: the model's tokenizer/ sibling "
-                    + "(diffusers layout) or the model folder itself")
-    Path tokenizer;
 
     @Option(names = "--samples", paramLabel = "N", description = "texts to use at most (default: ${DEFAULT-VALUE}, the paper's)")
     long samples = StatsOptions.DEFAULT_SAMPLE_LIMIT;
@@ -98,7 +92,7 @@ public final class StatsCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         long start = System.nanoTime();
         JsonObject summary = new JsonObject();
-        try (ClipTextModel m = ClipTextModel.load(model)) {
+        try (ClipTextModel m = model.loadModel()) {
             err.println("refact stats: " + m);
             err.flush();
             CovarianceStats stats;
@@ -156,29 +150,11 @@ public final class StatsCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        ClipTokenizer tok = ClipTokenizer.load(tokenizerDir());
+        ClipTokenizer tok = model.loadTokenizer();
         if (Files.exists(options.checkpoint())) {
             progress.err.println("refact stats: resuming from " + options.checkpoint());
         }
         return CovarianceStats.compute(m, tok, layer, texts, options, progress::report);
-    }
-
-    /** {@code --tokenizer}, else {@code MODEL/tokenizer}, else the sibling {@code tokenizer/}, else the model folder. */
-    Path tokenizerDir() throws NoSuchFileException {
-        if (tokenizer != null) {
-            return tokenizer;
-        }
-        Path m = model.toAbsolutePath().normalize();
-        Path folder = Files.isDirectory(m) ? m : m.getParent();
-        Path[] candidates = {folder.resolve("tokenizer"), folder.resolveSibling("tokenizer"), folder};
-        for (Path c : candidates) {
-            if (Files.isRegularFile(c.resolve("vocab.json"))
-                    || Files.isRegularFile(c.resolve(ClipTokenizer.OPENAI_BPE_FILE))) {
-                return c;
-            }
-        }
-        throw new NoSuchFileException(folder.toString(), null,
-                "no tokenizer (vocab.json + merges.txt) in tokenizer/, ../tokenizer/ or the model folder; pass --tokenizer DIR");
     }
 
     static Path partial(Path target) {

@@ -1,13 +1,12 @@
 package dev.refact.clip.tokenizer;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
-import com.google.gson.JsonPrimitive;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
+import com.google.gson.stream.MalformedJsonException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.StringReader;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -54,7 +53,7 @@ import java.util.zip.ZipException;
  * </ol>
  * Character properties come from CPython 3.11 (Unicode 14.0) and the {@code regex} module, shipped as
  * a resource, so results do not depend on the JVM's Unicode version. Differences from the reference:
- * a decimal HTML reference with more than 4300 digits decodes to U+FFFD (CPython raises
+ * a decimal HTML reference with more than 4300 digits is decoded (CPython 3.11 raises
  * {@code ValueError}); HF's slow tokenizer does not apply {@code html.unescape} itself and splits
  * its added tokens before cleaning, so it can differ on HTML entities inside lines containing
  * {@code <}, and on texts that contain {@code <|startoftext|>} / {@code <|endoftext|>}.
@@ -234,7 +233,7 @@ public final class ClipTokenizer {
         } catch (ZipException | java.io.EOFException e) {
             throw new IOException(bpeSimpleVocabTxtGz + ": not a valid gzip file (" + e.getMessage() + ")", e);
         }
-        String[] lines = readUtf8(bpeSimpleVocabTxtGz, raw).split("\n", -1);
+        String[] lines = firstLines(readUtf8(bpeSimpleVocabTxtGz, raw), MAX_MERGES + 1);
         List<String[]> pairs = parseMerges(lines, bpeSimpleVocabTxtGz);
         Map<String, Integer> vocab = new LinkedHashMap<>();
         for (int b : ByteUnicode.VOCAB_ORDER) {
@@ -250,6 +249,22 @@ public final class ClipTokenizer {
         vocab.put(START_TOKEN, vocab.size());
         vocab.put(END_TOKEN, vocab.size());
         return new ClipTokenizer(vocab, pairs, bpeSimpleVocabTxtGz.toString());
+    }
+
+    /** {@code text.split('\n')[:limit]} without splitting the rest. */
+    private static String[] firstLines(String text, int limit) {
+        List<String> out = new ArrayList<>(limit);
+        int pos = 0;
+        while (out.size() < limit) {
+            int nl = text.indexOf('\n', pos);
+            if (nl < 0) {
+                out.add(text.substring(pos));
+                break;
+            }
+            out.add(text.substring(pos, nl));
+            pos = nl + 1;
+        }
+        return out.toArray(new String[0]);
     }
 
     private static Path requireFile(Path p) throws IOException {
@@ -273,6 +288,9 @@ public final class ClipTokenizer {
         int end = Math.min(lines.length, MAX_MERGES + 1);
         List<String[]> pairs = new ArrayList<>(Math.max(0, end - 1));
         for (int i = 1; i < end; i++) {
+            if (i == lines.length - 1 && lines[i].isEmpty()) {
+                break; // the newline at the end of the file (the reference would add an empty merge)
+            }
             String[] parts = splitPython(lines[i]);
             if (parts.length != 2) {
                 throw new IOException(file + ": line " + (i + 1) + " is not a merge 'left right': \""
@@ -307,30 +325,34 @@ public final class ClipTokenizer {
 
     private static Map<String, Integer> readVocab(Path file) throws IOException {
         String text = readUtf8(file, Files.readAllBytes(requireFile(file)));
-        JsonElement root;
-        try {
-            root = JsonParser.parseString(text);
-        } catch (JsonParseException e) {
-            throw new IOException(file + ": malformed JSON (" + e.getMessage() + ")", e);
-        }
-        if (!root.isJsonObject()) {
-            throw new IOException(file + ": expected a JSON object token -> id");
-        }
-        JsonObject obj = root.getAsJsonObject();
-        Map<String, Integer> vocab = new LinkedHashMap<>(obj.size() * 2);
-        for (Map.Entry<String, JsonElement> e : obj.entrySet()) {
-            JsonElement v = e.getValue();
-            int id;
-            try {
-                JsonPrimitive p = v.getAsJsonPrimitive();
-                if (!p.isNumber()) {
-                    throw new IllegalStateException();
-                }
-                id = p.getAsBigDecimal().intValueExact();
-            } catch (RuntimeException ex) {
-                throw new IOException(file + ": id of token '" + e.getKey() + "' is not an integer: " + v, ex);
+        Map<String, Integer> vocab = new LinkedHashMap<>(1 << 17);
+        try (JsonReader r = new JsonReader(new StringReader(text))) {
+            if (r.peek() != JsonToken.BEGIN_OBJECT) {
+                throw new IOException(file + ": expected a JSON object token -> id, found " + r.peek());
             }
-            vocab.put(e.getKey(), id);
+            r.beginObject();
+            while (r.hasNext()) {
+                String token = r.nextName();
+                JsonToken kind = r.peek();
+                String value = kind == JsonToken.NUMBER || kind == JsonToken.STRING ? r.nextString() : null;
+                int id;
+                try {
+                    if (kind != JsonToken.NUMBER) {
+                        throw new NumberFormatException();
+                    }
+                    id = Integer.parseInt(value);
+                } catch (NumberFormatException e) {
+                    throw new IOException(file + ": id of token '" + token + "' is not an integer: "
+                            + (value == null ? kind : value), e);
+                }
+                vocab.put(token, id); // like json.load, a repeated key keeps its last value
+            }
+            r.endObject();
+            if (r.peek() != JsonToken.END_DOCUMENT) {
+                throw new IOException(file + ": unexpected content after the JSON object");
+            }
+        } catch (MalformedJsonException | IllegalStateException | java.io.EOFException e) {
+            throw new IOException(file + ": malformed JSON (" + e.getMessage() + ")", e);
         }
         if (vocab.isEmpty()) {
             throw new IOException(file + ": empty vocabulary");
