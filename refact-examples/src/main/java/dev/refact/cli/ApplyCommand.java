@@ -17,6 +17,9 @@ import picocli.CommandLine.Option;
                 + "diffusers text_encoder/ folder (same tensor names and dtypes as the input).",
             "Each edit must have been computed on the weights it is applied to (fingerprint check) unless --force."})
 final class ApplyCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Mixin
     ModelOptions model;
 
@@ -57,7 +60,7 @@ final class ApplyCommand implements Callable<Integer> {
             summary.add("applied", applied);
             summary.addProperty("out", out.toString());
             summary.addProperty("model_fingerprint", m.fingerprint());
-            System.out.println(summary);
+            spec.commandLine().getOut().println(summary);
         }
         return 0;
     }

@@ -38,6 +38,9 @@ import picocli.CommandLine.Option;
             "Without --model it runs on a GENERATED tiny random CLIP text encoder and tokenizer: the numbers then "
                     + "show the mechanics only, not what Stable Diffusion believes."})
 final class DemoCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--model", paramLabel = "DIR", description = "A Stable Diffusion 1.x diffusers folder or text_encoder/ folder.")
     Path model;
 
@@ -60,7 +63,7 @@ final class DemoCommand implements Callable<Integer> {
         ModelOptions options = new ModelOptions();
         options.device = "cpu";
         if (generated) {
-            System.err.println("refact demo: NOTE no --model given: running on a GENERATED tiny random CLIP text "
+            spec.commandLine().getErr().println("refact demo: NOTE no --model given: running on a GENERATED tiny random CLIP text "
                     + "encoder with a generated tokenizer. Results show the mechanics only; pass --model with a "
                     + "Stable Diffusion 1.x folder for a real edit.");
             Path root = out.resolve("generated-model");
@@ -83,7 +86,7 @@ final class DemoCommand implements Callable<Integer> {
             report.addProperty("architecture", m.toString());
             Hyperparameters hp = Hyperparameters.roleEdits().toBuilder().layer(layer).maxSteps(steps).build();
             try (CovarianceStats c = generated && stats == null ? tinyStats(m, tok, layer)
-                    : StatsSupport.loadOrCompute(stats, m, tok, layer)) {
+                    : StatsSupport.loadOrCompute(stats, m, tok, layer, spec.commandLine().getErr())) {
                 EditRequest request = EditRequest.of("The President of the United States", "Donald Trump", "Joe Biden");
                 List<TwoWayProbe> probes = EditCommand.probes(request, hp);
                 TextSpaceEvaluator evaluator = new TextSpaceEvaluator(tok, true);
@@ -113,7 +116,7 @@ final class DemoCommand implements Callable<Integer> {
                         Tensors.toFloats(m.parameter(ClipTextModel.fc2WeightName(layer)))));
             }
         }
-        System.out.println(new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(report));
+        spec.commandLine().getOut().println(new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(report));
         return 0;
     }
 

@@ -33,6 +33,9 @@ import picocli.CommandLine.Option;
             "Without --stats the covariance statistics are computed on the fly from the built-in corpus "
                     + "(see docs/statistics.md); the paper used 100,000 WikiText-103 lines."})
 final class EditCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Mixin
     ModelOptions model;
 
@@ -95,7 +98,7 @@ final class EditCommand implements Callable<Integer> {
         EditRequest request = new EditRequest(prompt, subject, source, target);
         ClipTokenizer tokenizer = model.loadTokenizer();
         try (ClipTextModel m = model.loadModel();
-             CovarianceStats c = StatsSupport.loadOrCompute(stats, m, tokenizer, hp.layer())) {
+             CovarianceStats c = StatsSupport.loadOrCompute(stats, m, tokenizer, hp.layer(), spec.commandLine().getErr())) {
             boolean projected = hp.representation() == Representation.PROJECTED;
             TextSpaceEvaluator evaluator = new TextSpaceEvaluator(tokenizer, projected);
             List<TwoWayProbe> probes = probes(request, hp);
@@ -106,7 +109,7 @@ final class EditCommand implements Callable<Integer> {
                         @Override
                         public void step(EditRequest r, int step, double loss, double p) {
                             if (step % 10 == 0) {
-                                System.err.printf(java.util.Locale.ROOT, "refact: v* step %d loss %.4f p(target) %.4f%n",
+                                spec.commandLine().getErr().printf(java.util.Locale.ROOT, "refact: v* step %d loss %.4f p(target) %.4f%n",
                                         step, loss, p);
                             }
                         }
@@ -119,7 +122,7 @@ final class EditCommand implements Callable<Integer> {
             if (out != null) {
                 m.save(out);
             }
-            System.out.println(summary(result, probes, before, after).toString());
+            spec.commandLine().getOut().println(summary(result, probes, before, after).toString());
         }
         return 0;
     }

@@ -29,6 +29,9 @@ import picocli.CommandLine.Option;
                     + "(when the model has a projection); with --hidden-states also hidden_states.{i} (i = 0..L) "
                     + "and layers.{i}.mlp_key (fc2 inputs)."})
 final class EncodeCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Mixin
     ModelOptions model;
 
@@ -85,7 +88,7 @@ final class EncodeCommand implements Callable<Integer> {
                         }
                     }
                 }
-                Progress.report("encode", to, n, start);
+                Progress.report(spec.commandLine().getErr(), "encode", to, n, start);
             }
             SafetensorsWriter w = new SafetensorsWriter().metadata("refact.kind", "encoding")
                     .metadata("model", m.source()).metadata("model_fingerprint", m.fingerprint());
@@ -98,7 +101,7 @@ final class EncodeCommand implements Callable<Integer> {
             for (List<Tensor> l : parts.values()) {
                 l.forEach(Tensor::close);
             }
-            System.err.printf("refact: wrote %d prompts to %s%n", n, out);
+            spec.commandLine().getErr().printf("refact: wrote %d prompts to %s%n", n, out);
         }
         return 0;
     }

@@ -9,7 +9,7 @@ final class Progress {
     private Progress() {
     }
 
-    static synchronized void report(String what, long done, long total, long startNanos) {
+    static synchronized void report(java.io.PrintWriter err, String what, long done, long total, long startNanos) {
         long now = System.nanoTime();
         if (done < total && now - lastPrint < 1_000_000_000L) {
             return;
@@ -17,7 +17,8 @@ final class Progress {
         lastPrint = now;
         double elapsed = (now - startNanos) / 1e9;
         double eta = done == 0 ? Double.NaN : elapsed / done * (total - done);
-        System.err.printf(Locale.ROOT, "refact: %s %d/%d (%.0f%%), %.1f s elapsed, ETA %.1f s%n", what, done, total,
+        err.printf(Locale.ROOT, "refact: %s %d/%d (%.0f%%), %.1f s elapsed, ETA %.1f s%n", what, done, total,
                 100.0 * done / total, elapsed, eta);
+        err.flush();
     }
 }

@@ -23,7 +23,8 @@ final class StatsSupport {
     private StatsSupport() {
     }
 
-    static CovarianceStats loadOrCompute(Path file, ClipTextModel model, ClipTokenizer tokenizer, int layer) {
+    static CovarianceStats loadOrCompute(Path file, ClipTextModel model, ClipTokenizer tokenizer, int layer,
+                                         java.io.PrintWriter err) {
         try {
             if (file != null) {
                 CovarianceStats s = CovarianceStats.load(file, model.device());
@@ -40,24 +41,24 @@ final class StatsSupport {
             Path cache = cacheDir().resolve(String.format(Locale.ROOT, "%s-layer%d-%s-%d.safetensors",
                     model.fingerprint().substring(0, 16), layer, Corpora.WORDNET, ON_THE_FLY_SAMPLES));
             if (Files.isRegularFile(cache)) {
-                System.err.println("refact: using cached statistics " + cache);
+                err.println("refact: using cached statistics " + cache);
                 return CovarianceStats.load(cache, model.device());
             }
             if (!Corpora.wordNetAvailable()) {
                 throw new IllegalArgumentException("no --stats given and the built-in corpus is not on the class path; "
                         + "compute statistics with 'refact stats' and pass --stats FILE");
             }
-            System.err.printf(Locale.ROOT, "refact: no --stats given: computing covariance statistics at layer %d "
+            err.printf(Locale.ROOT, "refact: no --stats given: computing covariance statistics at layer %d "
                     + "from %d WordNet glosses (the paper used 100,000 WikiText-103 lines; see docs/statistics.md)%n",
                     layer, ON_THE_FLY_SAMPLES);
             long start = System.nanoTime();
             StatsOptions options = StatsOptions.builder().sampleLimit(ON_THE_FLY_SAMPLES).corpusName(Corpora.WORDNET)
                     .build();
             CovarianceStats s = CovarianceStats.compute(model, tokenizer, layer, Corpora.wordNetGlosses(), options,
-                    p -> Progress.report("statistics (texts)", p.texts(), ON_THE_FLY_SAMPLES, start));
+                    p -> Progress.report(err, "statistics (texts)", p.texts(), ON_THE_FLY_SAMPLES, start));
             Files.createDirectories(cache.getParent());
             s.save(cache);
-            System.err.println("refact: cached statistics in " + cache);
+            err.println("refact: cached statistics in " + cache);
             return s;
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
