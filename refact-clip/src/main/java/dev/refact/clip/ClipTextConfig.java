@@ -1,0 +1,158 @@
+package dev.refact.clip;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonSyntaxException;
+import dev.refact.clip.io.CheckpointFormatException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * The architecture of a CLIP text encoder, read from a Hugging Face {@code config.json}
+ * ({@code CLIPTextConfig}, or the {@code text_config} of a full {@code CLIPConfig}).
+ *
+ * @param hiddenSize            width d of the residual stream (768 for SD 1.x)
+ * @param intermediateSize      MLP width (3072 for SD 1.x): the fc2 input, the edited key space
+ * @param numHiddenLayers       number of transformer layers (12)
+ * @param numAttentionHeads     attention heads (12); must divide {@code hiddenSize}
+ * @param maxPositionEmbeddings positions (77)
+ * @param vocabSize             token vocabulary (49408)
+ * @param hiddenAct             {@code quick_gelu} (SD 1.x) or {@code gelu} (SD 2.x)
+ * @param layerNormEps          LayerNorm epsilon (1e-5)
+ * @param projectionDim         width of {@code text_projection} output, or 0 when the config names none
+ * @param padTokenId            pad id of the config (informational; SD pads with the end token)
+ * @param eosTokenId            end id of the config; the legacy value 2 means "pool at argmax(input_ids)"
+ */
+public record ClipTextConfig(int hiddenSize, int intermediateSize, int numHiddenLayers, int numAttentionHeads,
+                             int maxPositionEmbeddings, int vocabSize, String hiddenAct, double layerNormEps,
+                             int projectionDim, int padTokenId, int eosTokenId) {
+
+    /** The SD 1.x text encoder (openai/clip-vit-large-patch14 text tower). */
+    public static final ClipTextConfig SD15 = new ClipTextConfig(768, 3072, 12, 12, 77, 49408, "quick_gelu",
+            1e-5, 768, 1, 2);
+
+    /**
+     * Validates the numbers.
+     *
+     * @throws IllegalArgumentException for non-positive sizes, heads that do not divide the width, or an
+     *                                  unsupported activation
+     */
+    public ClipTextConfig {
+        positive(hiddenSize, "hidden_size");
+        positive(intermediateSize, "intermediate_size");
+        positive(numHiddenLayers, "num_hidden_layers");
+        positive(numAttentionHeads, "num_attention_heads");
+        positive(maxPositionEmbeddings, "max_position_embeddings");
+        positive(vocabSize, "vocab_size");
+        if (projectionDim < 0) {
+            throw new IllegalArgumentException("projection_dim must be >= 0, got " + projectionDim);
+        }
+        if (hiddenSize % numAttentionHeads != 0) {
+            throw new IllegalArgumentException("hidden_size " + hiddenSize + " is not divisible by num_attention_heads "
+                    + numAttentionHeads);
+        }
+        hiddenAct = hiddenAct.toLowerCase(Locale.ROOT);
+        if (!hiddenAct.equals("quick_gelu") && !hiddenAct.equals("gelu")) {
+            throw new IllegalArgumentException("unsupported hidden_act '" + hiddenAct + "': quick_gelu or gelu");
+        }
+        if (!(layerNormEps > 0) || layerNormEps > 1) {
+            throw new IllegalArgumentException("layer_norm_eps must be in (0, 1], got " + layerNormEps);
+        }
+    }
+
+    /** Head width {@code hiddenSize / numAttentionHeads}. */
+    public int headDim() {
+        return hiddenSize / numAttentionHeads;
+    }
+
+    /** A copy with another projection width (0 = none). */
+    public ClipTextConfig withProjectionDim(int dim) {
+        return new ClipTextConfig(hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
+                maxPositionEmbeddings, vocabSize, hiddenAct, layerNormEps, dim, padTokenId, eosTokenId);
+    }
+
+    /**
+     * Reads {@code config.json}; for a full CLIPModel config the {@code text_config} section is used.
+     *
+     * @throws CheckpointFormatException if the file is not JSON or a required field is missing or wrong
+     */
+    public static ClipTextConfig read(Path configJson) throws IOException {
+        JsonObject root;
+        try {
+            JsonElement e = JsonParser.parseString(Files.readString(configJson, StandardCharsets.UTF_8));
+            if (!e.isJsonObject()) {
+                throw new CheckpointFormatException(configJson, "not a JSON object");
+            }
+            root = e.getAsJsonObject();
+        } catch (JsonSyntaxException e) {
+            throw new CheckpointFormatException(configJson, "invalid JSON: " + e.getMessage(), e);
+        }
+        JsonObject c = root.has("text_config") && root.get("text_config").isJsonObject()
+                ? root.getAsJsonObject("text_config") : root;
+        int projectionDim = intField(configJson, root, "projection_dim", intField(configJson, c, "projection_dim", 0));
+        try {
+            return new ClipTextConfig(
+                    intField(configJson, c, "hidden_size", 512),
+                    intField(configJson, c, "intermediate_size", 2048),
+                    intField(configJson, c, "num_hidden_layers", 12),
+                    intField(configJson, c, "num_attention_heads", 8),
+                    intField(configJson, c, "max_position_embeddings", 77),
+                    intField(configJson, c, "vocab_size", 49408),
+                    c.has("hidden_act") ? c.get("hidden_act").getAsString() : "quick_gelu",
+                    c.has("layer_norm_eps") ? c.get("layer_norm_eps").getAsDouble() : 1e-5,
+                    projectionDim,
+                    intField(configJson, c, "pad_token_id", 1),
+                    intField(configJson, c, "eos_token_id", 2));
+        } catch (IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
+            throw new CheckpointFormatException(configJson, e.getMessage(), e);
+        }
+    }
+
+    /** The config as HF {@code config.json} text ({@code CLIPTextModel}). */
+    public String toJson() {
+        JsonObject o = new JsonObject();
+        com.google.gson.JsonArray arch = new com.google.gson.JsonArray();
+        arch.add(projectionDim > 0 ? "CLIPTextModelWithProjection" : "CLIPTextModel");
+        o.add("architectures", arch);
+        o.addProperty("model_type", "clip_text_model");
+        o.addProperty("vocab_size", vocabSize);
+        o.addProperty("hidden_size", hiddenSize);
+        o.addProperty("intermediate_size", intermediateSize);
+        if (projectionDim > 0) {
+            o.addProperty("projection_dim", projectionDim);
+        }
+        o.addProperty("num_hidden_layers", numHiddenLayers);
+        o.addProperty("num_attention_heads", numAttentionHeads);
+        o.addProperty("max_position_embeddings", maxPositionEmbeddings);
+        o.addProperty("hidden_act", hiddenAct);
+        o.addProperty("layer_norm_eps", layerNormEps);
+        o.addProperty("attention_dropout", 0.0);
+        o.addProperty("dropout", 0.0);
+        o.addProperty("bos_token_id", 0);
+        o.addProperty("eos_token_id", eosTokenId);
+        o.addProperty("pad_token_id", padTokenId);
+        o.addProperty("torch_dtype", "float32");
+        return new com.google.gson.GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n";
+    }
+
+    private static int intField(Path file, JsonObject o, String name, int dflt) throws CheckpointFormatException {
+        if (!o.has(name) || o.get(name).isJsonNull()) {
+            return dflt;
+        }
+        try {
+            return o.get(name).getAsInt();
+        } catch (RuntimeException e) {
+            throw new CheckpointFormatException(file, "field '" + name + "' is not an integer: " + o.get(name));
+        }
+    }
+
+    private static void positive(int v, String name) {
+        if (v <= 0) {
+            throw new IllegalArgumentException(name + " must be positive, got " + v);
+        }
+    }
+}

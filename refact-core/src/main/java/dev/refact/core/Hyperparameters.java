@@ -1,0 +1,380 @@
+package dev.refact.core;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * Every setting of a ReFACT edit. Immutable; build with {@link #builder()} (each setter validates its
+ * value at once) or start from a preset: {@link #roleEdits()} (layer 7, the paper's RoAD setting) or
+ * {@link #appearanceEdits()} (layer 9, TIME).
+ *
+ * <p>JSON form ({@link #toJson()}/{@link #fromJson(String)}): snake_case keys named after the released
+ * code where it has one ({@code v_lr}, {@code v_weight_decay}, {@code clamp_norm_factor}, …); ReFACT's own
+ * hyper-parameter files load unmodified (their {@code layers: [L]} and known unused keys are accepted).
+ *
+ * @param layer                0-based layer whose {@code mlp.fc2.weight} is edited ({@code layer})
+ * @param templates            context templates with a {@code {}} placeholder ({@code context_templates})
+ * @param contrastivePool      captions from which the contrastive candidates are drawn ({@code contrastive_prompts})
+ * @param numContrastive       N, how many captions join [target, source] as candidates ({@code num_contrastive})
+ * @param similarity           L2 or cosine·100 logits ({@code similarity})
+ * @param representation       projected or pooled end-token embedding ({@code representation})
+ * @param learningRate         Adam learning rate for δ ({@code v_lr})
+ * @param maxSteps             at most this many Adam steps ({@code v_max_grad_steps})
+ * @param probabilityThreshold stop when mean p(target) exceeds it ({@code v_prob_threshold})
+ * @param weightDecay          weight of ‖δ‖/‖t₀‖² in the loss ({@code v_weight_decay})
+ * @param clampFactor          ‖δ‖ ≤ clampFactor·‖t₀‖ after each step ({@code clamp_norm_factor})
+ * @param covarianceDamping    λ in C + λ·mean(diag C)·I ({@code mom2_damping})
+ * @param seed                 seeds the choice of the N contrastive captions from the pool ({@code seed})
+ */
+public record Hyperparameters(int layer, List<String> templates, List<String> contrastivePool, int numContrastive,
+                              Similarity similarity, Representation representation, double learningRate,
+                              int maxSteps, double probabilityThreshold, double weightDecay, double clampFactor,
+                              double covarianceDamping, long seed) {
+
+    /** Reference-file keys that are accepted and have no effect here (documented in docs/method.md). */
+    private static final Set<String> IGNORED_REFERENCE_KEYS = Set.of("fact_token", "v_num_grad_steps",
+            "v_loss_layer", "kl_factor", "mom2_adjustment", "context_template_length_params", "rewrite_module_tmp",
+            "layer_module_tmp", "mlp_module_tmp", "attn_module_tmp", "ln_f_module", "lm_head_module",
+            "mom2_dataset", "mom2_n_samples", "mom2_dtype", "stats_dir");
+
+    /** Validates everything (the builder has already validated each field). */
+    public Hyperparameters {
+        templates = List.copyOf(templates);
+        contrastivePool = List.copyOf(contrastivePool);
+        Builder.checkLayer(layer);
+        Builder.checkTemplates(templates);
+        if (numContrastive < 0 || numContrastive > contrastivePool.size()) {
+            throw new IllegalArgumentException("num_contrastive " + numContrastive + " must be in [0, "
+                    + contrastivePool.size() + "] (the size of the contrastive pool)");
+        }
+        Objects.requireNonNull(similarity, "similarity");
+        Objects.requireNonNull(representation, "representation");
+        Builder.checkPositive(learningRate, "v_lr");
+        if (maxSteps < 0) {
+            throw new IllegalArgumentException("v_max_grad_steps must be >= 0, got " + maxSteps);
+        }
+        if (!(probabilityThreshold > 0 && probabilityThreshold <= 1)) {
+            throw new IllegalArgumentException("v_prob_threshold must be in (0, 1], got " + probabilityThreshold);
+        }
+        Builder.checkNonNegative(weightDecay, "v_weight_decay");
+        Builder.checkPositive(clampFactor, "clamp_norm_factor");
+        Builder.checkNonNegative(covarianceDamping, "mom2_damping");
+    }
+
+    /** The paper's role-edit setting (RoAD): layer 7, 20 contrastive captions, L2, lr 0.05, ≤100 steps. */
+    public static Hyperparameters roleEdits() {
+        return builder().build();
+    }
+
+    /** The paper's appearance-edit setting (TIME): as {@link #roleEdits()} but layer 9. */
+    public static Hyperparameters appearanceEdits() {
+        return builder().layer(9).build();
+    }
+
+    /** A builder holding the role-edit defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this object's values. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** A copy with another layer. */
+    public Hyperparameters withLayer(int newLayer) {
+        return toBuilder().layer(newLayer).build();
+    }
+
+    /**
+     * The N contrastive captions: a deterministic shuffle of the pool by {@link #seed()}, then the first N
+     * (with seed 0 the pool order is kept).
+     */
+    public List<String> contrastivePrompts() {
+        List<String> pool = new ArrayList<>(contrastivePool);
+        if (seed != 0) {
+            SplittableRandom rng = new SplittableRandom(seed);
+            for (int i = pool.size() - 1; i > 0; i--) {
+                int j = rng.nextInt(i + 1);
+                String t = pool.get(i);
+                pool.set(i, pool.get(j));
+                pool.set(j, t);
+            }
+        }
+        return List.copyOf(pool.subList(0, numContrastive));
+    }
+
+    /** JSON text with snake_case keys (pretty-printed). */
+    public String toJson() {
+        JsonObject o = new JsonObject();
+        o.addProperty("layer", layer);
+        o.add("context_templates", array(templates));
+        o.add("contrastive_prompts", array(contrastivePool));
+        o.addProperty("num_contrastive", numContrastive);
+        o.addProperty("similarity", similarity.name().toLowerCase(Locale.ROOT));
+        o.addProperty("representation", representation.name().toLowerCase(Locale.ROOT));
+        o.addProperty("v_lr", learningRate);
+        o.addProperty("v_max_grad_steps", maxSteps);
+        o.addProperty("v_prob_threshold", probabilityThreshold);
+        o.addProperty("v_weight_decay", weightDecay);
+        o.addProperty("clamp_norm_factor", clampFactor);
+        o.addProperty("mom2_damping", covarianceDamping);
+        o.addProperty("seed", seed);
+        return new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(o);
+    }
+
+    /**
+     * Parses {@link #toJson()} output or a ReFACT hyper-parameter file; missing keys keep the role-edit
+     * defaults.
+     *
+     * @throws IllegalArgumentException for invalid JSON, an unknown key, a value of the wrong type or an
+     *                                  invalid value (the message names the key)
+     */
+    public static Hyperparameters fromJson(String json) {
+        JsonElement root;
+        try {
+            root = JsonParser.parseString(json);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("hyperparameters: invalid JSON: " + e.getMessage(), e);
+        }
+        if (!root.isJsonObject()) {
+            throw new IllegalArgumentException("hyperparameters: expected a JSON object");
+        }
+        Builder b = builder();
+        for (Map.Entry<String, JsonElement> e : root.getAsJsonObject().entrySet()) {
+            String key = e.getKey();
+            JsonElement v = e.getValue();
+            try {
+                switch (key) {
+                    case "layer" -> b.layer(v.getAsInt());
+                    case "layers" -> {
+                        JsonArray a = v.getAsJsonArray();
+                        if (a.size() != 1) {
+                            throw new IllegalArgumentException("exactly one layer is edited, got " + a);
+                        }
+                        b.layer(a.get(0).getAsInt());
+                    }
+                    case "context_templates" -> b.templates(strings(v));
+                    case "contrastive_prompts" -> b.contrastivePool(strings(v));
+                    case "num_contrastive" -> b.numContrastive(v.getAsInt());
+                    case "similarity" -> b.similarity(Similarity.valueOf(v.getAsString().toUpperCase(Locale.ROOT)));
+                    case "representation" ->
+                            b.representation(Representation.valueOf(v.getAsString().toUpperCase(Locale.ROOT)));
+                    case "v_lr" -> b.learningRate(v.getAsDouble());
+                    case "v_max_grad_steps" -> b.maxSteps(v.getAsInt());
+                    case "v_prob_threshold" -> b.probabilityThreshold(v.getAsDouble());
+                    case "v_weight_decay" -> b.weightDecay(v.getAsDouble());
+                    case "clamp_norm_factor" -> b.clampFactor(v.getAsDouble());
+                    case "mom2_damping" -> b.covarianceDamping(v.getAsDouble());
+                    case "seed" -> b.seed(v.getAsLong());
+                    default -> {
+                        if (!IGNORED_REFERENCE_KEYS.contains(key)) {
+                            throw new IllegalArgumentException("unknown key");
+                        }
+                        if (key.equals("fact_token") && !v.getAsString().equals("subject_last")) {
+                            throw new IllegalArgumentException("only subject_last is supported");
+                        }
+                        if (key.equals("mom2_adjustment") && !v.getAsBoolean()) {
+                            throw new IllegalArgumentException("false is not supported (ReFACT always uses C)");
+                        }
+                    }
+                }
+            } catch (IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
+                throw new IllegalArgumentException("hyperparameters: key '" + key + "' = " + v + ": " + e.getMessage(), e);
+            }
+        }
+        return b.build();
+    }
+
+    private static JsonArray array(List<String> list) {
+        JsonArray a = new JsonArray();
+        list.forEach(s -> a.add(new JsonPrimitive(s)));
+        return a;
+    }
+
+    private static List<String> strings(JsonElement v) {
+        List<String> out = new ArrayList<>();
+        for (JsonElement e : v.getAsJsonArray()) {
+            out.add(e.getAsString());
+        }
+        return out;
+    }
+
+    /** Builder whose setters validate at once, naming the JSON key in the message. */
+    public static final class Builder {
+        private int layer = 7;
+        private List<String> templates = ContextTemplates.REFACT;
+        private List<String> contrastivePool = ContextTemplates.DEFAULT_CONTRASTIVE;
+        private int numContrastive = 20;
+        private Similarity similarity = Similarity.L2;
+        private Representation representation = Representation.PROJECTED;
+        private double learningRate = 0.05;
+        private int maxSteps = 100;
+        private double probabilityThreshold = 0.99;
+        private double weightDecay = 0.1;
+        private double clampFactor = 4.0;
+        private double covarianceDamping = 0.0;
+        private long seed = 0;
+
+        private Builder() {
+        }
+
+        private Builder(Hyperparameters h) {
+            layer = h.layer;
+            templates = h.templates;
+            contrastivePool = h.contrastivePool;
+            numContrastive = h.numContrastive;
+            similarity = h.similarity;
+            representation = h.representation;
+            learningRate = h.learningRate;
+            maxSteps = h.maxSteps;
+            probabilityThreshold = h.probabilityThreshold;
+            weightDecay = h.weightDecay;
+            clampFactor = h.clampFactor;
+            covarianceDamping = h.covarianceDamping;
+            seed = h.seed;
+        }
+
+        /** Layer to edit, 0-based (checked against the model when editing). */
+        public Builder layer(int value) {
+            checkLayer(value);
+            layer = value;
+            return this;
+        }
+
+        /** Context templates, each with one {@code {}}. */
+        public Builder templates(List<String> value) {
+            checkTemplates(value);
+            templates = List.copyOf(value);
+            return this;
+        }
+
+        /** The caption pool for contrastive candidates; N is clamped to its size. */
+        public Builder contrastivePool(List<String> value) {
+            Objects.requireNonNull(value, "contrastive_prompts");
+            for (String s : value) {
+                if (s == null || s.isBlank()) {
+                    throw new IllegalArgumentException("contrastive_prompts contains a blank prompt");
+                }
+            }
+            contrastivePool = List.copyOf(value);
+            numContrastive = Math.min(numContrastive, contrastivePool.size());
+            return this;
+        }
+
+        /** N, the number of contrastive captions (the paper's ablation: 0, 15, 20, 30, 50). */
+        public Builder numContrastive(int value) {
+            if (value < 0) {
+                throw new IllegalArgumentException("num_contrastive must be >= 0, got " + value);
+            }
+            numContrastive = value;
+            return this;
+        }
+
+        public Builder similarity(Similarity value) {
+            similarity = Objects.requireNonNull(value, "similarity");
+            return this;
+        }
+
+        public Builder representation(Representation value) {
+            representation = Objects.requireNonNull(value, "representation");
+            return this;
+        }
+
+        public Builder learningRate(double value) {
+            checkPositive(value, "v_lr");
+            learningRate = value;
+            return this;
+        }
+
+        public Builder maxSteps(int value) {
+            if (value < 0) {
+                throw new IllegalArgumentException("v_max_grad_steps must be >= 0, got " + value);
+            }
+            maxSteps = value;
+            return this;
+        }
+
+        public Builder probabilityThreshold(double value) {
+            if (!(value > 0 && value <= 1)) {
+                throw new IllegalArgumentException("v_prob_threshold must be in (0, 1], got " + value);
+            }
+            probabilityThreshold = value;
+            return this;
+        }
+
+        public Builder weightDecay(double value) {
+            checkNonNegative(value, "v_weight_decay");
+            weightDecay = value;
+            return this;
+        }
+
+        public Builder clampFactor(double value) {
+            checkPositive(value, "clamp_norm_factor");
+            clampFactor = value;
+            return this;
+        }
+
+        public Builder covarianceDamping(double value) {
+            checkNonNegative(value, "mom2_damping");
+            covarianceDamping = value;
+            return this;
+        }
+
+        public Builder seed(long value) {
+            seed = value;
+            return this;
+        }
+
+        /**
+         * Builds the hyperparameters.
+         *
+         * @throws IllegalArgumentException if N exceeds the caption pool
+         */
+        public Hyperparameters build() {
+            return new Hyperparameters(layer, templates, contrastivePool, numContrastive, similarity, representation,
+                    learningRate, maxSteps, probabilityThreshold, weightDecay, clampFactor, covarianceDamping, seed);
+        }
+
+        static void checkLayer(int value) {
+            if (value < 0) {
+                throw new IllegalArgumentException("layer must be >= 0, got " + value);
+            }
+        }
+
+        static void checkTemplates(List<String> value) {
+            Objects.requireNonNull(value, "context_templates");
+            if (value.isEmpty()) {
+                throw new IllegalArgumentException("context_templates is empty: the key needs at least one template");
+            }
+            for (String t : value) {
+                if (t == null || t.indexOf("{}") < 0 || t.indexOf("{}") != t.lastIndexOf("{}")) {
+                    throw new IllegalArgumentException("context template \"" + t + "\" must contain exactly one {}");
+                }
+            }
+        }
+
+        static void checkPositive(double v, String key) {
+            if (!(v > 0) || Double.isInfinite(v)) {
+                throw new IllegalArgumentException(key + " must be a finite number > 0, got " + v);
+            }
+        }
+
+        static void checkNonNegative(double v, String key) {
+            if (!(v >= 0) || Double.isInfinite(v)) {
+                throw new IllegalArgumentException(key + " must be a finite number >= 0, got " + v);
+            }
+        }
+    }
+}
