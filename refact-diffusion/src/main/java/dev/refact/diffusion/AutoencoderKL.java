@@ -48,6 +48,7 @@ public final class AutoencoderKL implements AutoCloseable {
     private final Layers.GroupNorm encNormOut;
     private final Layers.Conv encConvOut;
     private final Layers.Conv quantConv;
+    private final java.util.Map<String, Object> modules;
     private volatile boolean closed;
 
     private AutoencoderKL(VaeConfig c, Weights w, ScalarType dtype, int chunk) throws CheckpointFormatException {
@@ -104,6 +105,12 @@ public final class AutoencoderKL implements AutoCloseable {
             throw e;
         }
         this.owned = w.finish();
+        this.modules = java.util.Map.copyOf(w.modules());
+    }
+
+    /** Applies the model's own GroupNorm/LayerNorm at a diffusers module path (tests). */
+    Tensor applyNorm(String path, Tensor x) {
+        return Layers.applyNorm(modules, path, x);
     }
 
     /**

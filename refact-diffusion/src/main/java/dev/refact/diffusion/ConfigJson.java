@@ -30,16 +30,16 @@ final class ConfigJson {
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
-            throw new CheckpointFormatException(file + ": file not found");
+            throw new CheckpointFormatException(file, "file not found");
         }
         try {
             JsonElement e = JsonParser.parseString(text);
             if (!e.isJsonObject()) {
-                throw new CheckpointFormatException(file + ": not a JSON object");
+                throw new CheckpointFormatException(file, "not a JSON object");
             }
             return new ConfigJson(file, e.getAsJsonObject());
         } catch (JsonParseException e) {
-            throw new CheckpointFormatException(file + ": invalid JSON: " + e.getMessage());
+            throw new CheckpointFormatException(file, "invalid JSON: " + e.getMessage());
         }
     }
 
@@ -52,7 +52,7 @@ final class ConfigJson {
     }
 
     CheckpointFormatException error(String key, String problem) {
-        return new CheckpointFormatException(file + ": " + key + " " + problem);
+        return new CheckpointFormatException(file, key + " " + problem);
     }
 
     int getInt(String key, int dflt) throws CheckpointFormatException {

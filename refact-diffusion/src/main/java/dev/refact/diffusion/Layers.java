@@ -12,6 +12,21 @@ final class Layers {
     private Layers() {
     }
 
+    /**
+     * Applies the normalisation layer registered under {@code path} (a GroupNorm or LayerNorm) to
+     * {@code x}; for tests of single layers.
+     */
+    static Tensor applyNorm(java.util.Map<String, Object> modules, String path, Tensor x) {
+        Object m = modules.get(path);
+        if (m instanceof GroupNorm) {
+            return ((GroupNorm) m).forward(x);
+        }
+        if (m instanceof LayerNorm) {
+            return ((LayerNorm) m).forward(x);
+        }
+        throw new IllegalArgumentException("no normalisation layer '" + path + "'");
+    }
+
     /** {@code nn.Conv2d} with bias, square kernel, given stride and symmetric padding. */
     static final class Conv {
         final Tensor weight; // [out, in, k, k]
@@ -44,6 +59,7 @@ final class Layers {
             this.bias = w.take(prefix + ".bias", channels);
             this.groups = groups;
             this.eps = eps;
+            w.register(prefix, this);
         }
 
         /** [B, C, ...] → same shape; channels grouped contiguously, biased variance. */
@@ -64,6 +80,7 @@ final class Layers {
             this.bias = w.take(prefix + ".bias", dim);
             this.dim = dim;
             this.eps = eps;
+            w.register(prefix, this);
         }
 
         Tensor forward(Tensor x) {

@@ -19,7 +19,7 @@ final class ModelFiles {
         requireDir(dir);
         Path p = dir.resolve("config.json");
         if (!Files.isRegularFile(p)) {
-            throw new CheckpointFormatException(p + ": file not found (a diffusers component folder has config.json)");
+            throw new CheckpointFormatException(p, "file not found (a diffusers component folder has config.json)");
         }
         return p;
     }
@@ -34,16 +34,16 @@ final class ModelFiles {
             }
         }
         if (Files.isRegularFile(dir.resolve("diffusion_pytorch_model.bin"))) {
-            throw new CheckpointFormatException(dir.resolve("diffusion_pytorch_model.bin")
-                    + ": pickled PyTorch weights are not loaded (they can run code); convert the folder to "
+            throw new CheckpointFormatException(dir.resolve("diffusion_pytorch_model.bin"),
+                    "pickled PyTorch weights are not loaded (they can run code); convert the folder to "
                     + "safetensors (diffusers: save_pretrained(..., safe_serialization=True))");
         }
-        throw new CheckpointFormatException(dir + ": no diffusion_pytorch_model.safetensors");
+        throw new CheckpointFormatException(dir, "no diffusion_pytorch_model.safetensors");
     }
 
     static void requireDir(Path dir) throws CheckpointFormatException {
         if (!Files.isDirectory(dir)) {
-            throw new CheckpointFormatException(dir + ": component folder not found");
+            throw new CheckpointFormatException(dir, "component folder not found");
         }
     }
 }

@@ -72,7 +72,7 @@ public record SchedulerConfig(int numTrainTimesteps, double betaStart, double be
                     c.getBool("set_alpha_to_one", true), c.getInt("steps_offset", 0), c.getBool("clip_sample", true),
                     c.getDouble("clip_sample_range", 1.0), c.getString("prediction_type", "epsilon"));
         } catch (IllegalArgumentException e) {
-            throw new dev.refact.clip.io.CheckpointFormatException(file + ": " + e.getMessage());
+            throw new dev.refact.clip.io.CheckpointFormatException(file, e.getMessage());
         }
     }
 

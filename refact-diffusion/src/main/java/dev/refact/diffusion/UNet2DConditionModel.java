@@ -44,6 +44,7 @@ public final class UNet2DConditionModel implements AutoCloseable {
     private final UpBlock[] up;
     private final Layers.GroupNorm normOut;
     private final Layers.Conv convOut;
+    private final java.util.Map<String, Object> modules;
     private volatile boolean closed;
 
     private UNet2DConditionModel(UNetConfig c, Weights w, ScalarType dtype, int attentionChunk)
@@ -94,6 +95,12 @@ public final class UNet2DConditionModel implements AutoCloseable {
             throw e;
         }
         this.owned = w.finish();
+        this.modules = java.util.Map.copyOf(w.modules());
+    }
+
+    /** Applies the model's own GroupNorm/LayerNorm at a diffusers module path (tests). */
+    Tensor applyNorm(String path, Tensor x) {
+        return Layers.applyNorm(modules, path, x);
     }
 
     /**

@@ -37,15 +37,16 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 final class Weights {
     private final SafetensorsFile file;
-    private final String source;
+    private final Path source;
     private final ScalarType dtype;
     private final Device device;
     private final Generator generator;
     private final Map<String, Tensor> taken = new LinkedHashMap<>();
     private final List<String> missing = new ArrayList<>();
     private final List<String> misshaped = new ArrayList<>();
+    private final Map<String, Object> modules = new LinkedHashMap<>();
 
-    private Weights(SafetensorsFile file, String source, ScalarType dtype, Device device, Generator generator) {
+    private Weights(SafetensorsFile file, Path source, ScalarType dtype, Device device, Generator generator) {
         this.file = file;
         this.source = source;
         this.dtype = dtype;
@@ -56,7 +57,7 @@ final class Weights {
     /** Reads weights from a safetensors file (F32/F16/BF16 on disk, converted to {@code dtype}). */
     static Weights fromFile(Path path, ScalarType dtype, Device device) throws IOException {
         TorchRuntime.ensureLoaded();
-        return new Weights(SafetensorsFile.open(path), path.toString(), dtype, device, null);
+        return new Weights(SafetensorsFile.open(path), path, dtype, device, null);
     }
 
     /**
@@ -66,17 +67,27 @@ final class Weights {
     static Weights random(long seed, ScalarType dtype, Device device) {
         TorchRuntime.ensureLoaded();
         Generator g = torch.make_generator_cpu(seed);
-        return new Weights(null, "random weights (seed " + seed + ")", dtype, device, g);
+        return new Weights(null, Path.of("random-weights-seed-" + seed), dtype, device, g);
+    }
+
+    /** Records a built layer under its diffusers module path (tests apply single layers by name). */
+    void register(String path, Object module) {
+        modules.put(path, module);
+    }
+
+    /** The layers registered so far, by module path. */
+    Map<String, Object> modules() {
+        return modules;
     }
 
     /** Where the weights come from, for messages. */
-    String source() {
+    Path source() {
         return source;
     }
 
     /** Whether the checkpoint has this tensor (random weights: never, so the current names are used). */
     boolean has(String name) {
-        return file != null && file.names().contains(name);
+        return file != null && file.contains(name);
     }
 
     /**
@@ -104,7 +115,7 @@ final class Weights {
             taken.put(name, t);
             return t;
         }
-        if (!file.names().contains(name)) {
+        if (!file.contains(name)) {
             missing.add(name);
             return null;
         }
@@ -187,7 +198,7 @@ final class Weights {
             return owned;
         }
         owned.forEach(Tensor::close);
-        StringBuilder sb = new StringBuilder(source).append(": does not match the model config:");
+        StringBuilder sb = new StringBuilder("does not match the model config:");
         if (!missing.isEmpty()) {
             sb.append(" missing ").append(missing.size()).append(' ').append(limit(missing));
         }
@@ -199,7 +210,7 @@ final class Weights {
             sb.append(missing.isEmpty() && unexpected.isEmpty() ? "" : ";").append(" wrong shape ")
                     .append(limit(misshaped));
         }
-        throw new CheckpointFormatException(sb.toString());
+        throw new CheckpointFormatException(source, sb.toString());
     }
 
     /** Releases everything after a failure that happened before {@link #finish()}. */
