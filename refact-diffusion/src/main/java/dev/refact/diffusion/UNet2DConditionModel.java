@@ -182,7 +182,7 @@ public final class UNet2DConditionModel implements AutoCloseable {
             }
             Tensor tproj = timeProjection(timesteps, s[0], device);
             tr.accept("time_proj", tproj);
-            Tensor temb = timeLinear2.forward(Ops.silu(timeLinear1.forward(tproj.to(dtype))));
+            Tensor temb = timeEmbedding(tproj);
             tr.accept("time_embedding", temb);
 
             Tensor h = convIn.forward(x);
@@ -214,7 +214,7 @@ public final class UNet2DConditionModel implements AutoCloseable {
      * {@code freq_i = exp(-ln(10000)·i / (half − freq_shift))}, {@code arg = float(t)·freq_i},
      * {@code [cos, sin]} when flip_sin_to_cos. Returns [B, block_out_channels[0]] float32.
      */
-    private Tensor timeProjection(double[] timesteps, long batch, Device device) {
+    Tensor timeProjection(double[] timesteps, long batch, Device device) {
         int dim = config.blockOutChannels().get(0);
         int half = dim / 2;
         float[] t = new float[(int) batch];
@@ -235,6 +235,11 @@ public final class UNet2DConditionModel implements AutoCloseable {
             emb = Ops.pad(emb, 0, 1, 0, 0);
         }
         return emb;
+    }
+
+    /** {@code TimestepEmbedding}: linear_1 → SiLU → linear_2 on [B, C0] → [B, 4·C0]. */
+    Tensor timeEmbedding(Tensor timeProj) {
+        return timeLinear2.forward(Ops.silu(timeLinear1.forward(timeProj.to(dtype))));
     }
 
     /** Frees the weights. Idempotent. */

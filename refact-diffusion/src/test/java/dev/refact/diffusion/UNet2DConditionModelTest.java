@@ -63,6 +63,16 @@ final class UNet2DConditionModelTest {
     }
 
     @Test
+    void timeEmbedding_fractionalTimesteps_matchesGoldens() {
+        try (PointerScope scope = new PointerScope()) {
+            double[] t = golden.doubles("temb.timesteps");
+            Tensor proj = unet.timeProjection(t, t.length, Tensors.cpu());
+            golden.check("temb.time_proj", proj, RTOL, ATOL);
+            golden.check("temb.time_embedding", unet.timeEmbedding(proj), RTOL, ATOL);
+        }
+    }
+
+    @Test
     void forward_twice_bitIdentical() {
         try (PointerScope scope = new PointerScope()) {
             Tensor a = unet.forward(golden.tensor("unet.sample"), golden.doubles("unet.timestep"),
