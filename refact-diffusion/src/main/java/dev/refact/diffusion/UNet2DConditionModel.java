@@ -136,6 +136,11 @@ public final class UNet2DConditionModel implements AutoCloseable {
         return config;
     }
 
+    /** The device of the weights (a new Device object; the caller may close it). */
+    public Device device() {
+        return timeLinear1.weight.device();
+    }
+
     /** Compute dtype of the weights and activations. */
     public ScalarType dtype() {
         return dtype;
