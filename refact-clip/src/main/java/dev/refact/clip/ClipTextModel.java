@@ -1,6 +1,7 @@
 package dev.refact.clip;
 
 import dev.refact.clip.io.CheckpointFormatException;
+import dev.refact.clip.io.Checkpoints;
 import dev.refact.clip.io.DType;
 import dev.refact.clip.io.SafetensorsWriter;
 import dev.refact.clip.torch.Tensors;
@@ -48,7 +49,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *
  * <p>Threading: forward passes may run concurrently; weight changes must not overlap with anything
  * else. Memory: the model owns its weights; {@link #close()} frees them. Every forward method makes
- * its temporaries in a private {@code PointerScope} and returns tensors the caller owns.
+ * its temporaries in a private {@code PointerScope}; returned tensors (and {@link TextEncoding} /
+ * {@link MlpTrace}) belong to the caller's innermost open {@code PointerScope}, or to the caller when
+ * none is open (see {@link Tensors#handOff}).
  */
 public final class ClipTextModel implements AutoCloseable {
     /** Names of tensors a checkpoint may carry that the model does not use. */
@@ -124,7 +127,7 @@ public final class ClipTextModel implements AutoCloseable {
         TorchRuntime.ensureLoaded();
         Path dir = resolveFolder(path);
         List<Path> files = Files.isRegularFile(path) && path.toString().endsWith(".safetensors")
-                ? List.of(path) : weightFiles(dir);
+                ? List.of(path) : Checkpoints.weightFiles(dir);
         ClipTextConfig config = ClipTextConfig.read(dir.resolve("config.json"));
         ParameterStore store = ParameterStore.load(files,
                 n -> n.startsWith("text_model.") || n.equals("text_projection.weight"), computeDtype, device);
@@ -137,20 +140,13 @@ public final class ClipTextModel implements AutoCloseable {
         }
     }
 
-    private static List<Path> weightFiles(Path dir) throws IOException {
-        Path f = dir.resolve("model.safetensors");
-        if (!Files.isRegularFile(f)) {
-            throw new CheckpointFormatException(dir, "no model.safetensors");
-        }
-        return List.of(f);
-    }
-
     /** Finds the folder holding the text encoder's {@code config.json}. */
     static Path resolveFolder(Path path) throws IOException {
         if (!Files.exists(path)) {
             throw new CheckpointFormatException(path, "no such file or folder");
         }
         if (Files.isRegularFile(path)) {
+            Checkpoints.refusePickle(path);
             Path parent = path.toAbsolutePath().getParent();
             if (!Files.isRegularFile(parent.resolve("config.json"))) {
                 throw new CheckpointFormatException(path, "no config.json beside the weights file");
@@ -290,6 +286,7 @@ public final class ClipTextModel implements AutoCloseable {
      */
     public TextEncoding encode(Tensor inputIds, boolean withLayerOutputs) {
         checkIds(inputIds);
+        TextEncoding result;
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             Tensor ids = inputIds.to(device, torch.ScalarType.Long);
             List<Tensor> hidden = new ArrayList<>();
@@ -312,9 +309,13 @@ public final class ClipTextModel implements AutoCloseable {
             Tensor embeds = projection == null ? null : torch.linear(pooled, projection);
             hidden.forEach(Tensor::retainReference);
             keys.forEach(Tensor::retainReference);
-            return new TextEncoding(last.retainReference(), pooled.retainReference(),
+            result = new TextEncoding(last.retainReference(), pooled.retainReference(),
                     embeds == null ? null : embeds.retainReference(), hidden, keys);
         }
+        handOffAll(result.lastHiddenState(), result.pooled(), result.textEmbeds());
+        result.hiddenStates().forEach(Tensors::handOff);
+        result.mlpKeys().forEach(Tensors::handOff);
+        return result;
     }
 
     /**
@@ -327,6 +328,7 @@ public final class ClipTextModel implements AutoCloseable {
     public MlpTrace traceMlp(Tensor inputIds, int layer) {
         checkLayer(layer);
         checkIds(inputIds);
+        MlpTrace trace;
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             Tensor x = embed(inputIds.to(device, torch.ScalarType.Long));
             for (int i = 0; i < layer; i++) {
@@ -335,8 +337,10 @@ public final class ClipTextModel implements AutoCloseable {
             Tensor h = layers[layer].attentionResidual(x);
             Tensor key = layers[layer].mlpKey(h);
             Tensor out = layers[layer].mlpOutput(key);
-            return new MlpTrace(layer, h.retainReference(), key.retainReference(), out.retainReference());
+            trace = new MlpTrace(layer, h.retainReference(), key.retainReference(), out.retainReference());
         }
+        handOffAll(trace.residual(), trace.key(), trace.output());
+        return trace;
     }
 
     /**
@@ -349,13 +353,15 @@ public final class ClipTextModel implements AutoCloseable {
      */
     public Tensor forwardFrom(int layer, Tensor layerOutput) {
         checkLayer(layer);
+        Tensor out;
         try (PointerScope scope = new PointerScope()) {
             Tensor x = layerOutput;
             for (int i = layer + 1; i < layers.length; i++) {
                 x = layers[i].forward(x);
             }
-            return finalNorm(x).retainReference();
+            out = finalNorm(x).retainReference();
         }
+        return Tensors.handOff(out);
     }
 
     /**
@@ -363,6 +369,7 @@ public final class ClipTextModel implements AutoCloseable {
      * (argmax of the ids for the legacy {@code eos_token_id = 2} configs, as HF does). Returns [b,d].
      */
     public Tensor pool(Tensor lastHidden, Tensor inputIds) {
+        Tensor out;
         try (PointerScope scope = new PointerScope()) {
             Tensor ids = inputIds.to(lastHidden.device(), torch.ScalarType.Long);
             Tensor pos;
@@ -376,8 +383,9 @@ public final class ClipTextModel implements AutoCloseable {
             Tensor rows = torch.arange(new Scalar(b), Tensors.options(torch.ScalarType.Long, lastHidden.device()));
             Tensor flat = lastHidden.reshape(-1, lastHidden.size(2));
             Tensor index = rows.mul(new Scalar(lastHidden.size(1))).add(pos);
-            return flat.index_select(0, index).retainReference();
+            out = flat.index_select(0, index).retainReference();
         }
+        return Tensors.handOff(out);
     }
 
     /**
@@ -385,9 +393,19 @@ public final class ClipTextModel implements AutoCloseable {
      * and {@code projected} is true, else the pooled output itself (a new tensor either way). [b,p] or [b,d].
      */
     public Tensor represent(Tensor pooled, boolean projected) {
+        Tensor out;
         try (PointerScope scope = new PointerScope()) {
             Tensor r = projected && projection != null ? torch.linear(pooled, projection) : pooled.mul(new Scalar(1.0));
-            return r.retainReference();
+            out = r.retainReference();
+        }
+        return Tensors.handOff(out);
+    }
+
+    private static void handOffAll(Tensor... tensors) {
+        for (Tensor t : tensors) {
+            if (t != null) {
+                Tensors.handOff(t);
+            }
         }
     }
 
@@ -451,9 +469,11 @@ public final class ClipTextModel implements AutoCloseable {
 
     /** A copy of a parameter as float32 on the model's device, owned by the caller. */
     public Tensor copyOfParameter(String name) {
+        Tensor out;
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
-            return params.get(name).clone().retainReference();
+            out = params.get(name).clone().retainReference();
         }
+        return Tensors.handOff(out);
     }
 
     /**

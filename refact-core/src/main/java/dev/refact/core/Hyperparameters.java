@@ -190,8 +190,8 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
                         }
                     }
                 }
-            } catch (IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
-                throw new IllegalArgumentException("hyperparameters: key '" + key + "' = " + v + ": " + e.getMessage(), e);
+            } catch (IllegalArgumentException | IllegalStateException | UnsupportedOperationException ex) {
+                throw new IllegalArgumentException("hyperparameters: key '" + key + "' = " + v + ": " + ex.getMessage(), ex);
             }
         }
         return b.build();

@@ -41,19 +41,21 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 public final class SafetensorsFile implements AutoCloseable {
     /** Bytes mapped at a time; a multiple of 8 so no element straddles two chunks. */
-    static final long CHUNK = 1L << 30;
+    static final long DEFAULT_CHUNK = 1L << 30;
 
     private final Path path;
     private final FileChannel channel;
     private final long dataStart;
     private final SafetensorsHeader header;
+    private final long chunk;
     private volatile boolean closed;
 
-    private SafetensorsFile(Path path, FileChannel channel, long dataStart, SafetensorsHeader header) {
+    private SafetensorsFile(Path path, FileChannel channel, long dataStart, SafetensorsHeader header, long chunk) {
         this.path = path;
         this.channel = channel;
         this.dataStart = dataStart;
         this.header = header;
+        this.chunk = chunk;
     }
 
     /**
@@ -63,6 +65,14 @@ public final class SafetensorsFile implements AutoCloseable {
      * @throws IOException               if it cannot be read
      */
     public static SafetensorsFile open(Path path) throws IOException {
+        return open(path, DEFAULT_CHUNK);
+    }
+
+    /** As {@link #open(Path)} with a smaller mapping chunk (a multiple of 8), so tests can cross chunks. */
+    static SafetensorsFile open(Path path, long chunk) throws IOException {
+        if (chunk <= 0 || chunk % 8 != 0) {
+            throw new IllegalArgumentException("chunk must be a positive multiple of 8: " + chunk);
+        }
         FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
         try {
             long size = ch.size();
@@ -88,7 +98,7 @@ public final class SafetensorsFile implements AutoCloseable {
             ByteBuffer hb = ByteBuffer.allocate((int) n);
             readFully(ch, hb, 8, path);
             SafetensorsHeader header = SafetensorsHeader.parse(path, hb.array(), size - 8 - n);
-            return new SafetensorsFile(path, ch, 8 + n, header);
+            return new SafetensorsFile(path, ch, 8 + n, header, chunk);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -349,7 +359,7 @@ public final class SafetensorsFile implements AutoCloseable {
             long pos = dataStart + t.begin();
             long remaining = t.byteLength();
             while (remaining > 0) {
-                long len = Math.min(remaining, CHUNK);
+                long len = Math.min(remaining, chunk);
                 MappedByteBuffer m = channel.map(FileChannel.MapMode.READ_ONLY, pos, len);
                 m.order(ByteOrder.LITTLE_ENDIAN);
                 consumer.accept(m);

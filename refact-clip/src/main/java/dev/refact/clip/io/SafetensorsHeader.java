@@ -88,7 +88,7 @@ final class SafetensorsHeader {
         } catch (CheckpointFormatException e) {
             throw e;
         } catch (IOException | IllegalStateException | NumberFormatException e) {
-            throw new CheckpointFormatException(file, "header is not valid JSON: " + e.getMessage());
+            throw new CheckpointFormatException(file, "header is not valid JSON: " + gsonMessage(e));
         }
         validateLayout(file, tensors, dataLength);
         return new SafetensorsHeader(Collections.unmodifiableMap(metadata), Collections.unmodifiableMap(tensors));
@@ -238,6 +238,17 @@ final class SafetensorsHeader {
                         + "] overlap tensor '" + prev.name() + "' [" + prev.begin() + ", " + prev.end() + "]");
             }
         }
+    }
+
+    /** Gson's message without its advice to be lenient and its troubleshooting link. */
+    static String gsonMessage(Exception e) {
+        String m = String.valueOf(e.getMessage());
+        int nl = m.indexOf('\n');
+        if (nl >= 0) {
+            m = m.substring(0, nl);
+        }
+        m = m.replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON ", "").strip();
+        return m.startsWith("at line") ? "syntax error " + m : m;
     }
 
     private static String preview(String text) {

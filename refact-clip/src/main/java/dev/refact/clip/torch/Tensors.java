@@ -19,14 +19,31 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * <p>Every factory returns a tensor that owns its storage (a {@code clone()} of a
  * {@code from_blob} view, never the view itself), created on the given device. Reading back
  * always goes through an explicit copy to CPU. None of these methods leaks a native temporary:
- * each opens its own {@link PointerScope} and hands the result out with
- * {@code retainReference()}, so the caller owns exactly one reference and must
- * {@code close()} it (or let an enclosing {@code PointerScope} do so).
+ * each works in its own {@link PointerScope}.
+ *
+ * <p><b>Ownership rule of refact-java</b> (every method that returns a tensor follows it, via
+ * {@link #handOff}): a returned tensor belongs to the caller's innermost open {@code PointerScope},
+ * which frees it when it closes; with no scope open, the caller owns it and must {@code close()} it.
+ * Closing it early inside a scope is safe.
  *
  * <p>Not a user-facing API: it is public because refact-core and refact-diffusion use it.
  */
 public final class Tensors {
     private Tensors() {
+    }
+
+    /**
+     * Hands a tensor that was {@code retainReference()}d inside a now-closed scope to the caller: it is attached
+     * to the caller's innermost open {@link PointerScope} (which then frees it), or, with none open, left for the
+     * caller to close. Call it after the producing scope has closed.
+     */
+    public static <T extends org.bytedeco.javacpp.Pointer> T handOff(T retained) {
+        PointerScope outer = PointerScope.getInnerScope();
+        if (outer != null) {
+            outer.attach(retained);
+            retained.releaseReference();
+        }
+        return retained;
     }
 
     /** The CPU device. Callers own the returned object. */
@@ -66,33 +83,39 @@ public final class Tensors {
     public static Tensor floats(float[] data, Device device, long... shape) {
         checkCount(data.length, shape);
         TorchRuntime.ensureLoaded();
+        Tensor t;
         try (PointerScope scope = new PointerScope()) {
-            Tensor t = torch.from_blob(new FloatPointer(data), shape, options(torch.ScalarType.Float, cpu()))
-                    .to(device, torch.ScalarType.Float, false, true, new org.bytedeco.pytorch.MemoryFormatOptional());
-            return t.retainReference();
+            t = torch.from_blob(new FloatPointer(data), shape, options(torch.ScalarType.Float, cpu()))
+                    .to(device, torch.ScalarType.Float, false, true, new org.bytedeco.pytorch.MemoryFormatOptional())
+                    .retainReference();
         }
+        return handOff(t);
     }
 
     /** A float64 tensor of the given shape holding a copy of {@code data}. */
     public static Tensor doubles(double[] data, Device device, long... shape) {
         checkCount(data.length, shape);
         TorchRuntime.ensureLoaded();
+        Tensor t;
         try (PointerScope scope = new PointerScope()) {
-            Tensor t = torch.from_blob(new DoublePointer(data), shape, options(torch.ScalarType.Double, cpu()))
-                    .to(device, torch.ScalarType.Double, false, true, new org.bytedeco.pytorch.MemoryFormatOptional());
-            return t.retainReference();
+            t = torch.from_blob(new DoublePointer(data), shape, options(torch.ScalarType.Double, cpu()))
+                    .to(device, torch.ScalarType.Double, false, true, new org.bytedeco.pytorch.MemoryFormatOptional())
+                    .retainReference();
         }
+        return handOff(t);
     }
 
     /** An int64 tensor of the given shape holding a copy of {@code data}. */
     public static Tensor longs(long[] data, Device device, long... shape) {
         checkCount(data.length, shape);
         TorchRuntime.ensureLoaded();
+        Tensor t;
         try (PointerScope scope = new PointerScope()) {
-            Tensor t = torch.from_blob(new LongPointer(data), shape, options(torch.ScalarType.Long, cpu()))
-                    .to(device, torch.ScalarType.Long, false, true, new org.bytedeco.pytorch.MemoryFormatOptional());
-            return t.retainReference();
+            t = torch.from_blob(new LongPointer(data), shape, options(torch.ScalarType.Long, cpu()))
+                    .to(device, torch.ScalarType.Long, false, true, new org.bytedeco.pytorch.MemoryFormatOptional())
+                    .retainReference();
         }
+        return handOff(t);
     }
 
     /** Copies any real tensor (any device, any float/int dtype, any layout) into a float array. */

@@ -116,7 +116,7 @@ public final class CovarianceStats implements AutoCloseable {
      * Solves {@code (C + λ·mean(diag C)·I) x = k} with the cached Cholesky factor.
      *
      * @param k [i] key (any float dtype, any device)
-     * @return x [i] float64 on the matrix's device, owned by the caller
+     * @return x [i] float64 on the matrix's device (belongs to the caller's scope, see {@code Tensors.handOff})
      * @throws IllegalArgumentException if k has the wrong length or is not finite
      * @throws IllegalStateException    if C is singular or not positive definite (names the layer and
      *                                  suggests damping)
@@ -125,6 +125,7 @@ public final class CovarianceStats implements AutoCloseable {
         if (k.dim() != 1 || k.size(0) != dim()) {
             throw new IllegalArgumentException("key must be [" + dim() + "], got " + Tensors.shapeString(k));
         }
+        Tensor out;
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             Tensor kk = k.detach().to(matrix.device(), torch.ScalarType.Double);
             if (!torch.isfinite(kk).all().item_bool()) {
@@ -135,8 +136,9 @@ public final class CovarianceStats implements AutoCloseable {
             if (!torch.isfinite(x).all().item_bool()) {
                 throw new IllegalStateException(singularMessage("the solve produced non-finite values"));
             }
-            return x.retainReference();
+            out = x.retainReference();
         }
+        return Tensors.handOff(out);
     }
 
     private Tensor factor() {

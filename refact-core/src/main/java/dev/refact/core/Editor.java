@@ -1,0 +1,110 @@
+package dev.refact.core;
+
+import dev.refact.clip.ClipTextModel;
+import dev.refact.clip.tokenizer.ClipTokenizer;
+import dev.refact.core.stats.CovarianceStats;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Applies ReFACT edits to a CLIP text encoder.
+ *
+ * <pre>{@code
+ * Editor editor = Editor.builder()
+ *         .tokenizer(tokenizer)
+ *         .statistics(stats)                      // C at layer 7
+ *         .hyperparameters(Hyperparameters.roleEdits())
+ *         .build();
+ * EditResult result = editor.edit(model, EditRequest.of(
+ *         "The President of the United States", "Donald Trump", "Joe Biden"));
+ * result.save(Path.of("president.edit.safetensors"));
+ * result.undo();                                  // weights restored bit for bit
+ * }</pre>
+ *
+ * <p>An edit (1) takes the key k̄ (mean fc2 input at the subject's last token over the context templates)
+ * and u = C⁻¹k̄/‖C⁻¹k̄‖, (2) searches v* contrastively, (3) adds r uᵀ to {@code layers[L].mlp.fc2.weight}.
+ * A failed edit (bad input, divergence, singular C) throws and leaves the weights bit-identical.
+ *
+ * <p>An editor is immutable and may be shared; a model must not be edited from two threads at once.
+ */
+public interface Editor {
+
+    /**
+     * Edits the model in place.
+     *
+     * @throws IllegalArgumentException if the request does not fit the model (subject not found by the
+     *                                  tokenizer, prompt longer than 77 tokens, layer outside the model, statistics
+     *                                  of another layer or width)
+     * @throws IllegalStateException    if the computation fails (singular statistics, non-finite values)
+     */
+    EditResult edit(ClipTextModel model, EditRequest request);
+
+    /**
+     * Applies several edits one after another, each on the weights left by the previous one, with the same
+     * statistics. All or nothing: if one fails, the edits this call made are undone and the exception is
+     * rethrown with the failing request's index.
+     */
+    List<EditResult> edit(ClipTextModel model, List<EditRequest> requests);
+
+    /** The hyperparameters every edit uses. */
+    Hyperparameters hyperparameters();
+
+    /** A builder; tokenizer and statistics are required. */
+    static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds an {@link Editor}; setters validate at once. */
+    final class Builder {
+        private Hyperparameters hyperparameters = Hyperparameters.roleEdits();
+        private CovarianceStats statistics;
+        private ClipTokenizer tokenizer;
+        private ProgressListener listener = ProgressListener.NONE;
+
+        Builder() {
+        }
+
+        public Builder hyperparameters(Hyperparameters value) {
+            hyperparameters = Objects.requireNonNull(value, "hyperparameters");
+            return this;
+        }
+
+        /** Covariance statistics at the edited layer (owned by the caller; not closed by the editor). */
+        public Builder statistics(CovarianceStats value) {
+            statistics = Objects.requireNonNull(value, "statistics");
+            return this;
+        }
+
+        public Builder tokenizer(ClipTokenizer value) {
+            tokenizer = Objects.requireNonNull(value, "tokenizer");
+            return this;
+        }
+
+        public Builder listener(ProgressListener value) {
+            listener = Objects.requireNonNull(value, "listener");
+            return this;
+        }
+
+        /**
+         * @throws IllegalStateException if tokenizer or statistics are missing, or the statistics are for
+         *                               another layer than the hyperparameters'
+         */
+        public Editor build() {
+            if (tokenizer == null) {
+                throw new IllegalStateException("Editor.builder(): tokenizer is required");
+            }
+            if (statistics == null) {
+                throw new IllegalStateException("Editor.builder(): statistics are required (CovarianceStats at layer "
+                        + hyperparameters.layer() + ")");
+            }
+            if (statistics.layer() != hyperparameters.layer()) {
+                throw new IllegalStateException("statistics are for layer " + statistics.layer()
+                        + " but the hyperparameters edit layer " + hyperparameters.layer());
+            }
+            CovarianceStats stats = hyperparameters.covarianceDamping() > 0
+                    && statistics.damping() != hyperparameters.covarianceDamping()
+                    ? statistics.withDamping(hyperparameters.covarianceDamping()) : statistics;
+            return new RefactEditor(hyperparameters, stats, tokenizer, listener);
+        }
+    }
+}

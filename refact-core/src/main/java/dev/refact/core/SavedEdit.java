@@ -1,0 +1,176 @@
+package dev.refact.core;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.refact.clip.ClipTextModel;
+import dev.refact.clip.io.CheckpointFormatException;
+import dev.refact.clip.io.DType;
+import dev.refact.clip.io.SafetensorsFile;
+import dev.refact.clip.io.SafetensorsWriter;
+import dev.refact.clip.io.TensorInfo;
+import dev.refact.clip.torch.Tensors;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Objects;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * An edit as a small portable file (≈15 KB for SD 1.x): a safetensors file with float32 tensors {@code u}
+ * [i] and {@code r} [d] and string metadata ({@code refact.kind = edit}, layer, weight name, change id,
+ * the fingerprint of the weights it was computed on, the request, hyperparameters and provenance as JSON).
+ *
+ * <p>{@link #apply(ClipTextModel, boolean)} adds {@code r uᵀ} to the named weight of another instance of the
+ * same model; it refuses a model whose current fingerprint differs unless forced.
+ *
+ * @param changeId            unique id of the change
+ * @param layer               edited layer
+ * @param weightName          checkpoint name of the edited weight
+ * @param u                   [i] direction
+ * @param r                   [d] update vector
+ * @param modelFingerprint    fingerprint of the weights the edit was computed on
+ * @param request             the request
+ * @param hyperparametersJson hyperparameters as JSON
+ * @param provenance          provenance
+ */
+public record SavedEdit(String changeId, int layer, String weightName, float[] u, float[] r, String modelFingerprint,
+                        EditRequest request, String hyperparametersJson, EditProvenance provenance) {
+    /** Metadata value of {@code refact.kind} in edit files. */
+    public static final String KIND = "edit";
+    /** Format version written in {@code refact.edit_version}. */
+    public static final String VERSION = "1";
+
+    /** Copies the arrays and checks them. */
+    public SavedEdit {
+        Objects.requireNonNull(changeId, "changeId");
+        Objects.requireNonNull(weightName, "weightName");
+        Objects.requireNonNull(modelFingerprint, "modelFingerprint");
+        Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(hyperparametersJson, "hyperparametersJson");
+        Objects.requireNonNull(provenance, "provenance");
+        u = u.clone();
+        r = r.clone();
+        for (float[] a : new float[][] {u, r}) {
+            for (float x : a) {
+                if (!Float.isFinite(x)) {
+                    throw new IllegalArgumentException("edit " + changeId + " has non-finite values");
+                }
+            }
+        }
+    }
+
+    /** Writes the edit file atomically. */
+    public void save(Path file) throws IOException {
+        JsonObject req = new JsonObject();
+        req.addProperty("prompt", request.prompt());
+        req.addProperty("subject", request.subject());
+        req.addProperty("source", request.source());
+        req.addProperty("target", request.target());
+        new SafetensorsWriter()
+                .metadata("refact.kind", KIND)
+                .metadata("refact.edit_version", VERSION)
+                .metadata("change_id", changeId)
+                .metadata("layer", Integer.toString(layer))
+                .metadata("weight", weightName)
+                .metadata("model_fingerprint", modelFingerprint)
+                .metadata("request", new GsonBuilder().disableHtmlEscaping().create().toJson(req))
+                .metadata("hyperparameters", hyperparametersJson)
+                .metadata("provenance", provenance.toJson())
+                .addFloats("u", u, u.length)
+                .addFloats("r", r, r.length)
+                .write(file);
+    }
+
+    /**
+     * Reads an edit file.
+     *
+     * @throws CheckpointFormatException if the file is not a refact edit file or a field is missing or invalid
+     */
+    public static SavedEdit load(Path file) throws IOException {
+        try (SafetensorsFile sf = SafetensorsFile.open(file)) {
+            Map<String, String> meta = sf.metadata();
+            if (!KIND.equals(meta.get("refact.kind"))) {
+                throw new CheckpointFormatException(file, "not a refact edit file (metadata refact.kind is "
+                        + meta.get("refact.kind") + ")");
+            }
+            for (String key : new String[] {"change_id", "layer", "weight", "model_fingerprint", "request",
+                "hyperparameters", "provenance"}) {
+                if (!meta.containsKey(key)) {
+                    throw new CheckpointFormatException(file, "edit file lacks metadata '" + key + "'");
+                }
+            }
+            for (String t : new String[] {"u", "r"}) {
+                if (!sf.contains(t)) {
+                    throw new CheckpointFormatException(file, t, "missing");
+                }
+                TensorInfo info = sf.info(t);
+                if (info.dtype() != DType.F32 || info.shape().length != 1) {
+                    throw new CheckpointFormatException(file, t, "must be a 1-D F32 tensor, got " + info.dtype() + " "
+                            + Arrays.toString(info.shape()));
+                }
+            }
+            try {
+                JsonObject req = JsonParser.parseString(meta.get("request")).getAsJsonObject();
+                EditRequest request = new EditRequest(req.get("prompt").getAsString(), req.get("subject").getAsString(),
+                        req.get("source").getAsString(), req.get("target").getAsString());
+                return new SavedEdit(meta.get("change_id"), Integer.parseInt(meta.get("layer")), meta.get("weight"),
+                        sf.readFloats("u"), sf.readFloats("r"), meta.get("model_fingerprint"), request,
+                        meta.get("hyperparameters"), EditProvenance.fromJson(meta.get("provenance")));
+            } catch (RuntimeException e) {
+                throw new CheckpointFormatException(file, "invalid edit metadata: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * Applies the edit to {@code model} ({@code W ← W + r uᵀ}), journalled under {@link #changeId()} so that
+     * {@code model.undo(changeId())} removes it bit-exactly.
+     *
+     * @param force apply even when the model's fingerprint differs from the one the edit was made on
+     * @throws IllegalStateException    on a fingerprint mismatch (without force), or if already applied
+     * @throws IllegalArgumentException if the model has no such weight or the shapes differ
+     */
+    public void apply(ClipTextModel model, boolean force) {
+        if (!force && !model.fingerprint().equals(modelFingerprint)) {
+            throw new IllegalStateException("edit " + changeId + " (\"" + request.prompt() + "\" → \"" + request.target()
+                    + "\") was computed on weights with fingerprint " + abbreviate(modelFingerprint)
+                    + " but this model's weights are " + abbreviate(model.fingerprint())
+                    + (model.changes().isEmpty() ? "" : " (after changes " + model.changes() + ")")
+                    + "; apply the edits in the order they were made, or force it");
+        }
+        if (model.changes().contains(changeId)) {
+            throw new IllegalStateException("edit " + changeId + " is already applied to this model");
+        }
+        try (PointerScope scope = new PointerScope()) {
+            Tensor rt = Tensors.floats(r, model.device(), r.length);
+            Tensor ut = Tensors.floats(u, model.device(), u.length);
+            model.applyRankOneUpdate(weightName, rt, ut, changeId);
+        }
+    }
+
+    private static String abbreviate(String fp) {
+        return fp.length() > 12 ? fp.substring(0, 12) + "…" : fp;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof SavedEdit s && s.changeId.equals(changeId) && s.layer == layer
+                && s.weightName.equals(weightName) && Arrays.equals(s.u, u) && Arrays.equals(s.r, r)
+                && s.modelFingerprint.equals(modelFingerprint) && s.request.equals(request)
+                && s.hyperparametersJson.equals(hyperparametersJson) && s.provenance.equals(provenance);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(changeId, layer, weightName, Arrays.hashCode(u), Arrays.hashCode(r));
+    }
+
+    @Override
+    public String toString() {
+        return "SavedEdit[" + changeId + ", layer " + layer + ", " + weightName + ", u[" + u.length + "], r[" + r.length
+                + "], " + request + "]";
+    }
+}

@@ -1,0 +1,64 @@
+package dev.refact.cli;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.refact.clip.ClipTextModel;
+import dev.refact.core.SavedEdit;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code refact apply}: apply saved edits in order and write the edited text encoder. */
+@Command(name = "apply", mixinStandardHelpOptions = true,
+        description = {"Apply edit files (in the order given) to a text encoder and write the result as a "
+                + "diffusers text_encoder/ folder (same tensor names and dtypes as the input).",
+            "Each edit must have been computed on the weights it is applied to (fingerprint check) unless --force."})
+final class ApplyCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--edit", required = true, arity = "1..*", paramLabel = "FILE", description = "Edit files.")
+    List<Path> edits;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
+    Path out;
+
+    @Option(names = "--force", description = "Apply even when an edit was made on other weights.")
+    boolean force;
+
+    @Override
+    public Integer call() throws Exception {
+        List<SavedEdit> loaded = new java.util.ArrayList<>();
+        for (Path p : edits) {
+            loaded.add(SavedEdit.load(p)); // all files validated before the model is touched
+        }
+        try (ClipTextModel m = model.loadModel()) {
+            JsonArray applied = new JsonArray();
+            for (int i = 0; i < loaded.size(); i++) {
+                SavedEdit e = loaded.get(i);
+                try {
+                    e.apply(m, force);
+                } catch (RuntimeException ex) {
+                    throw new IllegalStateException(edits.get(i) + ": " + ex.getMessage(), ex);
+                }
+                JsonObject o = new JsonObject();
+                o.addProperty("file", edits.get(i).toString());
+                o.addProperty("change_id", e.changeId());
+                o.addProperty("layer", e.layer());
+                o.addProperty("prompt", e.request().prompt());
+                o.addProperty("target", e.request().target());
+                applied.add(o);
+            }
+            m.save(out);
+            JsonObject summary = new JsonObject();
+            summary.add("applied", applied);
+            summary.addProperty("out", out.toString());
+            summary.addProperty("model_fingerprint", m.fingerprint());
+            System.out.println(summary);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,204 @@
+package dev.refact.cli;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.refact.clip.ClipTextModel;
+import dev.refact.clip.tokenizer.ClipTokenizer;
+import dev.refact.core.EditRequest;
+import dev.refact.core.EditResult;
+import dev.refact.core.Editor;
+import dev.refact.core.Hyperparameters;
+import dev.refact.core.ProgressListener;
+import dev.refact.core.Representation;
+import dev.refact.core.eval.TextSpaceEvaluator;
+import dev.refact.core.eval.TwoWayProbe;
+import dev.refact.core.stats.CovarianceStats;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code refact edit}: one ReFACT edit, a JSON summary on stdout. */
+@Command(name = "edit", mixinStandardHelpOptions = true,
+        description = {"Apply one ReFACT edit to a text encoder and print a JSON summary (steps, stop reason, "
+                + "p(target), ‖δ‖, times, text-space metrics before/after).",
+            "Without --stats the covariance statistics are computed on the fly from the built-in corpus "
+                    + "(see docs/statistics.md); the paper used 100,000 WikiText-103 lines."})
+final class EditCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--prompt", required = true, description = "The editing prompt, e.g. \"The President of the United States\".")
+    String prompt;
+
+    @Option(names = "--subject", description = "The subject inside the prompt (default: the whole prompt).")
+    String subject;
+
+    @Option(names = "--source", required = true, description = "The current association, e.g. \"Donald Trump\".")
+    String source;
+
+    @Option(names = "--target", required = true, description = "The new association, e.g. \"Joe Biden\".")
+    String target;
+
+    @Option(names = "--layer", description = "Layer to edit (default 7, the paper's role-edit layer).")
+    Integer layer;
+
+    @Option(names = "--hparams", paramLabel = "FILE", description = "Hyperparameters JSON (ours or ReFACT's); flags override it.")
+    Path hparams;
+
+    @Option(names = "--stats", paramLabel = "FILE", description = "Covariance statistics file (refact stats).")
+    Path stats;
+
+    @Option(names = "--contrastive", paramLabel = "FILE",
+            description = "Contrastive prompts, one per line (all are used; default: 20 built-in captions).")
+    Path contrastive;
+
+    @Option(names = "--steps", description = "Maximum v* steps (default 100).")
+    Integer steps;
+
+    @Option(names = "--lr", description = "Adam learning rate for v* (default 0.05).")
+    Double lr;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Write the edited text encoder here (diffusers text_encoder/ layout).")
+    Path out;
+
+    @Option(names = "--save-edit", paramLabel = "FILE", description = "Write the edit file (u, r, provenance; ~15 KB).")
+    Path saveEdit;
+
+    @Override
+    public Integer call() throws Exception {
+        Hyperparameters.Builder b = hparams == null ? Hyperparameters.roleEdits().toBuilder()
+                : Hyperparameters.fromJson(Files.readString(hparams, StandardCharsets.UTF_8)).toBuilder();
+        if (layer != null) {
+            b.layer(layer);
+        }
+        if (steps != null) {
+            b.maxSteps(steps);
+        }
+        if (lr != null) {
+            b.learningRate(lr);
+        }
+        if (contrastive != null) {
+            List<String> lines = Files.readAllLines(contrastive, StandardCharsets.UTF_8).stream()
+                    .map(String::strip).filter(s -> !s.isEmpty()).toList();
+            b.contrastivePool(lines).numContrastive(lines.size());
+        }
+        Hyperparameters hp = b.build();
+        EditRequest request = new EditRequest(prompt, subject, source, target);
+        ClipTokenizer tokenizer = model.loadTokenizer();
+        try (ClipTextModel m = model.loadModel();
+             CovarianceStats c = StatsSupport.loadOrCompute(stats, m, tokenizer, hp.layer())) {
+            boolean projected = hp.representation() == Representation.PROJECTED;
+            TextSpaceEvaluator evaluator = new TextSpaceEvaluator(tokenizer, projected);
+            List<TwoWayProbe> probes = probes(request, hp);
+            TextSpaceEvaluator.Reference ref = evaluator.reference(m, probes);
+            double[] before = evaluator.score(m, ref);
+            Editor editor = Editor.builder().tokenizer(tokenizer).statistics(c).hyperparameters(hp)
+                    .listener(new ProgressListener() {
+                        @Override
+                        public void step(EditRequest r, int step, double loss, double p) {
+                            if (step % 10 == 0) {
+                                System.err.printf(java.util.Locale.ROOT, "refact: v* step %d loss %.4f p(target) %.4f%n",
+                                        step, loss, p);
+                            }
+                        }
+                    }).build();
+            EditResult result = editor.edit(m, request);
+            double[] after = evaluator.score(m, ref);
+            if (saveEdit != null) {
+                result.save(saveEdit);
+            }
+            if (out != null) {
+                m.save(out);
+            }
+            System.out.println(summary(result, probes, before, after).toString());
+        }
+        return 0;
+    }
+
+    /** Phrasings not among the editing templates, for the generalisation probes of a single edit. */
+    static final List<String> HELD_OUT = List.of("a photo of {}", "{} giving a speech", "an illustration of {}",
+            "{} on television", "a close-up picture of {}");
+
+    /**
+     * Probes for a single edit without a dataset row: efficacy on the prompt; generalisation on held-out
+     * phrasings of the subject (old/new texts: the same phrasing of source/target); specificity on the source
+     * itself (its meaning must not become the target).
+     */
+    static List<TwoWayProbe> probes(EditRequest r, Hyperparameters hp) {
+        List<TwoWayProbe> p = new ArrayList<>();
+        p.add(new TwoWayProbe(TwoWayProbe.Kind.EFFICACY, r.prompt(), r.source(), r.target()));
+        for (String t : HELD_OUT) {
+            p.add(new TwoWayProbe(TwoWayProbe.Kind.GENERALISATION, fill(t, r.subject()), fill(t, r.source()),
+                    fill(t, r.target())));
+        }
+        if (!r.source().equalsIgnoreCase(r.prompt())) {
+            p.add(new TwoWayProbe(TwoWayProbe.Kind.SPECIFICITY, r.source(), r.source(), r.target()));
+        }
+        return p;
+    }
+
+    private static String fill(String template, String s) {
+        return dev.refact.core.ContextTemplates.fill(template, s);
+    }
+
+    static JsonObject summary(EditResult r, List<TwoWayProbe> probes, double[] before, double[] after) {
+        JsonObject o = new JsonObject();
+        o.addProperty("prompt", r.request().prompt());
+        o.addProperty("subject", r.request().subject());
+        o.addProperty("source", r.request().source());
+        o.addProperty("target", r.request().target());
+        o.addProperty("layer", r.layer());
+        o.addProperty("change_id", r.changeId());
+        o.addProperty("steps", r.steps());
+        o.addProperty("stop_reason", r.stopReason().name().toLowerCase(java.util.Locale.ROOT));
+        o.addProperty("p_target", r.targetProbability());
+        o.addProperty("delta_norm", r.deltaNorm());
+        o.addProperty("t0_norm", r.t0Norm());
+        JsonObject times = new JsonObject();
+        long total = 0;
+        for (Map.Entry<String, Duration> e : r.timings().entrySet()) {
+            times.addProperty(e.getKey(), e.getValue().toNanos() / 1e6);
+            total += e.getValue().toNanos();
+        }
+        times.addProperty("total", total / 1e6);
+        o.add("times_ms", times);
+        o.addProperty("statistics", r.provenance().statisticsId());
+        o.addProperty("model_fingerprint", r.provenance().modelFingerprint());
+        JsonObject ts = new JsonObject();
+        ts.add("before", metrics(probes, before));
+        ts.add("after", metrics(probes, after));
+        o.add("text_space", ts);
+        return o;
+    }
+
+    static JsonObject metrics(List<TwoWayProbe> probes, double[] pNew) {
+        var m = TextSpaceEvaluator.metrics(probes, pNew);
+        JsonObject o = new JsonObject();
+        put(o, "efficacy", m.efficacy());
+        put(o, "generalisation", m.generalisation());
+        put(o, "specificity", m.specificity());
+        put(o, "f1", m.f1());
+        JsonArray p = new JsonArray();
+        for (double x : pNew) {
+            p.add(x);
+        }
+        o.add("p_new", p);
+        return o;
+    }
+
+    private static void put(JsonObject o, String k, double v) {
+        if (Double.isNaN(v)) {
+            o.add(k, com.google.gson.JsonNull.INSTANCE);
+        } else {
+            o.addProperty(k, v);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package dev.refact.cli;
+
+import dev.refact.clip.ClipTextModel;
+import dev.refact.clip.tokenizer.ClipTokenizer;
+import dev.refact.clip.torch.Tensors;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.global.torch;
+import picocli.CommandLine.Option;
+
+/**
+ * The options every model-using command shares: {@code --model}, {@code --tokenizer}, {@code --device}.
+ *
+ * <p>Tokenizer resolution when {@code --tokenizer} is absent: {@code MODEL/tokenizer} (diffusers root), then
+ * {@code MODEL/../tokenizer} (a {@code text_encoder/} folder inside a diffusers root), then {@code MODEL}
+ * itself when it holds {@code vocab.json}.
+ */
+final class ModelOptions {
+    @Option(names = "--model", required = true, paramLabel = "DIR",
+            description = "Text encoder: a diffusers root (uses text_encoder/), a text_encoder/ folder or a CLIP folder.")
+    Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "DIR",
+            description = "Tokenizer folder (vocab.json + merges.txt) or bpe_simple_vocab_16e6.txt.gz; "
+                    + "default: found beside the model.")
+    Path tokenizer;
+
+    @Option(names = "--device", paramLabel = "DEV", defaultValue = "cpu",
+            description = "cpu (default), cuda or cuda:N.")
+    String device;
+
+    ClipTextModel loadModel() throws IOException {
+        try (Device d = Tensors.device(device)) {
+            return ClipTextModel.load(model, d, torch.ScalarType.Float);
+        }
+    }
+
+    ClipTokenizer loadTokenizer() throws IOException {
+        return ClipTokenizer.load(tokenizerPath());
+    }
+
+    Path tokenizerPath() {
+        if (tokenizer != null) {
+            return tokenizer;
+        }
+        for (Path p : new Path[] {model.resolve("tokenizer"), model.toAbsolutePath().getParent() == null ? null
+                : model.toAbsolutePath().getParent().resolve("tokenizer"), model}) {
+            if (p != null && (Files.isRegularFile(p.resolve("vocab.json")))) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException("no tokenizer found beside " + model + " (looked for tokenizer/ and "
+                + "vocab.json); pass --tokenizer DIR");
+    }
+}
