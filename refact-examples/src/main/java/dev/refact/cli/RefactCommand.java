@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
         description = "Edit what a text-to-image model believes (ReFACT), on the JVM.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            GenerateCommand.class,
+            CompareCommand.class,
         })
 public final class RefactCommand implements Runnable {
 
