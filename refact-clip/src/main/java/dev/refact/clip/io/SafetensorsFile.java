@@ -31,7 +31,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * {@code "__metadata__"} string→string object), then the data section. Tensor data is little-endian,
  * row-major.
  *
- * <p>{@link #open} validates the whole header (see {@code docs/formats.md}); every problem is a
+ * <p>{@link #open} refuses pickle files by extension and validates the whole header (see {@code docs/formats.md}); every problem is a
  * {@link CheckpointFormatException} naming the file and the tensor. Tensor bytes are read lazily
  * through {@link FileChannel#map} of just that tensor's region (in chunks of at most 1 GiB), so
  * files larger than 2 GB work and nothing but the requested tensor is touched.
@@ -73,6 +73,11 @@ public final class SafetensorsFile implements AutoCloseable {
         if (chunk <= 0 || chunk % 8 != 0) {
             throw new IllegalArgumentException("chunk must be a positive multiple of 8: " + chunk);
         }
+        if (java.nio.file.Files.isDirectory(path)) {
+            throw new CheckpointFormatException(path, "is a directory; open a folder with SafetensorsCheckpoint.open "
+                    + "or find its weights with Checkpoints.findWeights");
+        }
+        Checkpoints.refusePickle(path);
         FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
         try {
             long size = ch.size();
@@ -285,6 +290,7 @@ public final class SafetensorsFile implements AutoCloseable {
      *
      * @throws IllegalArgumentException if the tensor is absent
      */
+    @SuppressWarnings("try") // the scope is used implicitly by every native allocation
     public Tensor toTensor(String name, ScalarType computeDtype, Device device) throws IOException {
         TensorInfo t = info(name);
         ensureOpen();

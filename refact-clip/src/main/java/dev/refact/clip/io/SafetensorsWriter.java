@@ -326,6 +326,7 @@ public final class SafetensorsWriter {
             return n;
         }
 
+        @SuppressWarnings("try") // the scope is used implicitly by every native allocation
         void writeData(FileChannel ch) throws IOException {
             if (bytes != null) {
                 writeFully(ch, ByteBuffer.wrap(bytes));

@@ -293,4 +293,17 @@ final class SafetensorsBadInputTest {
         }
         assertEquals(sb.length(), new String(Files.readAllBytes(p), 8, sb.length(), StandardCharsets.UTF_8).length());
     }
+
+    @Test
+    void open_directory_throwsPointingToCheckpointApi() {
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> SafetensorsFile.open(dir));
+        assertMentions(e.getMessage(), dir.toString(), "directory", "SafetensorsCheckpoint");
+    }
+
+    @Test
+    void open_pickleExtension_refusedWithoutReading() throws IOException {
+        Path p = TestFiles.write(dir, "pytorch_model.bin", valid()); // even a valid layout is not read
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> SafetensorsFile.open(p));
+        assertMentions(e.getMessage(), p.toString(), "pickle", "execute arbitrary code");
+    }
 }

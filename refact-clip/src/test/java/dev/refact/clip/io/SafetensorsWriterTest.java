@@ -168,6 +168,7 @@ final class SafetensorsWriterTest {
     }
 
     @Test
+    @SuppressWarnings("try")
     void write_nonContiguousTensor_writesLogicalOrder() throws IOException {
         Path p = dir.resolve("t.safetensors");
         try (PointerScope scope = new PointerScope(); Device cpu = Tensors.cpu()) {

@@ -1,0 +1,68 @@
+package dev.refact.examples.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+
+/** Small helpers for the benchmark mains: RSS from /proc, timing statistics, a machine description. */
+public final class BenchSupport {
+    private BenchSupport() {
+    }
+
+    /** Current resident set size in MiB (Linux), or -1. */
+    public static double rssMiB() {
+        return procStatus("VmRSS:");
+    }
+
+    /** Peak resident set size in MiB (Linux), or -1. */
+    public static double peakRssMiB() {
+        return procStatus("VmHWM:");
+    }
+
+    private static double procStatus(String key) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith(key)) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    /** "median X ms (min Y, max Z, n N)" of nanosecond samples. */
+    public static String summarize(long[] nanos) {
+        long[] s = nanos.clone();
+        Arrays.sort(s);
+        return String.format(Locale.ROOT, "median %.1f ms (min %.1f, max %.1f, n %d)", s[s.length / 2] / 1e6,
+                s[0] / 1e6, s[s.length - 1] / 1e6, s.length);
+    }
+
+    /** Median in milliseconds. */
+    public static double medianMs(long[] nanos) {
+        long[] s = nanos.clone();
+        Arrays.sort(s);
+        return s[s.length / 2] / 1e6;
+    }
+
+    /** CPU model, cores and JVM, for the benchmark record. */
+    public static String machine() {
+        String cpu = "unknown CPU";
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    cpu = line.substring(line.indexOf(':') + 1).trim();
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            // keep unknown
+        }
+        return cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores, Java "
+                + System.getProperty("java.version") + ", OPENBLAS_CORETYPE=" + System.getenv("OPENBLAS_CORETYPE");
+    }
+}

@@ -1,0 +1,2 @@
+/** Benchmark mains (results in docs/benchmarks.md); not part of the API. */
+package dev.refact.examples.bench;
