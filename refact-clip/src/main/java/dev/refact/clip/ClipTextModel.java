@@ -132,12 +132,21 @@ public final class ClipTextModel implements AutoCloseable {
         ParameterStore store = ParameterStore.load(files,
                 n -> n.startsWith("text_model.") || n.equals("text_projection.weight"), computeDtype, device);
         try {
-            return new ClipTextModel(config, store, "text_model.", new Device(device.type(), device.index()),
-                    computeDtype, dir.toString());
+            return new ClipTextModel(config, store, "text_model.", ownedDevice(device), computeDtype, dir.toString());
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;
         }
+    }
+
+    /** A copy of {@code device} that belongs to no open scope (the model owns and closes it). */
+    private static Device ownedDevice(Device device) {
+        Device d;
+        try (PointerScope scope = new PointerScope()) {
+            d = new Device(device.type(), device.index());
+            d.retainReference();
+        }
+        return d;
     }
 
     /** Finds the folder holding the text encoder's {@code config.json}. */
@@ -174,7 +183,10 @@ public final class ClipTextModel implements AutoCloseable {
     public static ClipTextModel random(ClipTextConfig config, long seed, boolean withProjection) {
         TorchRuntime.ensureLoaded();
         ParameterStore store = new ParameterStore(Path.of("random(seed=" + seed + ")"));
-        Device cpu = Tensors.cpu();
+        Device cpu;
+        try (Device c = Tensors.cpu()) {
+            cpu = ownedDevice(c);
+        }
         try {
             int d = config.hiddenSize();
             int inter = config.intermediateSize();
@@ -224,7 +236,11 @@ public final class ClipTextModel implements AutoCloseable {
         for (int i = 0; i < data.length; i++) {
             data[i] = (float) (mean + std * rng.nextGaussian());
         }
-        store.put(name, Tensors.floats(data, device, shape), DType.F32);
+        Tensor t;
+        try (PointerScope scope = new PointerScope()) {
+            t = Tensors.floats(data, device, shape).retainReference();
+        }
+        store.put(name, t, DType.F32);
     }
 
     // ------------------------------------------------------------------ accessors
@@ -358,6 +374,54 @@ public final class ClipTextModel implements AutoCloseable {
             Tensor x = layerOutput;
             for (int i = layer + 1; i < layers.length; i++) {
                 x = layers[i].forward(x);
+            }
+            out = finalNorm(x).retainReference();
+        }
+        return Tensors.handOff(out);
+    }
+
+    /**
+     * Clean state for re-running the layers after {@code layer} on positions {@code start..} only: the keys and
+     * values of positions {@code < start} at every later layer. Positions before {@code start} are unchanged by
+     * anything added at or after {@code start} (causal attention), so a search that perturbs the residual stream at
+     * positions ≥ start can call {@link #forwardSuffix} instead of {@link #forwardFrom}. No gradients.
+     *
+     * @param layerOutput [b,n,d] the clean output of {@code layer}
+     * @param start       first position that will change (0 &lt; start &lt; n)
+     */
+    public SuffixCache suffixCache(int layer, Tensor layerOutput, int start) {
+        checkLayer(layer);
+        long n = layerOutput.size(1);
+        if (start < 1 || start >= n) {
+            throw new IllegalArgumentException("suffix start " + start + " must be in [1, " + n + ")");
+        }
+        List<Tensor> kv = new ArrayList<>();
+        try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+            Tensor x = layerOutput.narrow(1, 0, start).detach();
+            for (int i = layer + 1; i < layers.length; i++) {
+                Tensor[] pair = layers[i].keysValues(x);
+                kv.add(pair[0].contiguous().retainReference());
+                kv.add(pair[1].contiguous().retainReference());
+                if (i + 1 < layers.length) {
+                    x = layers[i].forward(x);
+                }
+            }
+        }
+        return new SuffixCache(layer, start, kv);
+    }
+
+    /**
+     * Runs layers {@code layer+1..L-1} and the final LayerNorm on the rows from {@code cache.start()} on:
+     * {@code suffix} [b,n−start,d] is the layer output at those positions. Differentiable with respect to
+     * {@code suffix}. Returns [b,n−start,d], equal (up to rounding) to the same rows of {@link #forwardFrom}.
+     */
+    public Tensor forwardSuffix(SuffixCache cache, Tensor suffix) {
+        Tensor out;
+        try (PointerScope scope = new PointerScope()) {
+            Tensor mask = ClipEncoderLayer.suffixMask(cache.start(), suffix.size(1), suffix.device());
+            Tensor x = suffix;
+            for (int i = cache.layer() + 1, j = 0; i < layers.length; i++, j += 2) {
+                x = layers[i].forwardSuffix(x, cache.tensors().get(j), cache.tensors().get(j + 1), mask);
             }
             out = finalNorm(x).retainReference();
         }

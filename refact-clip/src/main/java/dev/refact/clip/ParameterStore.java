@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Predicate;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -60,8 +61,13 @@ final class ParameterStore implements AutoCloseable {
                         }
                         TensorInfo info = sf.info(name);
                         store.storedDtypes.put(name, info.dtype());
-                        store.tensors.put(name, sf.toTensor(name, info.dtype().isFloatingPoint() ? dtype
-                                : info.dtype().scalarType(), device));
+                        Tensor t;
+                        // A private scope, so that weights never belong to a scope the caller may have open.
+                        try (PointerScope scope = new PointerScope()) {
+                            t = sf.toTensor(name, info.dtype().isFloatingPoint() ? dtype : info.dtype().scalarType(),
+                                    device).retainReference();
+                        }
+                        store.tensors.put(name, t);
                     }
                 }
             }
@@ -72,7 +78,10 @@ final class ParameterStore implements AutoCloseable {
         return store;
     }
 
-    /** Adds a tensor the store will own (used by the random generator). */
+    /**
+     * Adds a tensor the store will own (used by the random generator). The tensor must not belong to any open
+     * {@code PointerScope} (create it inside a private scope and {@code retainReference()} it).
+     */
     void put(String name, Tensor t, DType storedAs) {
         Tensor old = tensors.put(name, t);
         if (old != null) {

@@ -197,4 +197,24 @@ final class ClipTextModelLoadingTest {
             assertTrue(m.changes().isEmpty());
         }
     }
+
+    @Test
+    void load_insideCallerScope_weightsOutliveTheScope() throws IOException {
+        ClipTextModel m;
+        ClipTextConfig small = new ClipTextConfig(16, 64, 2, 2, 77, 1000, "quick_gelu", 1e-5, 8, 1, 2);
+        ClipTextModel r;
+        try (PointerScope scope = new PointerScope()) {
+            m = ClipTextModel.load(FIXTURE);
+            r = ClipTextModel.random(small, 3, false);
+        }
+        try (m; r; PointerScope scope = new PointerScope()) {
+            Tensor ids = Tensors.longs(new long[] {49406, 320, 2368, 49407}, m.device(), 1, 4);
+            try (TextEncoding e = m.encode(ids)) {
+                assertEquals(32, e.pooled().size(1));
+            }
+            try (TextEncoding e = r.encode(Tensors.longs(new long[] {1, 2, 999}, r.device(), 1, 3))) {
+                assertEquals(16, e.pooled().size(1));
+            }
+        }
+    }
 }

@@ -167,7 +167,15 @@ final class EditorTest {
         }
         assertThrows(IllegalArgumentException.class,
                 () -> ed.edit(model, EditRequest.of(longPrompt.toString(), "a", "b")));
-        assertThrows(IllegalArgumentException.class, () -> editor(TinyFixture.hyperparameters().layer(5).build()));
+        assertThrows(IllegalStateException.class, () -> editor(TinyFixture.hyperparameters().layer(5).build()));
+        try (PointerScope scope = new PointerScope();
+             CovarianceStats at5 = CovarianceStats.fromMatrix(stats.matrix(), 5, 1,
+                     new StatsProvenance("x", 5, "copy", "", 1, "float64"), model.device())) {
+            Editor beyond = Editor.builder().tokenizer(tokenizer).statistics(at5)
+                    .hyperparameters(TinyFixture.hyperparameters().layer(5).build()).build();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> beyond.edit(model, PRESIDENT));
+            assertTrue(e.getMessage().contains("layer 5 does not exist"), e.getMessage());
+        }
         // singular C: all zeros
         try (PointerScope scope = new PointerScope();
              CovarianceStats zero = CovarianceStats.fromMatrix(Tensors.doubles(new double[128 * 128], model.device(),

@@ -11,6 +11,7 @@ import dev.refact.core.Hyperparameters;
 import dev.refact.core.ProgressListener;
 import dev.refact.core.Representation;
 import dev.refact.core.eval.TextSpaceEvaluator;
+import dev.refact.core.eval.ProbeKind;
 import dev.refact.core.eval.TwoWayProbe;
 import dev.refact.core.stats.CovarianceStats;
 import java.nio.charset.StandardCharsets;
@@ -134,13 +135,13 @@ final class EditCommand implements Callable<Integer> {
      */
     static List<TwoWayProbe> probes(EditRequest r, Hyperparameters hp) {
         List<TwoWayProbe> p = new ArrayList<>();
-        p.add(new TwoWayProbe(TwoWayProbe.Kind.EFFICACY, r.prompt(), r.source(), r.target()));
+        p.add(new TwoWayProbe(ProbeKind.EFFICACY, r.prompt(), r.source(), r.target()));
         for (String t : HELD_OUT) {
-            p.add(new TwoWayProbe(TwoWayProbe.Kind.GENERALISATION, fill(t, r.subject()), fill(t, r.source()),
+            p.add(new TwoWayProbe(ProbeKind.GENERALISATION, fill(t, r.subject()), fill(t, r.source()),
                     fill(t, r.target())));
         }
         if (!r.source().equalsIgnoreCase(r.prompt())) {
-            p.add(new TwoWayProbe(TwoWayProbe.Kind.SPECIFICITY, r.source(), r.source(), r.target()));
+            p.add(new TwoWayProbe(ProbeKind.SPECIFICITY, r.source(), r.source(), r.target()));
         }
         return p;
     }

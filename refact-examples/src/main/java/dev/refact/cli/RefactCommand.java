@@ -1,6 +1,8 @@
 package dev.refact.cli;
 
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -16,6 +18,13 @@ import picocli.CommandLine.Command;
         description = "Edit what a text-to-image model believes (ReFACT), on the JVM.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            TokenizeCommand.class,
+            EncodeCommand.class,
+            EditCommand.class,
+            ApplyCommand.class,
+            ClassifyCommand.class,
+            StatsCommand.class,
+            DemoCommand.class,
             GenerateCommand.class,
             CompareCommand.class,
         })
@@ -29,9 +38,11 @@ public final class RefactCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing command (see refact --help)");
     }
 
-    /** Entry point. */
+    /** Entry point. Standard output and error are UTF-8 whatever the platform's default charset. */
     public static void main(String[] args) {
-        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
+        PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
+        System.exit(execute(args, out, err));
     }
 
     /** Runs the command line with the given streams and returns the exit code (tests call this). */

@@ -6,8 +6,8 @@ import java.util.Objects;
  * One two-way test in text space, the analogue of the paper's image classification: is the (possibly edited)
  * encoder's embedding of {@code prompt} closer to the clean embedding of {@code newText} or of {@code oldText}?
  *
- * <p>Success: for {@link Kind#EFFICACY} and {@link Kind#GENERALISATION}, p(new) &gt; p(old); for
- * {@link Kind#SPECIFICITY}, p(old) &gt; p(new) (the unrelated prompt must keep its meaning), with
+ * <p>Success: for {@link ProbeKind#EFFICACY} and {@link ProbeKind#GENERALISATION}, p(new) &gt; p(old); for
+ * {@link ProbeKind#SPECIFICITY}, p(old) &gt; p(new) (the unrelated prompt must keep its meaning), with
  * p = softmax(100·cos) over the two texts.
  *
  * @param kind    what the probe measures
@@ -15,12 +15,7 @@ import java.util.Objects;
  * @param oldText the "old" class text (source; for specificity the negative prompt itself)
  * @param newText the "new" class text (target; for specificity the leak text)
  */
-public record TwoWayProbe(Kind kind, String prompt, String oldText, String newText) {
-    /** What a probe measures. */
-    public enum Kind {
-        EFFICACY, GENERALISATION, SPECIFICITY
-    }
-
+public record TwoWayProbe(ProbeKind kind, String prompt, String oldText, String newText) {
     /** Rejects nulls. */
     public TwoWayProbe {
         Objects.requireNonNull(kind, "kind");
@@ -31,6 +26,6 @@ public record TwoWayProbe(Kind kind, String prompt, String oldText, String newTe
 
     /** Whether the probe succeeds given p(new). */
     public boolean success(double pNew) {
-        return kind == Kind.SPECIFICITY ? pNew < 0.5 : pNew > 0.5;
+        return kind == ProbeKind.SPECIFICITY ? pNew < 0.5 : pNew > 0.5;
     }
 }

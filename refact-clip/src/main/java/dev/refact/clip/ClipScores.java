@@ -1,0 +1,92 @@
+package dev.refact.clip;
+
+import dev.refact.clip.torch.Tensors;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * Zero-shot scores of n images against m texts. Owns its tensors: close it.
+ *
+ * <ul>
+ *   <li>{@link #imageEmbeds()} [n,p] — {@code get_image_features} (not normalised)</li>
+ *   <li>{@link #textEmbeds()} [m,p] — {@code get_text_features} (not normalised)</li>
+ *   <li>{@link #cosine()} [n,m] — cosine similarity of the L2-normalised embeddings</li>
+ *   <li>{@link #logitsPerImage()} [n,m] — {@code scale · cosine}</li>
+ *   <li>{@link #probs()} [n,m] — softmax over the texts for each image</li>
+ * </ul>
+ */
+public final class ClipScores implements AutoCloseable {
+    private final Tensor imageEmbeds;
+    private final Tensor textEmbeds;
+    private final Tensor cosine;
+    private final Tensor logitsPerImage;
+    private final Tensor probs;
+    private final LogitScale scale;
+    private final double scaleValue;
+
+    ClipScores(Tensor imageEmbeds, Tensor textEmbeds, Tensor cosine, Tensor logitsPerImage, Tensor probs,
+            LogitScale scale, double scaleValue) {
+        this.imageEmbeds = imageEmbeds;
+        this.textEmbeds = textEmbeds;
+        this.cosine = cosine;
+        this.logitsPerImage = logitsPerImage;
+        this.probs = probs;
+        this.scale = scale;
+        this.scaleValue = scaleValue;
+    }
+
+    /** [n,p]. */
+    public Tensor imageEmbeds() {
+        return imageEmbeds;
+    }
+
+    /** [m,p]. */
+    public Tensor textEmbeds() {
+        return textEmbeds;
+    }
+
+    /** [n,m]. */
+    public Tensor cosine() {
+        return cosine;
+    }
+
+    /** [n,m]. */
+    public Tensor logitsPerImage() {
+        return logitsPerImage;
+    }
+
+    /** [n,m], each row sums to 1. */
+    public Tensor probs() {
+        return probs;
+    }
+
+    /** Which temperature was used. */
+    public LogitScale scale() {
+        return scale;
+    }
+
+    /** The multiplier applied to the cosines (100, or {@code exp(logit_scale)}). */
+    public double scaleValue() {
+        return scaleValue;
+    }
+
+    /** The probabilities as {@code [image][text]}. */
+    public double[][] probabilities() {
+        double[] flat = Tensors.toDoubles(probs);
+        int n = (int) probs.size(0);
+        int m = (int) probs.size(1);
+        double[][] out = new double[n][m];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(flat, i * m, out[i], 0, m);
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        imageEmbeds.close();
+        textEmbeds.close();
+        cosine.close();
+        logitsPerImage.close();
+        probs.close();
+    }
+}

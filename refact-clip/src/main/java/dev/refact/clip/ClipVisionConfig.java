@@ -1,0 +1,125 @@
+package dev.refact.clip;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonSyntaxException;
+import dev.refact.clip.io.CheckpointFormatException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * The architecture of a CLIP vision tower, read from a Hugging Face {@code config.json}
+ * ({@code CLIPVisionConfig}, or the {@code vision_config} of a full {@code CLIPConfig}).
+ *
+ * @param hiddenSize        width W of the residual stream (1024 for ViT-L/14)
+ * @param intermediateSize  MLP width (4096)
+ * @param numHiddenLayers   transformer layers (24)
+ * @param numAttentionHeads attention heads (16); must divide {@code hiddenSize}
+ * @param imageSize         input side S in pixels (224; 336 for the -336 models)
+ * @param patchSize         patch side P (14); must divide {@code imageSize}
+ * @param hiddenAct         {@code quick_gelu} (OpenAI CLIP) or {@code gelu} (most LAION models)
+ * @param layerNormEps      LayerNorm epsilon (1e-5)
+ * @param projectionDim     width of {@code visual_projection} output, or 0 when the config names none
+ */
+public record ClipVisionConfig(int hiddenSize, int intermediateSize, int numHiddenLayers, int numAttentionHeads,
+        int imageSize, int patchSize, String hiddenAct, double layerNormEps, int projectionDim) {
+
+    /**
+     * Validates the numbers.
+     *
+     * @throws IllegalArgumentException for non-positive sizes, heads that do not divide the width, a patch
+     *                                  that does not divide the image, or an unsupported activation
+     */
+    public ClipVisionConfig {
+        for (int[] v : new int[][] {{hiddenSize}, {intermediateSize}, {numHiddenLayers}, {numAttentionHeads},
+                {imageSize}, {patchSize}}) {
+            if (v[0] <= 0) {
+                throw new IllegalArgumentException("vision sizes must be positive: hidden " + hiddenSize + ", mlp "
+                        + intermediateSize + ", layers " + numHiddenLayers + ", heads " + numAttentionHeads + ", image "
+                        + imageSize + ", patch " + patchSize);
+            }
+        }
+        if (hiddenSize % numAttentionHeads != 0) {
+            throw new IllegalArgumentException("vision hidden_size " + hiddenSize
+                    + " is not divisible by num_attention_heads " + numAttentionHeads);
+        }
+        if (imageSize % patchSize != 0) {
+            throw new IllegalArgumentException("image_size " + imageSize + " is not a multiple of patch_size "
+                    + patchSize);
+        }
+        if (projectionDim < 0) {
+            throw new IllegalArgumentException("projection_dim must be >= 0, got " + projectionDim);
+        }
+        hiddenAct = hiddenAct.toLowerCase(Locale.ROOT);
+        if (!hiddenAct.equals("quick_gelu") && !hiddenAct.equals("gelu")) {
+            throw new IllegalArgumentException("unsupported vision hidden_act '" + hiddenAct + "': quick_gelu or gelu");
+        }
+        if (!(layerNormEps > 0) || layerNormEps > 1) {
+            throw new IllegalArgumentException("layer_norm_eps must be in (0, 1], got " + layerNormEps);
+        }
+    }
+
+    /** Patches per side, {@code S / P}. */
+    public int gridSize() {
+        return imageSize / patchSize;
+    }
+
+    /** Tokens per image: the class token plus {@code (S/P)²} patches. */
+    public int numPositions() {
+        return gridSize() * gridSize() + 1;
+    }
+
+    /**
+     * Reads {@code config.json}; for a full CLIPModel config the {@code vision_config} section is used
+     * (with HF's {@code CLIPVisionConfig} defaults for absent fields).
+     *
+     * @throws CheckpointFormatException if the file is not JSON or a field is missing or wrong
+     */
+    public static ClipVisionConfig read(Path configJson) throws IOException {
+        JsonObject root;
+        try {
+            JsonElement e = JsonParser.parseString(Files.readString(configJson, StandardCharsets.UTF_8));
+            if (!e.isJsonObject()) {
+                throw new CheckpointFormatException(configJson, "not a JSON object");
+            }
+            root = e.getAsJsonObject();
+        } catch (JsonSyntaxException e) {
+            throw new CheckpointFormatException(configJson, "invalid JSON: " + e.getMessage(), e);
+        }
+        boolean full = root.has("vision_config") && root.get("vision_config").isJsonObject();
+        if (!full && root.has("text_config")) {
+            throw new CheckpointFormatException(configJson, "has text_config but no vision_config: not a full "
+                    + "CLIPModel (a text encoder alone cannot classify images)");
+        }
+        JsonObject c = full ? root.getAsJsonObject("vision_config") : root;
+        try {
+            return new ClipVisionConfig(
+                    intField(configJson, c, "hidden_size", 768),
+                    intField(configJson, c, "intermediate_size", 3072),
+                    intField(configJson, c, "num_hidden_layers", 12),
+                    intField(configJson, c, "num_attention_heads", 12),
+                    intField(configJson, c, "image_size", 224),
+                    intField(configJson, c, "patch_size", 32),
+                    c.has("hidden_act") ? c.get("hidden_act").getAsString() : "quick_gelu",
+                    c.has("layer_norm_eps") ? c.get("layer_norm_eps").getAsDouble() : 1e-5,
+                    intField(configJson, root, "projection_dim", intField(configJson, c, "projection_dim", 0)));
+        } catch (IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
+            throw new CheckpointFormatException(configJson, e.getMessage(), e);
+        }
+    }
+
+    private static int intField(Path file, JsonObject o, String name, int dflt) throws CheckpointFormatException {
+        if (!o.has(name) || o.get(name).isJsonNull()) {
+            return dflt;
+        }
+        try {
+            return o.get(name).getAsInt();
+        } catch (RuntimeException e) {
+            throw new CheckpointFormatException(file, "field '" + name + "' is not an integer: " + o.get(name));
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package dev.refact.clip;
+
+import java.util.List;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * The outputs of one vision-tower forward pass. Owns its tensors: close it.
+ *
+ * <p>Shapes for a batch of {@code b} images (width W, T = (S/P)² + 1 tokens, projection p, L layers):
+ * <ul>
+ *   <li>{@link #embeddings()} [b,T,W] — {@code [class ; patches] + position}, before {@code pre_layrnorm};
+ *       null unless hidden states were asked for</li>
+ *   <li>{@link #hiddenStates()} L+1 tensors [b,T,W] — {@code pre_layrnorm} output (the encoder input), then
+ *       each layer's output, as HF {@code output_hidden_states}; empty unless asked for</li>
+ *   <li>{@link #lastHiddenState()} [b,T,W] — the last layer's output (no post-LayerNorm)</li>
+ *   <li>{@link #pooled()} [b,W] — {@code post_layernorm} of the class token</li>
+ *   <li>{@link #imageEmbeds()} [b,p] — {@code visual_projection(pooled)} (not normalised), or null without
+ *       a projection</li>
+ * </ul>
+ */
+public final class VisionEncoding implements AutoCloseable {
+    private final Tensor embeddings;
+    private final List<Tensor> hiddenStates;
+    private final Tensor lastHiddenState;
+    private final Tensor pooled;
+    private final Tensor imageEmbeds;
+
+    VisionEncoding(Tensor embeddings, List<Tensor> hiddenStates, Tensor lastHiddenState, Tensor pooled,
+            Tensor imageEmbeds) {
+        this.embeddings = embeddings;
+        this.hiddenStates = List.copyOf(hiddenStates);
+        this.lastHiddenState = lastHiddenState;
+        this.pooled = pooled;
+        this.imageEmbeds = imageEmbeds;
+    }
+
+    /** [b,T,W] before {@code pre_layrnorm}, or null. */
+    public Tensor embeddings() {
+        return embeddings;
+    }
+
+    /** L+1 tensors [b,T,W], or empty. */
+    public List<Tensor> hiddenStates() {
+        return hiddenStates;
+    }
+
+    /** [b,T,W]. */
+    public Tensor lastHiddenState() {
+        return lastHiddenState;
+    }
+
+    /** [b,W]. */
+    public Tensor pooled() {
+        return pooled;
+    }
+
+    /** [b,p], or null. */
+    public Tensor imageEmbeds() {
+        return imageEmbeds;
+    }
+
+    @Override
+    public void close() {
+        if (embeddings != null) {
+            embeddings.close();
+        }
+        hiddenStates.forEach(Tensor::close);
+        lastHiddenState.close();
+        pooled.close();
+        if (imageEmbeds != null) {
+            imageEmbeds.close();
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package dev.refact.clip.tokenizer;
+
+import java.util.List;
+
+/**
+ * The full tokenization of one text: ids with the start and end tokens, no padding, no truncation.
+ *
+ * <p>{@code ids}, {@code tokens} and {@code spans} have the same length; element 0 is
+ * {@code <|startoftext|>} (span {@code [0, 0)}) and the last is {@code <|endoftext|>} (span
+ * {@code [n, n)} with {@code n = cleanedText.length()}). Each other span covers the chars of
+ * {@code cleanedText} whose UTF-8 bytes the token holds; when BPE splits inside one character
+ * (e.g. an emoji's bytes), the neighbouring tokens' spans both cover that character.
+ *
+ * @param cleanedText the text after CLIP's cleanup (ftfy, HTML unescape, whitespace collapse, lower case)
+ * @param ids         token ids, starting with 49406 and ending with 49407
+ * @param tokens      BPE token strings, e.g. {@code cat</w>}
+ * @param spans       char ranges in {@code cleanedText}
+ */
+public record Tokenization(String cleanedText, List<Integer> ids, List<String> tokens, List<TextSpan> spans) {
+    /**
+     * @throws IllegalArgumentException if the three lists differ in length
+     */
+    public Tokenization {
+        ids = List.copyOf(ids);
+        tokens = List.copyOf(tokens);
+        spans = List.copyOf(spans);
+        if (ids.size() != tokens.size() || ids.size() != spans.size()) {
+            throw new IllegalArgumentException("ids, tokens and spans differ in length: " + ids.size() + ", "
+                    + tokens.size() + ", " + spans.size());
+        }
+    }
+
+    /** The ids as an array. */
+    public int[] idArray() {
+        return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Number of tokens including start and end. */
+    public int size() {
+        return ids.size();
+    }
+}
