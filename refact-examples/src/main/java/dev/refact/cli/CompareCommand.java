@@ -21,7 +21,9 @@ import java.util.concurrent.Callable;
 import org.bytedeco.pytorch.Device;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code refact compare}: before/after images of an edit, one column per seed, as one PNG grid. */
 @Command(name = "compare", mixinStandardHelpOptions = true,
@@ -29,6 +31,9 @@ import picocli.CommandLine.Option;
                 + "file(s), for each seed, and write one labelled grid (rows before/after, columns seeds).",
             "The same in-memory text encoder is edited (no reload); the UNet, VAE and noise are shared."})
 final class CompareCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Mixin
     ModelOptions model;
 
@@ -121,7 +126,8 @@ final class CompareCommand implements Callable<Integer> {
             summary.addProperty("seeds", seedList.length);
             summary.addProperty("edits", loaded.size());
             summary.addProperty("seconds", (System.nanoTime() - start) / 1e9);
-            System.out.println(summary);
+            spec.commandLine().getOut().println(summary);
+            spec.commandLine().getOut().flush();
         }
         return 0;
     }

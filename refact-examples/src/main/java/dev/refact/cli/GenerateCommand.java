@@ -27,7 +27,9 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code refact generate}: Stable Diffusion 1.x text-to-image from a diffusers folder. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
@@ -36,6 +38,9 @@ import picocli.CommandLine.Option;
             "A seed gives the same image on the same machine (the noise equals torch.randn with a CPU generator "
                 + "seeded with it). Progress goes to stderr, a JSON summary to stdout."})
 final class GenerateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Mixin
     ModelOptions model;
 
@@ -140,7 +145,8 @@ final class GenerateCommand implements Callable<Integer> {
                 summary.addProperty("guidance_scale", guidance);
                 summary.addProperty("seed", latentsFile == null ? Long.toString(seed) : "given latents");
                 summary.addProperty("seconds", (System.nanoTime() - start) / 1e9);
-                System.out.println(summary);
+                spec.commandLine().getOut().println(summary);
+            spec.commandLine().getOut().flush();
             }
         }
         return 0;
