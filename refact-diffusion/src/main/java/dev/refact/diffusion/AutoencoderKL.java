@@ -58,6 +58,7 @@ public final class AutoencoderKL implements AutoCloseable {
         int n = boc.size();
         long groups = c.normNumGroups();
         long latent = c.latentChannels();
+        Ops.quietNnpack();
         try {
             // encoder
             encConvIn = new Layers.Conv(w, "encoder.conv_in", c.inChannels(), boc.get(0), 3, 1, 1);
