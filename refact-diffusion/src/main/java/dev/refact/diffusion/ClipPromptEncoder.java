@@ -2,6 +2,8 @@ package dev.refact.diffusion;
 
 import dev.refact.clip.ClipTextModel;
 import dev.refact.clip.TextEncoding;
+import dev.refact.clip.tokenizer.ClipTokenizer;
+import dev.refact.clip.tokenizer.Padding;
 import dev.refact.clip.torch.Tensors;
 import java.util.List;
 import java.util.Objects;
@@ -22,6 +24,16 @@ public final class ClipPromptEncoder implements PromptEncoder {
 
     private final ClipTextModel model;
     private final Function<String, long[]> tokenizer;
+
+    /**
+     * SD text conditioning with refact-clip's tokenizer: {@code inputIds(prompt, 77, Padding.END_TOKEN)}.
+     *
+     * @param model     the (possibly edited) text encoder; not owned
+     * @param tokenizer the CLIP tokenizer of the same checkpoint
+     */
+    public ClipPromptEncoder(ClipTextModel model, ClipTokenizer tokenizer) {
+        this(model, text -> tokenizer.inputIds(text, MAX_LENGTH, Padding.END_TOKEN));
+    }
 
     /**
      * @param model     the (possibly edited) text encoder

@@ -74,7 +74,7 @@ final class CrossAttention {
             Tensor q = split(toQ.forward(x), b);
             Tensor k = split(toK.forward(ctx), b);
             Tensor v = split(toV.forward(ctx), b);
-            ScalarType dtype = x.scalar_type();
+            ScalarType dtype = x.scalar_type().intern(); // JavaCPP returns non-canonical enum objects
             boolean up = upcast && dtype != ScalarType.Float;
             if (up) {
                 q = q.to(ScalarType.Float);

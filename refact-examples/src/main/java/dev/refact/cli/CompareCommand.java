@@ -3,7 +3,6 @@ package dev.refact.cli;
 import com.google.gson.JsonObject;
 import dev.refact.clip.ClipTextModel;
 import dev.refact.clip.tokenizer.ClipTokenizer;
-import dev.refact.clip.tokenizer.Padding;
 import dev.refact.clip.torch.Tensors;
 import dev.refact.core.SavedEdit;
 import dev.refact.diffusion.ClipPromptEncoder;
@@ -94,8 +93,7 @@ final class CompareCommand implements Callable<Integer> {
              ClipTextModel clip = model.loadModel();
              StableDiffusionPipeline sd = StableDiffusionPipeline.load(model.model, GenerateCommand.parseDtype(dtype),
                      device, attentionChunk)) {
-            ClipPromptEncoder encoder = new ClipPromptEncoder(clip,
-                    text -> tokenizer.inputIds(text, ClipPromptEncoder.MAX_LENGTH, Padding.END_TOKEN));
+            ClipPromptEncoder encoder = new ClipPromptEncoder(clip, tokenizer);
             List<List<BufferedImage>> before = render(sd, encoder, base, seedList, "before");
             for (int i = 0; i < loaded.size(); i++) {
                 try {

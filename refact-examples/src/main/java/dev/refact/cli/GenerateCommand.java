@@ -6,7 +6,6 @@ import dev.refact.clip.ClipTextModel;
 import dev.refact.clip.io.SafetensorsFile;
 import dev.refact.clip.io.SafetensorsWriter;
 import dev.refact.clip.tokenizer.ClipTokenizer;
-import dev.refact.clip.tokenizer.Padding;
 import dev.refact.clip.torch.Tensors;
 import dev.refact.diffusion.ClipPromptEncoder;
 import dev.refact.diffusion.Generation;
@@ -120,8 +119,7 @@ final class GenerateCommand implements Callable<Integer> {
             } else {
                 ClipTokenizer tokenizer = model.loadTokenizer();
                 try (ClipTextModel clip = model.loadModel()) {
-                    ClipPromptEncoder encoder = new ClipPromptEncoder(clip,
-                            text -> tokenizer.inputIds(text, ClipPromptEncoder.MAX_LENGTH, Padding.END_TOKEN));
+                    ClipPromptEncoder encoder = new ClipPromptEncoder(clip, tokenizer);
                     g = sd.generate(encoder, prompts, List.of(negative), options, latents, progress());
                 }
             }
