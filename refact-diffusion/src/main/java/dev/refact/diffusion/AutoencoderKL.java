@@ -233,6 +233,16 @@ public final class AutoencoderKL implements AutoCloseable {
         }
     }
 
+    /** Number of parameters (elements of all weight tensors). */
+    public long parameterCount() {
+        checkOpen();
+        long n = 0;
+        for (Tensor t : owned) {
+            n += t.numel();
+        }
+        return n;
+    }
+
     @Override
     public synchronized void close() {
         if (!closed) {

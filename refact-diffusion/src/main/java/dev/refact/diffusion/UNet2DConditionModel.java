@@ -248,6 +248,16 @@ public final class UNet2DConditionModel implements AutoCloseable {
         return timeLinear2.forward(Ops.silu(timeLinear1.forward(timeProj.to(dtype))));
     }
 
+    /** Number of parameters (elements of all weight tensors). */
+    public long parameterCount() {
+        checkOpen();
+        long n = 0;
+        for (Tensor t : owned) {
+            n += t.numel();
+        }
+        return n;
+    }
+
     /** Frees the weights. Idempotent. */
     @Override
     public synchronized void close() {

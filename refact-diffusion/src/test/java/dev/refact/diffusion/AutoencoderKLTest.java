@@ -66,6 +66,11 @@ final class AutoencoderKLTest {
     }
 
     @Test
+    void parameterCount_tinyFixture_equalsDiffusersCount() {
+        org.junit.jupiter.api.Assertions.assertEquals(658375L, vae.parameterCount()); // PROVENANCE.md
+    }
+
+    @Test
     void applyNorm_lowVarianceInput_usesEps1e6() {
         try (PointerScope scope = new PointerScope()) {
             golden.check("norm.vae_conv_norm_out", vae.applyNorm("decoder.conv_norm_out", golden.tensor("norm.vae_input")),

@@ -106,6 +106,11 @@ final class UNet2DConditionModelTest {
     }
 
     @Test
+    void parameterCount_tinyFixture_equalsDiffusersCount() {
+        assertEquals(1106212L, unet.parameterCount()); // PROVENANCE.md: UNet 1106212 parameters
+    }
+
+    @Test
     void forward_twice_bitIdentical() {
         try (PointerScope scope = new PointerScope()) {
             Tensor a = unet.forward(golden.tensor("unet.sample"), golden.doubles("unet.timestep"),

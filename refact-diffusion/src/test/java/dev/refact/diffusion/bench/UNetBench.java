@@ -41,8 +41,8 @@ public final class UNetBench {
         long t0 = System.nanoTime();
         try (UNet2DConditionModel unet = UNet2DConditionModel.random(UNetConfig.stableDiffusion1(), 1, ScalarType.Float,
                 cpu, chunk)) {
-            System.out.printf(Locale.ROOT, "UNet built (random weights) in %.1f s, RSS %.2f GB%n",
-                    (System.nanoTime() - t0) / 1e9, gb("VmRSS"));
+            System.out.printf(Locale.ROOT, "UNet built (random weights, %.1f M parameters) in %.1f s, RSS %.2f GB%n",
+                    unet.parameterCount() / 1e6, (System.nanoTime() - t0) / 1e9, gb("VmRSS"));
             double[] times = new double[steps];
             double[] rss = new double[steps];
             try (PointerScope outer = new PointerScope()) {
