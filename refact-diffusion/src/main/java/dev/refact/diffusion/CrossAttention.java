@@ -81,17 +81,17 @@ final class CrossAttention {
                 k = k.to(ScalarType.Float);
                 v = v.to(ScalarType.Float);
             }
-            Tensor o = Ops.attention(q, k, v, 1.0 / Math.sqrt(headSize), chunk); // [B, heads, N, d]
+            Tensor o = Ops.attention(q, k, v, 1.0 / Math.sqrt(headSize), chunk); // [B·heads, N, d]
             if (up) {
                 o = o.to(dtype);
             }
-            o = o.permute(0, 2, 1, 3).reshape(b, -1, heads * headSize);
+            o = o.reshape(b, heads, -1, headSize).permute(0, 2, 1, 3).reshape(b, -1, heads * headSize);
             return toOut.forward(o);
         });
     }
 
-    /** [B, N, heads·d] → [B, heads, N, d]. */
+    /** [B, N, heads·d] → [B·heads, N, d] (contiguous). */
     private Tensor split(Tensor t, long b) {
-        return t.reshape(b, -1, heads, headSize).permute(0, 2, 1, 3);
+        return t.reshape(b, -1, heads, headSize).permute(0, 2, 1, 3).reshape(b * heads, -1, headSize);
     }
 }

@@ -10,7 +10,12 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
-/** Times single libtorch ops at SD 1.x sizes (diagnostics for the UNet benchmark). */
+/**
+ * Times single libtorch ops at SD 1.x 512×512 sizes (diagnostics for the UNet benchmark): conv,
+ * linear, the pieces of explicit attention, and {@code scaled_dot_product_attention} for the
+ * 4096-token self-attention. Run: {@code OpsProbe} (all), {@code OpsProbe x} (skip SDPA),
+ * {@code OpsProbe x y} (stop after the attention pieces).
+ */
 public final class OpsProbe {
     private OpsProbe() {
     }
