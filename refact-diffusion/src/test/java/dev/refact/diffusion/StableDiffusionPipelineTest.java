@@ -89,6 +89,36 @@ final class StableDiffusionPipelineTest {
     }
 
     @Test
+    void clipPromptEncoder_editedInMemoryModel_changesStatesAndUndoRestores() throws Exception {
+        try (ClipTextModel clip = ClipTextModel.load(SharedData.resolve("models/tiny-random-clip-text"));
+             PointerScope scope = new PointerScope()) {
+            ClipPromptEncoder enc = new ClipPromptEncoder(clip,
+                    dev.refact.clip.tokenizer.ClipTokenizer.load(SharedData.resolve("clip-tokenizer")));
+            float[] before = Tensors.toFloats(attached(enc.encode(List.of("a photo of a cat"))));
+            int d = clip.config().hiddenSize();
+            int i = clip.config().intermediateSize();
+            float[] r = new float[d];
+            float[] u = new float[i];
+            for (int k = 0; k < d; k++) {
+                r[k] = (float) Math.sin(k + 1.0); // not uniform: a uniform shift is removed by LayerNorm
+            }
+            java.util.Arrays.fill(u, 0.25f);
+            clip.applyRankOneUpdate(ClipTextModel.fc2WeightName(1), attached(Tensors.floats(r, Tensors.cpu(), d)),
+                    attached(Tensors.floats(u, Tensors.cpu(), i)), "test");
+            float[] edited = Tensors.toFloats(attached(enc.encode(List.of("a photo of a cat"))));
+            assertTrue(dev.refact.clip.testing.TensorAssertions.maxAbsDiff(before, edited) > 1e-3, "edit did not reach the states");
+            clip.undo("test");
+            assertArrayEquals(before, Tensors.toFloats(attached(enc.encode(List.of("a photo of a cat")))));
+        }
+    }
+
+    private static Tensor attached(Tensor t) {
+        PointerScope.getInnerScope().attach(t);
+        t.close();
+        return t;
+    }
+
+    @Test
     void noise_seed_equalsTorchRandnWithCpuGenerator() {
         // e2e.latents_init = torch.randn((2,4,16,12), generator=torch.Generator('cpu').manual_seed(20291))
         try (PointerScope scope = new PointerScope()) {
