@@ -25,6 +25,8 @@ import picocli.CommandLine.Command;
             ClassifyCommand.class,
             StatsCommand.class,
             DemoCommand.class,
+            GenerateCommand.class,
+            CompareCommand.class,
         })
 public final class RefactCommand implements Runnable {
 

@@ -1,0 +1,24 @@
+package dev.refact.diffusion;
+
+import java.util.List;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * Turns prompts into the text states the UNet cross-attends to (SD: CLIP {@code last_hidden_state}
+ * of the prompt padded to 77 tokens). {@link ClipPromptEncoder} is the CLIP implementation; it
+ * works on an in-memory (possibly edited) {@code ClipTextModel}.
+ */
+public interface PromptEncoder {
+
+    /** Width d of the states (must equal the UNet's {@code cross_attention_dim}). */
+    int width();
+
+    /**
+     * Encodes prompts.
+     *
+     * @param prompts one or more prompts ({@code ""} is the unconditional prompt)
+     * @return [prompts.size(), 77, d] float states; the caller owns it
+     * @throws IllegalArgumentException for a prompt the encoder cannot take
+     */
+    Tensor encode(List<String> prompts);
+}

@@ -1,0 +1,76 @@
+package dev.refact.diffusion;
+
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * One denoising run's scheduler: the timesteps to call the UNet at, the input scaling, and the
+ * update from the predicted noise to the next latents. Stateful (PNDM keeps a history of noise
+ * predictions), so create one per run; close it to free the history.
+ *
+ * <p>Steps must be taken in order, {@code step(…, 0, …)}, {@code step(…, 1, …)}, ... Tensors
+ * returned belong to the caller's current {@link org.bytedeco.javacpp.PointerScope}; the scheduler
+ * keeps its own references to what it remembers.
+ */
+public interface Scheduler extends AutoCloseable {
+
+    /**
+     * A scheduler for {@code steps} inference steps.
+     *
+     * @throws IllegalArgumentException if {@code steps} is not in [1, num_train_timesteps], or the
+     *                                  config asks for something this scheduler does not implement
+     */
+    static Scheduler create(SchedulerKind kind, SchedulerConfig config, int steps) {
+        if (steps < 1 || steps > config.numTrainTimesteps()) {
+            throw new IllegalArgumentException("steps must be in [1, " + config.numTrainTimesteps() + "], got "
+                    + steps);
+        }
+        switch (kind) {
+            case PNDM:
+                return new PndmScheduler(config, steps);
+            case DDIM:
+                return new DdimScheduler(config, steps);
+            default:
+                return new EulerScheduler(config, steps);
+        }
+    }
+
+    /** Which algorithm. */
+    SchedulerKind kind();
+
+    /** The timestep of each UNet call (PNDM: N+1 entries, the second repeated; Euler: fractional). */
+    double[] timesteps();
+
+    /** The factor the pipeline multiplies the initial noise by (Euler: the largest sigma; else 1). */
+    double initNoiseSigma();
+
+    /**
+     * The UNet input for step {@code i}: {@code sample / sqrt(sigma² + 1)} for Euler, the sample
+     * itself otherwise.
+     *
+     * @param sample [B, C, h, w]
+     */
+    Tensor scaleModelInput(Tensor sample, int i);
+
+    /**
+     * Advances from step {@code i}.
+     *
+     * @param modelOutput the (guided) UNet prediction [B, C, h, w]
+     * @param i           the step index, in order from 0
+     * @param sample      the current latents [B, C, h, w]
+     * @throws IllegalStateException when steps are taken out of order
+     */
+    StepOutput step(Tensor modelOutput, int i, Tensor sample);
+
+    /** Frees any remembered tensors. */
+    @Override
+    void close();
+
+    /**
+     * The result of one step.
+     *
+     * @param prevSample          the latents for the next step [B, C, h, w]
+     * @param predOriginalSample  the predicted clean latents x0, or {@code null} (PNDM does not form it)
+     */
+    record StepOutput(Tensor prevSample, Tensor predOriginalSample) {
+    }
+}

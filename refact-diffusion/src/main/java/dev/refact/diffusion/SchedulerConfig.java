@@ -1,0 +1,127 @@
+package dev.refact.diffusion;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * A diffusers {@code scheduler/scheduler_config.json}: the training noise schedule and the
+ * options the PNDM, DDIM and Euler schedulers read. The same file drives all three (as
+ * {@code XxxScheduler.from_config} does), whatever its {@code _class_name}.
+ *
+ * @param numTrainTimesteps {@code num_train_timesteps} (1000)
+ * @param betaStart         {@code beta_start} (SD: 0.00085)
+ * @param betaEnd           {@code beta_end} (SD: 0.012)
+ * @param betaSchedule      {@code linear}, {@code scaled_linear} (SD) or {@code squaredcos_cap_v2}
+ * @param skipPrkSteps      PNDM: skip the Runge-Kutta warm-up (SD: true; false is not supported)
+ * @param setAlphaToOne     the final step's previous alpha product is 1 instead of alphas_cumprod[0]
+ * @param stepsOffset       added to PNDM/DDIM timesteps (SD: 1); Euler (diffusers 0.14) ignores it
+ * @param clipSample        DDIM: clip the predicted x0 to ±{@code clipSampleRange} (SD config: false)
+ * @param clipSampleRange   {@code clip_sample_range} (1.0)
+ * @param predictionType    {@code epsilon} (SD 1.x), {@code v_prediction} or {@code sample}
+ */
+public record SchedulerConfig(int numTrainTimesteps, double betaStart, double betaEnd, String betaSchedule,
+                              boolean skipPrkSteps, boolean setAlphaToOne, int stepsOffset, boolean clipSample,
+                              double clipSampleRange, String predictionType) {
+
+    /** Validates the values. */
+    public SchedulerConfig {
+        if (numTrainTimesteps < 2) {
+            throw new IllegalArgumentException("num_train_timesteps must be >= 2, got " + numTrainTimesteps);
+        }
+        if (!betaSchedule.equals("linear") && !betaSchedule.equals("scaled_linear")
+                && !betaSchedule.equals("squaredcos_cap_v2")) {
+            throw new IllegalArgumentException("beta_schedule \"" + betaSchedule + "\" is not supported "
+                    + "(linear, scaled_linear, squaredcos_cap_v2)");
+        }
+        if (!predictionType.equals("epsilon") && !predictionType.equals("v_prediction")
+                && !predictionType.equals("sample")) {
+            throw new IllegalArgumentException("prediction_type \"" + predictionType + "\" is not supported "
+                    + "(epsilon, v_prediction, sample)");
+        }
+    }
+
+    /** Stable Diffusion v1.4's scheduler config (PNDM, scaled_linear 0.00085..0.012, steps_offset 1). */
+    public static SchedulerConfig stableDiffusion1() {
+        return new SchedulerConfig(1000, 0.00085, 0.012, "scaled_linear", true, false, 1, false, 1.0, "epsilon");
+    }
+
+    /**
+     * Reads {@code scheduler_config.json}.
+     *
+     * @throws dev.refact.clip.io.CheckpointFormatException naming the file and an unsupported key/value
+     */
+    public static SchedulerConfig read(Path file) throws IOException {
+        ConfigJson c = ConfigJson.read(file);
+        c.requireDefault("trained_betas", null);
+        c.requireDefault("thresholding", false);
+        c.requireDefault("use_karras_sigmas", false);
+        c.requireDefault("interpolation_type", "linear");
+        c.requireDefault("rescale_betas_zero_snr", false);
+        if (c.has("timestep_spacing")) {
+            String s = c.getString("timestep_spacing", "leading");
+            if (!s.equals("leading")) {
+                throw c.error("timestep_spacing", "= \"" + s + "\" is not supported (diffusers 0.14 semantics: "
+                        + "leading for PNDM/DDIM, linspace for Euler)");
+            }
+        }
+        boolean skipPrk = c.getBool("skip_prk_steps", false);
+        try {
+            return new SchedulerConfig(c.getInt("num_train_timesteps", 1000), c.getDouble("beta_start", 0.0001),
+                    c.getDouble("beta_end", 0.02), c.getString("beta_schedule", "linear"), skipPrk,
+                    c.getBool("set_alpha_to_one", true), c.getInt("steps_offset", 0), c.getBool("clip_sample", true),
+                    c.getDouble("clip_sample_range", 1.0), c.getString("prediction_type", "epsilon"));
+        } catch (IllegalArgumentException e) {
+            throw new dev.refact.clip.io.CheckpointFormatException(file, e.getMessage());
+        }
+    }
+
+    /**
+     * The betas, {@code beta_schedule} as diffusers builds them in float32 (scaled_linear:
+     * {@code linspace(sqrt(start), sqrt(end), N)²}); values within ~4e-7 relative of torch's.
+     */
+    float[] betas() {
+        int n = numTrainTimesteps;
+        float[] b = new float[n];
+        switch (betaSchedule.toLowerCase(Locale.ROOT)) {
+            case "linear":
+                for (int i = 0; i < n; i++) {
+                    b[i] = (float) (betaStart + (betaEnd - betaStart) * i / (n - 1));
+                }
+                break;
+            case "scaled_linear": {
+                double s = Math.sqrt(betaStart);
+                double e = Math.sqrt(betaEnd);
+                for (int i = 0; i < n; i++) {
+                    float r = (float) (s + (e - s) * i / (n - 1));
+                    b[i] = r * r;
+                }
+                break;
+            }
+            default: // squaredcos_cap_v2 (Glide cosine), max beta 0.999
+                for (int i = 0; i < n; i++) {
+                    double t1 = (double) i / n;
+                    double t2 = (double) (i + 1) / n;
+                    b[i] = (float) Math.min(1 - alphaBar(t2) / alphaBar(t1), 0.999);
+                }
+        }
+        return b;
+    }
+
+    /** {@code cumprod(1 − betas)} in float32 (accumulated in double, as torch's CPU cumprod). */
+    float[] alphasCumprod() {
+        float[] b = betas();
+        float[] a = new float[b.length];
+        double acc = 1.0;
+        for (int i = 0; i < b.length; i++) {
+            acc *= (1.0f - b[i]);
+            a[i] = (float) acc;
+        }
+        return a;
+    }
+
+    private static double alphaBar(double t) {
+        double c = Math.cos((t + 0.008) / 1.008 * Math.PI / 2);
+        return c * c;
+    }
+}

@@ -1,0 +1,332 @@
+package dev.refact.diffusion;
+
+import dev.refact.clip.io.CheckpointFormatException;
+import dev.refact.clip.torch.Tensors;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * Stable Diffusion 1.x text-to-image, as diffusers v0.14 {@code StableDiffusionPipeline}:
+ * prompts → text states (77 tokens) → classifier-free guidance ({@code cat([uncond, cond])},
+ * {@code u + g·(c − u)}) → scheduler loop → VAE decode.
+ *
+ * <p>Usage:
+ * <pre>{@code
+ * try (ClipTextModel clip = ClipTextModel.load(sdDir);
+ *      StableDiffusionPipeline sd = StableDiffusionPipeline.load(sdDir, ScalarType.Float, Tensors.cpu(), 1024);
+ *      Generation g = sd.generate(new ClipPromptEncoder(clip, tokenizer), List.of("a photo of a cat"), List.of(""),
+ *                                 GenerationOptions.defaults().withSeed(42), null, ProgressListener.NONE)) {
+ *     Images.writePng(g.toImages().get(0), Path.of("cat.png"));
+ * }
+ * }</pre>
+ *
+ * <p>Memory: each denoising step runs in its own {@link PointerScope}, so native memory stays flat
+ * across steps; attention is chunked by queries when {@code attentionChunk > 0}; images are decoded
+ * one at a time. Deterministic: the same inputs and seed give bit-identical latents on one machine.
+ */
+public final class StableDiffusionPipeline implements AutoCloseable {
+    private final UNet2DConditionModel unet;
+    private final AutoencoderKL vae;
+    private final SchedulerConfig schedulerConfig;
+    private final boolean owns;
+
+    /**
+     * Wraps loaded models (not owned: the caller closes them after the pipeline).
+     *
+     * @throws IllegalArgumentException if the VAE's latent channels differ from the UNet's input channels
+     */
+    public StableDiffusionPipeline(UNet2DConditionModel unet, AutoencoderKL vae, SchedulerConfig schedulerConfig) {
+        this(unet, vae, schedulerConfig, false);
+    }
+
+    private StableDiffusionPipeline(UNet2DConditionModel unet, AutoencoderKL vae, SchedulerConfig config,
+                                    boolean owns) {
+        this.unet = Objects.requireNonNull(unet, "unet");
+        this.vae = Objects.requireNonNull(vae, "vae");
+        this.schedulerConfig = Objects.requireNonNull(config, "schedulerConfig");
+        this.owns = owns;
+        if (vae.config().latentChannels() != unet.config().inChannels()) {
+            throw new IllegalArgumentException("VAE latent_channels " + vae.config().latentChannels()
+                    + " != UNet in_channels " + unet.config().inChannels());
+        }
+    }
+
+    /**
+     * Loads {@code unet/}, {@code vae/} and {@code scheduler/scheduler_config.json} of a diffusers
+     * Stable Diffusion 1.x folder (the text encoder is loaded separately, see {@link ClipPromptEncoder}).
+     *
+     * @param attentionChunk queries per attention chunk (0 = unchunked; 1024 bounds a 512×512 run)
+     * @throws CheckpointFormatException naming the missing folder/file, unsupported config value or
+     *                                   mismatched tensors
+     */
+    public static StableDiffusionPipeline load(Path sdDir, ScalarType dtype, Device device, int attentionChunk)
+            throws IOException {
+        ModelFiles.requireDir(sdDir);
+        SchedulerConfig sc = SchedulerConfig.read(requireFile(sdDir.resolve("scheduler").resolve(
+                "scheduler_config.json")));
+        UNet2DConditionModel unet = UNet2DConditionModel.load(sdDir.resolve("unet"), dtype, device, attentionChunk);
+        try {
+            AutoencoderKL vae = AutoencoderKL.load(sdDir.resolve("vae"), dtype, device, attentionChunk);
+            try {
+                return new StableDiffusionPipeline(unet, vae, sc, true);
+            } catch (RuntimeException e) {
+                vae.close();
+                throw e;
+            }
+        } catch (IOException | RuntimeException e) {
+            unet.close();
+            throw e;
+        }
+    }
+
+    private static Path requireFile(Path p) throws CheckpointFormatException {
+        if (!java.nio.file.Files.isRegularFile(p)) {
+            throw new CheckpointFormatException(p, "file not found (component folder missing?)");
+        }
+        return p;
+    }
+
+    /** The UNet. */
+    public UNet2DConditionModel unet() {
+        return unet;
+    }
+
+    /** The VAE. */
+    public AutoencoderKL vae() {
+        return vae;
+    }
+
+    /** The scheduler settings read from the folder. */
+    public SchedulerConfig schedulerConfig() {
+        return schedulerConfig;
+    }
+
+    /** Pixels per latent (SD: 8). */
+    public int vaeScaleFactor() {
+        return vae.config().scaleFactor();
+    }
+
+    /**
+     * Generates images for prompts.
+     *
+     * @param encoder         text encoder (width must equal the UNet's cross_attention_dim)
+     * @param prompts         one image per prompt
+     * @param negativePrompts empty (→ {@code ""} each), one (used for all), or one per prompt
+     * @param options         steps, guidance, scheduler, seed, size
+     * @param latents         initial latents [b, 4, H/8, W/8] (before scaling by the scheduler's
+     *                        init_noise_sigma), or {@code null} to draw them from {@code options.seed()}
+     * @return the result; the caller closes it
+     * @throws IllegalArgumentException on mismatched widths, counts or shapes (named)
+     */
+    public Generation generate(PromptEncoder encoder, List<String> prompts, List<String> negativePrompts,
+                               GenerationOptions options, Tensor latents, ProgressListener listener) {
+        checkWidth(encoder.width());
+        if (prompts.isEmpty()) {
+            throw new IllegalArgumentException("no prompts");
+        }
+        List<String> neg = negatives(prompts.size(), negativePrompts);
+        try (PointerScope scope = new PointerScope()) {
+            Tensor cond = encoder.encode(prompts);
+            scope.attach(cond);
+            cond.close();
+            Tensor uncond = null;
+            if (options.guided()) {
+                uncond = encoder.encode(neg);
+                scope.attach(uncond);
+                uncond.close();
+            }
+            return generate(cond, uncond, options, latents, listener, null);
+        }
+    }
+
+    /**
+     * Generates from given text states (diffusers {@code prompt_embeds} / {@code negative_prompt_embeds}).
+     *
+     * @param promptEmbeds   [b, 77, d]
+     * @param negativeEmbeds [b, 77, d], or {@code null} (only allowed when guidance is off)
+     * @param latents        as in {@link #generate(PromptEncoder, List, List, GenerationOptions, Tensor, ProgressListener)}
+     */
+    public Generation generate(Tensor promptEmbeds, Tensor negativeEmbeds, GenerationOptions options, Tensor latents,
+                               ProgressListener listener) {
+        return generate(promptEmbeds, negativeEmbeds, options, latents, listener, null);
+    }
+
+    /** Observes every step of a run (tests compare it with the diffusers traces). */
+    interface StepObserver {
+        void onStep(int i, double t, Tensor unetInput, Tensor noisePred, Tensor guided, Tensor latentsAfter);
+    }
+
+    Generation generate(Tensor promptEmbeds, Tensor negativeEmbeds, GenerationOptions options, Tensor latents,
+                        ProgressListener listener, StepObserver observer) {
+        Objects.requireNonNull(options, "options");
+        ProgressListener progress = listener == null ? ProgressListener.NONE : listener;
+        long[] ps = Tensors.shape(promptEmbeds);
+        if (ps.length != 3) {
+            throw new IllegalArgumentException("prompt_embeds must be [b, 77, d], got " + Arrays.toString(ps));
+        }
+        checkWidth(ps[2]);
+        long b = ps[0];
+        if (options.guided()) {
+            if (negativeEmbeds == null) {
+                throw new IllegalArgumentException("guidance scale " + options.guidanceScale()
+                        + " needs negative_prompt_embeds (or a guidance scale <= 1)");
+            }
+            long[] ns = Tensors.shape(negativeEmbeds);
+            if (!Arrays.equals(ns, ps)) {
+                throw new IllegalArgumentException("negative_prompt_embeds " + Arrays.toString(ns)
+                        + " must have the shape of prompt_embeds " + Arrays.toString(ps));
+            }
+        }
+        int f = vaeScaleFactor();
+        if (options.height() % f != 0 || options.width() % f != 0) {
+            throw new IllegalArgumentException("height and width must be multiples of " + f + ", got "
+                    + options.height() + "x" + options.width());
+        }
+        long[] shape = {b, unet.config().inChannels(), options.height() / f, options.width() / f};
+        Device device = unet.device();
+        Tensor current;
+        try (Scheduler scheduler = Scheduler.create(options.scheduler(), schedulerConfig, options.steps());
+             NoGradGuard guard = new NoGradGuard()) {
+            try (PointerScope scope = new PointerScope()) {
+                Tensor init = latents == null ? noise(shape, options.seed(), device) : given(latents, shape, device);
+                current = init.mul(new Scalar((double) (float) scheduler.initNoiseSigma())).retainReference();
+            }
+            Tensor context = null;
+            try {
+                try (PointerScope scope = new PointerScope()) {
+                    Tensor ctx = options.guided() ? Ops.cat(0, negativeEmbeds, promptEmbeds) : promptEmbeds;
+                    context = ctx.to(device, unet.dtype()).retainReference();
+                }
+                double[] ts = scheduler.timesteps();
+                long start = System.nanoTime();
+                for (int i = 0; i < ts.length; i++) {
+                    Tensor next;
+                    try (PointerScope scope = new PointerScope()) {
+                        Tensor in = options.guided() ? Ops.cat(0, current, current) : current;
+                        in = scheduler.scaleModelInput(in, i);
+                        Tensor noise = unet.forward(in, new double[] {ts[i]}, context).to(ScalarType.Float);
+                        Tensor guided = noise;
+                        if (options.guided()) {
+                            TensorVector parts = noise.chunk(2);
+                            Tensor u = parts.get(0);
+                            Tensor c = parts.get(1);
+                            guided = u.add(c.sub(u).mul(new Scalar(options.guidanceScale())));
+                        }
+                        next = scheduler.step(guided, i, current).prevSample();
+                        if (observer != null) {
+                            observer.onStep(i, ts[i], in, noise, guided, next);
+                        }
+                        next.retainReference();
+                    }
+                    current.close();
+                    current = next;
+                    long elapsed = System.nanoTime() - start;
+                    long eta = elapsed / (i + 1) * (ts.length - i - 1);
+                    progress.onStep(i + 1, ts.length, Duration.ofNanos(elapsed), Duration.ofNanos(eta));
+                }
+            } catch (RuntimeException e) {
+                current.close();
+                throw e;
+            } finally {
+                if (context != null) {
+                    context.close();
+                }
+            }
+        }
+        try {
+            Tensor image = decode(current);
+            return new Generation(current, image);
+        } catch (RuntimeException e) {
+            current.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Decodes latents one image at a time: {@code vae.decode(latents / scaling_factor)} clamped to [-1, 1].
+     *
+     * @param latents [b, 4, h, w]
+     * @return [b, 3, h·8, w·8] float32; the caller owns it
+     */
+    public Tensor decode(Tensor latents) {
+        try (PointerScope scope = new PointerScope(); NoGradGuard guard = new NoGradGuard()) {
+            long b = latents.size(0);
+            TensorVector parts = new TensorVector();
+            for (long i = 0; i < b; i++) {
+                Tensor one = vae.decodeLatents(latents.narrow(0, i, 1)).to(ScalarType.Float);
+                parts.push_back(one.clamp(new ScalarOptional(new Scalar(-1.0)), new ScalarOptional(new Scalar(1.0))));
+            }
+            return torch.cat(parts, 0).retainReference();
+        }
+    }
+
+    /**
+     * The initial noise for a seed: {@code torch.randn(shape, generator=torch.Generator('cpu').manual_seed(seed))}
+     * in float32 (libtorch's CPU generator, the same algorithm as PyTorch), moved to {@code device}.
+     */
+    static Tensor noise(long[] shape, long seed, Device device) {
+        Generator g = torch.make_generator_cpu(seed);
+        try {
+            return torch.randn(shape, new GeneratorOptional(g), Tensors.options(ScalarType.Float, Tensors.cpu()))
+                    .to(device, ScalarType.Float);
+        } finally {
+            g.close();
+        }
+    }
+
+    private static Tensor given(Tensor latents, long[] shape, Device device) {
+        long[] s = Tensors.shape(latents);
+        if (!Arrays.equals(s, shape)) {
+            throw new IllegalArgumentException("latents must be " + Arrays.toString(shape)
+                    + " (batch, channels, height/8, width/8), got " + Arrays.toString(s));
+        }
+        return latents.to(device, ScalarType.Float);
+    }
+
+    private void checkWidth(long d) {
+        if (d != unet.config().crossAttentionDim()) {
+            throw new IllegalArgumentException("text states have width " + d + " but the UNet's cross_attention_dim "
+                    + "is " + unet.config().crossAttentionDim() + " (unet/config.json): the text encoder does not "
+                    + "belong to this UNet");
+        }
+    }
+
+    private static List<String> negatives(int n, List<String> negativePrompts) {
+        if (negativePrompts == null || negativePrompts.isEmpty()) {
+            return java.util.Collections.nCopies(n, "");
+        }
+        if (negativePrompts.size() == 1) {
+            return java.util.Collections.nCopies(n, negativePrompts.get(0));
+        }
+        if (negativePrompts.size() != n) {
+            throw new IllegalArgumentException(negativePrompts.size() + " negative prompts for " + n
+                    + " prompts (give none, one, or one per prompt)");
+        }
+        return new ArrayList<>(negativePrompts);
+    }
+
+    /** Closes the models if this pipeline loaded them. */
+    @Override
+    public void close() {
+        if (owns) {
+            unet.close();
+            vae.close();
+        }
+    }
+}
