@@ -88,6 +88,49 @@ final class ClipEncoderLayer {
         return torch.linear(merged, oW, new TensorOptional(oB));
     }
 
+    /**
+     * Keys and values of the attention for {@code x} [b,s,d], as [b,h,s,hd] each (what later queries attend to).
+     */
+    Tensor[] keysValues(Tensor x) {
+        long b = x.size(0);
+        long s = x.size(1);
+        int hd = width / heads;
+        Tensor ln = layerNorm(x, ln1W, ln1B);
+        Tensor k = torch.linear(ln, kW, new TensorOptional(kB)).view(b, s, heads, hd).transpose(1, 2);
+        Tensor v = torch.linear(ln, vW, new TensorOptional(vB)).view(b, s, heads, hd).transpose(1, 2);
+        return new Tensor[] {k, v};
+    }
+
+    /**
+     * The layer on suffix rows {@code x} [b,m,d] whose first row sits at absolute position {@code s}, attending to
+     * cached prefix keys/values [b,h,s,hd] and to the suffix causally. Equals rows s.. of {@link #forward} on the
+     * whole sequence (positions before s are not recomputed). Requires a causal layer.
+     *
+     * @param mask [m, s+m] boolean, true where attention is allowed (see {@link #suffixMask})
+     */
+    Tensor forwardSuffix(Tensor x, Tensor prefixK, Tensor prefixV, Tensor mask) {
+        long b = x.size(0);
+        long m = x.size(1);
+        int hd = width / heads;
+        Tensor ln = layerNorm(x, ln1W, ln1B);
+        Tensor q = torch.linear(ln, qW, new TensorOptional(qB)).view(b, m, heads, hd).transpose(1, 2);
+        Tensor k = torch.linear(ln, kW, new TensorOptional(kB)).view(b, m, heads, hd).transpose(1, 2);
+        Tensor v = torch.linear(ln, vW, new TensorOptional(vB)).view(b, m, heads, hd).transpose(1, 2);
+        Tensor kk = torch.cat(new org.bytedeco.pytorch.TensorVector(prefixK, k), 2);
+        Tensor vv = torch.cat(new org.bytedeco.pytorch.TensorVector(prefixV, v), 2);
+        Tensor a = torch.scaled_dot_product_attention(q, kk, vv, new TensorOptional(mask), 0.0, false,
+                new DoubleOptional(), false);
+        Tensor h = x.add(torch.linear(a.transpose(1, 2).reshape(b, m, width), oW, new TensorOptional(oB)));
+        return h.add(mlpOutput(mlpKey(h)));
+    }
+
+    /** The boolean mask [m, s+m] for {@link #forwardSuffix}: row i (absolute s+i) may see columns ≤ s+i. */
+    static Tensor suffixMask(long s, long m, org.bytedeco.pytorch.Device device) {
+        Tensor ones = torch.ones(new long[] {m, s + m}, dev.refact.clip.torch.Tensors.options(torch.ScalarType.Bool,
+                device));
+        return ones.tril(s);
+    }
+
     /** The fc2 input {@code act(fc1(ln2(h)))}: ReFACT's key, [b,n,intermediate]. */
     Tensor mlpKey(Tensor h) {
         Tensor f = torch.linear(layerNorm(h, ln2W, ln2B), fc1W, new TensorOptional(fc1B));

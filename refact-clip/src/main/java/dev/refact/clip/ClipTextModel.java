@@ -381,6 +381,54 @@ public final class ClipTextModel implements AutoCloseable {
     }
 
     /**
+     * Clean state for re-running the layers after {@code layer} on positions {@code start..} only: the keys and
+     * values of positions {@code < start} at every later layer. Positions before {@code start} are unchanged by
+     * anything added at or after {@code start} (causal attention), so a search that perturbs the residual stream at
+     * positions ≥ start can call {@link #forwardSuffix} instead of {@link #forwardFrom}. No gradients.
+     *
+     * @param layerOutput [b,n,d] the clean output of {@code layer}
+     * @param start       first position that will change (0 &lt; start &lt; n)
+     */
+    public SuffixCache suffixCache(int layer, Tensor layerOutput, int start) {
+        checkLayer(layer);
+        long n = layerOutput.size(1);
+        if (start < 1 || start >= n) {
+            throw new IllegalArgumentException("suffix start " + start + " must be in [1, " + n + ")");
+        }
+        List<Tensor> kv = new ArrayList<>();
+        try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+            Tensor x = layerOutput.narrow(1, 0, start).detach();
+            for (int i = layer + 1; i < layers.length; i++) {
+                Tensor[] pair = layers[i].keysValues(x);
+                kv.add(pair[0].contiguous().retainReference());
+                kv.add(pair[1].contiguous().retainReference());
+                if (i + 1 < layers.length) {
+                    x = layers[i].forward(x);
+                }
+            }
+        }
+        return new SuffixCache(layer, start, kv);
+    }
+
+    /**
+     * Runs layers {@code layer+1..L-1} and the final LayerNorm on the rows from {@code cache.start()} on:
+     * {@code suffix} [b,n−start,d] is the layer output at those positions. Differentiable with respect to
+     * {@code suffix}. Returns [b,n−start,d], equal (up to rounding) to the same rows of {@link #forwardFrom}.
+     */
+    public Tensor forwardSuffix(SuffixCache cache, Tensor suffix) {
+        Tensor out;
+        try (PointerScope scope = new PointerScope()) {
+            Tensor mask = ClipEncoderLayer.suffixMask(cache.start(), suffix.size(1), suffix.device());
+            Tensor x = suffix;
+            for (int i = cache.layer() + 1, j = 0; i < layers.length; i++, j += 2) {
+                x = layers[i].forwardSuffix(x, cache.tensors().get(j), cache.tensors().get(j + 1), mask);
+            }
+            out = finalNorm(x).retainReference();
+        }
+        return Tensors.handOff(out);
+    }
+
+    /**
      * The pooled output: rows of {@code lastHidden} [b,n,d] at the first end token of each prompt
      * (argmax of the ids for the legacy {@code eos_token_id = 2} configs, as HF does). Returns [b,d].
      */

@@ -119,4 +119,21 @@ final class ClipTextModelGoldenTest {
             assertArrayEquals(Tensors.toFloats(before), Tensors.toFloats(model.parameter(name)));
         }
     }
+
+    @Test
+    void forwardSuffix_cachedPrefix_equalsFullForwardRows() throws IOException {
+        for (int layer = 0; layer < 2; layer++) {
+            for (int start : new int[] {1, 4, 9}) {
+                try (PointerScope scope = new PointerScope(); MlpTrace t = model.traceMlp(ids.narrow(1, 0, 12), layer)) {
+                    Tensor out = t.residual().add(t.output());
+                    Tensor full = model.forwardFrom(layer, out);
+                    try (SuffixCache cache = model.suffixCache(layer, out, start)) {
+                        Tensor suffix = model.forwardSuffix(cache, out.narrow(1, start, 12 - start));
+                        assertAllClose(Tensors.toFloats(full.narrow(1, start, 12 - start)), suffix, 1e-5, 1e-5,
+                                "suffix rows from " + start + " after layer " + layer);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -2,6 +2,7 @@ package dev.refact.core;
 
 import dev.refact.clip.ClipTextModel;
 import dev.refact.clip.MlpTrace;
+import dev.refact.clip.SuffixCache;
 import dev.refact.clip.torch.Tensors;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +25,8 @@ import org.bytedeco.pytorch.global.torch;
  *
  * <p>Only the work that changes is repeated: the layer-L MLP output of the clean model is computed once
  * (everything before it is unchanged by δ), prompts are cut after their end token, and each step runs only
- * layers L+1..end.
+ * layers L+1..end on the positions from the earliest subject-last token on, attending to cached clean keys and
+ * values of the positions before it (causal attention: those never change).
  */
 final class ValueOptimizer {
     private static final double BETA1 = 0.9;
@@ -60,9 +62,15 @@ final class ValueOptimizer {
         int b = batch.size();
         int n = batch.length();
         int d = model.config().hiddenSize();
-        float[] maskData = new float[b * n];
+        // Positions before the earliest subject-last token never change: only rows start.. are recomputed.
+        int start = n;
         for (int j = 0; j < b; j++) {
-            maskData[j * n + (int) batch.subjectLast(j)] = 1f;
+            start = (int) Math.min(start, batch.subjectLast(j));
+        }
+        int m = n - start;
+        float[] maskData = new float[b * m];
+        for (int j = 0; j < b; j++) {
+            maskData[j * m + (int) batch.subjectLast(j) - start] = 1f;
         }
         List<Double> losses = new ArrayList<>();
         List<Double> probs = new ArrayList<>();
@@ -75,16 +83,21 @@ final class ValueOptimizer {
 
         Tensor mask = null;
         Tensor base = null;
+        Tensor ids = null;
         Tensor delta = null;
-        Tensor m = null;
-        Tensor v = null;
+        Tensor adamM = null;
+        Tensor adamV = null;
+        SuffixCache cache = null;
         try {
             try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
-                mask = Tensors.floats(maskData, model.device(), b, n, 1).to(model.dtype()).retainReference();
-                base = trace.residual().add(trace.output()).detach().retainReference(); // clean layer-L output
+                mask = Tensors.floats(maskData, model.device(), b, m, 1).to(model.dtype()).retainReference();
+                Tensor clean = trace.residual().add(trace.output()).detach();           // clean layer-L output
+                base = clean.narrow(1, start, m).contiguous().retainReference();
+                ids = batch.ids().narrow(1, start, m).contiguous().retainReference();
+                cache = model.suffixCache(layer, clean, start);
                 delta = torch.zeros(new long[] {d}, Tensors.options(model.dtype(), model.device())).retainReference();
-                m = torch.zeros(new long[] {d}, Tensors.options(model.dtype(), model.device())).retainReference();
-                v = torch.zeros(new long[] {d}, Tensors.options(model.dtype(), model.device())).retainReference();
+                adamM = torch.zeros(new long[] {d}, Tensors.options(model.dtype(), model.device())).retainReference();
+                adamV = torch.zeros(new long[] {d}, Tensors.options(model.dtype(), model.device())).retainReference();
             }
             delta.set_requires_grad(true);
             StopReason reason = StopReason.STEP_CAP;
@@ -92,7 +105,7 @@ final class ValueOptimizer {
             int steps = 0;
             for (int step = 0; step <= hp.maxSteps(); step++) {
                 try (PointerScope scope = new PointerScope()) {
-                    Tensor logp = logProbabilities(model, hp, batch, layer, base, mask, delta, candidates, projected);
+                    Tensor logp = logProbabilities(model, hp, cache, ids, base, mask, delta, candidates, projected);
                     Tensor targetLogp = logp.select(1, 0);                      // [b]
                     Tensor nll = targetLogp.mean().neg();
                     Tensor loss = nll.add(delta.norm().mul(new Scalar(wdScale)));
@@ -113,7 +126,7 @@ final class ValueOptimizer {
                         break; // the last forward only measures
                     }
                     loss.backward();
-                    adamStep(delta, m, v, step + 1, hp.learningRate());
+                    adamStep(delta, adamM, adamV, step + 1, hp.learningRate());
                     steps++;
                     clamp(delta, maxNorm);
                 }
@@ -123,20 +136,26 @@ final class ValueOptimizer {
                 return new Search(out, steps, reason, lastP, toArray(losses), toArray(probs));
             }
         } finally {
-            for (Tensor t : new Tensor[] {mask, base, delta, m, v}) {
+            for (Tensor t : new Tensor[] {mask, base, ids, delta, adamM, adamV}) {
                 if (t != null) {
                     t.close();
                 }
             }
+            if (cache != null) {
+                cache.close();
+            }
         }
     }
 
-    /** log p over candidates for every rewriting prompt with δ added: [b,m]. */
-    static Tensor logProbabilities(ClipTextModel model, Hyperparameters hp, PromptBatch batch, int layer, Tensor base,
-                                   Tensor mask, Tensor delta, Tensor candidates, boolean projected) {
-        Tensor x = base.add(mask.mul(delta));                               // [b,n,d]
-        Tensor last = model.forwardFrom(layer, x);                         // [b,n,d]
-        Tensor pooled = model.pool(last, batch.ids());                     // [b,d]
+    /**
+     * log p over candidates for every rewriting prompt with δ added: [b,c]. {@code base}, {@code mask} and
+     * {@code suffixIds} cover positions {@code cache.start()..} only.
+     */
+    static Tensor logProbabilities(ClipTextModel model, Hyperparameters hp, SuffixCache cache, Tensor suffixIds,
+                                   Tensor base, Tensor mask, Tensor delta, Tensor candidates, boolean projected) {
+        Tensor x = base.add(mask.mul(delta));                               // [b,m,d]
+        Tensor last = model.forwardSuffix(cache, x);                       // [b,m,d]
+        Tensor pooled = model.pool(last, suffixIds);                       // [b,d] (the end token lies in the suffix)
         Tensor e = model.represent(pooled, projected);                     // [b,p]
         Tensor logits;
         if (hp.similarity() == Similarity.L2) {

@@ -102,6 +102,10 @@ final class Badness {
     static boolean isBad(String s) {
         int n = s.length();
         for (int i = 0; i < n; i++) {
+            // every clause needs a non-ASCII character among its first three
+            if (s.charAt(i) < 0x80 && (i + 1 >= n || s.charAt(i + 1) < 0x80) && (i + 2 >= n || s.charAt(i + 2) < 0x80)) {
+                continue;
+            }
             if (badAt(s, i)) {
                 return true;
             }

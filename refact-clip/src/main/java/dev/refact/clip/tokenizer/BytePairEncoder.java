@@ -1,11 +1,9 @@
 package dev.refact.clip.tokenizer;
 
-import com.google.common.cache.Cache;
-import com.google.common.cache.CacheBuilder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Byte-level BPE over one word (one match of CLIP's split pattern), as in openai/CLIP
@@ -13,11 +11,12 @@ import java.util.concurrent.ExecutionException;
  * carrying the {@code </w>} end-of-word marker; then the adjacent pair with the lowest merge rank
  * is merged everywhere (left to right, non-overlapping) until no pair has a rank.
  *
- * <p>Immutable except for a bounded, thread-safe cache of word → ids.
+ * <p>Immutable except for a bounded, thread-safe cache of word → ids (a {@link ConcurrentHashMap}
+ * that is emptied when it reaches {@link #CACHE_SIZE} words; results never depend on it).
  */
 final class BytePairEncoder {
     /** Cache size: distinct words kept; CLIP's own cache is unbounded. */
-    static final long CACHE_SIZE = 65_536;
+    static final int CACHE_SIZE = 65_536;
 
     private final int[] byteSymbol = new int[256];
     private final int[] byteEndSymbol = new int[256];
@@ -26,7 +25,7 @@ final class BytePairEncoder {
     private final String endLiteral;
     private final int startId;
     private final int endId;
-    private final Cache<String, int[]> cache = CacheBuilder.newBuilder().maximumSize(CACHE_SIZE).build();
+    private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
 
     /**
      * @param byteSymbol    vocabulary id of each byte's symbol
@@ -58,15 +57,16 @@ final class BytePairEncoder {
         if (word.equals(endLiteral)) {
             return new int[] {endId};
         }
-        int[] hit = cache.getIfPresent(word);
+        int[] hit = cache.get(word);
         if (hit != null) {
             return hit;
         }
-        try {
-            return cache.get(word, () -> bpe(word.getBytes(StandardCharsets.UTF_8)));
-        } catch (ExecutionException e) {
-            throw new IllegalStateException(e.getCause());
+        int[] ids = bpe(word.getBytes(StandardCharsets.UTF_8));
+        if (cache.size() >= CACHE_SIZE) {
+            cache.clear();
         }
+        cache.put(word, ids);
+        return ids;
     }
 
     /** Appends the ids of every word to {@code out}. */

@@ -53,7 +53,7 @@ import java.util.zip.ZipException;
  * </ol>
  * Character properties come from CPython 3.11 (Unicode 14.0) and the {@code regex} module, shipped as
  * a resource, so results do not depend on the JVM's Unicode version. Differences from the reference:
- * a decimal HTML reference with more than 4300 digits decodes to U+FFFD (CPython raises
+ * a decimal HTML reference with more than 4300 digits is decoded (CPython 3.11 raises
  * {@code ValueError}); HF's slow tokenizer does not apply {@code html.unescape} itself and splits
  * its added tokens before cleaning, so it can differ on HTML entities inside lines containing
  * {@code <}, and on texts that contain {@code <|startoftext|>} / {@code <|endoftext|>}.

@@ -322,21 +322,32 @@ final class Ftfy {
             Map.entry(0xFB03, "ffi"), Map.entry(0xFB04, "ffl"), Map.entry(0xFB05, "\u017Ft"),
             Map.entry(0xFB06, "st"));
 
+    private static final String[] LIGATURE_TABLE = bmpTable(LIGATURES);
+    private static final String[] WIDTH_TABLE = bmpTable(UnicodeTables.get().width);
+
+    private static String[] bmpTable(Map<Integer, String> map) {
+        String[] t = new String[0x10000];
+        for (Map.Entry<Integer, String> e : map.entrySet()) {
+            t[e.getKey()] = e.getValue(); // all keys are BMP characters
+        }
+        return t;
+    }
+
     /** fixes.fix_latin_ligatures (chardata.LIGATURES). */
     static String fixLatinLigatures(String text) {
-        return translate(text, LIGATURES);
+        return translate(text, LIGATURE_TABLE);
     }
 
     /** fixes.fix_character_width: fullwidth ASCII and U+3000 to ASCII, halfwidth kana to standard. */
     static String fixCharacterWidth(String text) {
-        return translate(text, UnicodeTables.get().width);
+        return translate(text, WIDTH_TABLE);
     }
 
-    private static String translate(String text, Map<Integer, String> table) {
+    private static String translate(String text, String[] table) {
         StringBuilder sb = null;
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            String r = table.get((int) c);
+            String r = table[c];
             if (r != null && sb == null) {
                 sb = new StringBuilder(text.length() + 8);
                 sb.append(text, 0, i);

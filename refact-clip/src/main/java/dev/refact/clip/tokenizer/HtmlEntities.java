@@ -133,7 +133,7 @@ final class HtmlEntities {
 
     /**
      * Parses digits, saturating above U+10FFFF. (CPython 3.11 raises ValueError for decimal
-     * references longer than 4300 digits; here they simply decode to U+FFFD.)
+     * references longer than 4300 digits; here they decode like shorter ones.)
      */
     private static long parseCapped(String digits, int radix) {
         long v = 0;

@@ -139,14 +139,67 @@ final class PyText {
         return c == null ? 0 : c;
     }
 
-    /** {@code unicodedata.normalize("NFC", s)} with the Unicode 14.0 tables. */
+    /**
+     * {@code unicodedata.normalize("NFC", s)} with the Unicode 14.0 tables.
+     *
+     * <p>The text is cut before every "inert" character (combining class 0, no canonical
+     * decomposition other than a Hangul syllable's, never the second half of a composition): nothing
+     * on one side of such a character can reorder or compose with the other side, so each piece is
+     * normalised on its own, and a piece that is a single inert character is copied unchanged.
+     */
     static String nfc(String s) {
-        if (isQuickNfc(s)) {
+        int n = s.length();
+        StringBuilder out = null;
+        int copied = 0;
+        int i = 0;
+        while (i < n) {
+            int cp = s.codePointAt(i);
+            int j = i + Character.charCount(cp);
+            if (isInert(cp) && (j >= n || isInert(s.codePointAt(j)))) {
+                i = j;
+                continue;
+            }
+            while (j < n) {
+                int c = s.codePointAt(j);
+                if (isInert(c)) {
+                    break;
+                }
+                j += Character.charCount(c);
+            }
+            String piece = nfcPiece(s, i, j);
+            if (out == null) {
+                if (piece.length() == j - i && s.regionMatches(i, piece, 0, piece.length())) {
+                    i = j;
+                    continue; // already normalised
+                }
+                out = new StringBuilder(n + 8);
+            }
+            out.append(s, copied, i).append(piece);
+            copied = j;
+            i = j;
+        }
+        if (out == null) {
             return s;
         }
-        int[] buf = new int[s.length() * 4 + 4];
+        return out.append(s, copied, n).toString();
+    }
+
+    private static boolean isInert(int cp) {
+        if (cp < 0x300) {
+            return true;
+        }
+        UnicodeTables t = UnicodeTables.get();
+        if (cp < 0x10000) {
+            return t.nfcInertBmp[cp];
+        }
+        return combiningClass(cp) == 0 && !t.canonicalDecomposition.containsKey(cp)
+                && !t.compositionSeconds.contains(cp);
+    }
+
+    private static String nfcPiece(String s, int from, int to) {
+        int[] buf = new int[(to - from) * 4 + 8];
         int n = 0;
-        for (int i = 0; i < s.length(); ) {
+        for (int i = from; i < to; ) {
             int cp = s.codePointAt(i);
             i += Character.charCount(cp);
             if (n + 32 > buf.length) {
@@ -157,16 +210,6 @@ final class PyText {
         reorder(buf, n);
         n = compose(buf, n);
         return new String(buf, 0, n);
-    }
-
-    /** True when every char is below U+0300 (no combining marks, no decomposable char changes). */
-    private static boolean isQuickNfc(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            if (s.charAt(i) >= 0x300) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static int decompose(int cp, int[] buf, int n) {

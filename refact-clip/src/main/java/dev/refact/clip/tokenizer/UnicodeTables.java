@@ -53,6 +53,13 @@ final class UnicodeTables {
     final Map<Integer, int[]> canonicalDecomposition;
     /** Primary composites: (first &lt;&lt; 21 | second) → composite. */
     final Map<Long, Integer> composition;
+    /** Code points that are the second half of a primary composite (incl. Hangul V and T jamo). */
+    final java.util.Set<Integer> compositionSeconds;
+    /**
+     * BMP characters after which and before which NFC can work independently: combining class 0,
+     * no canonical decomposition (Hangul syllables allowed), not a composition's second half.
+     */
+    final boolean[] nfcInertBmp;
     /** ftfy's fix_character_width table. */
     final Map<Integer, String> width;
     /** {@code html.entities.html5}: name (with or without ';') → replacement. */
@@ -116,6 +123,25 @@ final class UnicodeTables {
             if (d.length == 2 && !excluded.contains(e.getKey())) {
                 composition.put(pairKey(d[0], d[1]), e.getKey());
             }
+        }
+        compositionSeconds = new java.util.HashSet<>();
+        for (Map.Entry<Integer, int[]> e : canonicalDecomposition.entrySet()) {
+            int[] d = e.getValue();
+            if (d.length == 2 && !excluded.contains(e.getKey())) {
+                compositionSeconds.add(d[1]);
+            }
+        }
+        for (int c = 0x1161; c <= 0x1175; c++) {
+            compositionSeconds.add(c); // Hangul V
+        }
+        for (int c = 0x11A8; c <= 0x11C2; c++) {
+            compositionSeconds.add(c); // Hangul T
+        }
+        nfcInertBmp = new boolean[0x10000];
+        for (int c = 0; c < 0x10000; c++) {
+            boolean hangulSyllable = c >= 0xAC00 && c <= 0xD7A3;
+            nfcInertBmp[c] = combiningClassBmp[c] == 0 && !compositionSeconds.contains(c)
+                    && (hangulSyllable || !canonicalDecomposition.containsKey(c));
         }
         width = new HashMap<>();
         for (String[] row : section(sections, "width")) {
