@@ -23,6 +23,9 @@ import picocli.CommandLine.Command;
             EditCommand.class,
             ApplyCommand.class,
             ClassifyCommand.class,
+            EvalTextCommand.class,
+            EvalCommand.class,
+            SweepCommand.class,
         })
 public final class RefactCommand implements Runnable {
 

@@ -79,8 +79,9 @@ public final class EvaluationReport {
                 : seedRange(s.seeds())).append(" |\n");
         md.append("| model | ").append(esc(s.modelSource())).append(" (fingerprint ")
                 .append(s.modelFingerprint(), 0, Math.min(12, s.modelFingerprint().length())).append("…) |\n");
-        md.append("| scorer | ").append(esc(String.join(", ", s.scorer().entrySet().stream()
-                .map(e -> e.getKey() + " " + e.getValue()).toList()))).append(" |\n");
+        md.append("| scorer | ").append(esc(String.join("; ", s.scorer().entrySet().stream()
+                .map(e -> e.getKey().equals("scorer") ? e.getValue() : e.getKey() + ": " + e.getValue()).toList())))
+                .append(" |\n");
         if (s.hyperparameters() != null) {
             md.append("| edit | ").append(esc(describe(s.hyperparameters()))).append(" |\n");
             md.append("| statistics | ").append(esc(s.statisticsId())).append(" |\n");
