@@ -5,6 +5,7 @@ import dev.refact.clip.tokenizer.ClipTokenizer;
 import dev.refact.clip.torch.Tensors;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.global.torch;
@@ -41,17 +42,25 @@ final class ModelOptions {
         return ClipTokenizer.load(tokenizerPath());
     }
 
-    Path tokenizerPath() {
+    /**
+     * {@code --tokenizer}, else {@code MODEL/tokenizer}, else the sibling {@code tokenizer/}, else the model folder
+     * (whichever holds {@code vocab.json} or openai's {@code bpe_simple_vocab_16e6.txt.gz}).
+     */
+    Path tokenizerPath() throws NoSuchFileException {
         if (tokenizer != null) {
             return tokenizer;
         }
-        for (Path p : new Path[] {model.resolve("tokenizer"), model.toAbsolutePath().getParent() == null ? null
-                : model.toAbsolutePath().getParent().resolve("tokenizer"), model}) {
-            if (p != null && (Files.isRegularFile(p.resolve("vocab.json")))) {
-                return p;
+        Path m = model.toAbsolutePath().normalize();
+        Path folder = Files.isDirectory(m) ? m : m.getParent();
+        Path[] candidates = {folder.resolve("tokenizer"), folder.resolveSibling("tokenizer"), folder};
+        for (Path c : candidates) {
+            if (Files.isRegularFile(c.resolve("vocab.json"))
+                    || Files.isRegularFile(c.resolve(ClipTokenizer.OPENAI_BPE_FILE))) {
+                return c;
             }
         }
-        throw new IllegalArgumentException("no tokenizer found beside " + model + " (looked for tokenizer/ and "
-                + "vocab.json); pass --tokenizer DIR");
+        throw new NoSuchFileException(folder.toString(), null,
+                "no tokenizer (vocab.json + merges.txt) in tokenizer/, ../tokenizer/ or the model folder; "
+                        + "pass --tokenizer DIR");
     }
 }

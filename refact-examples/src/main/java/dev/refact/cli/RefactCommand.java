@@ -23,6 +23,8 @@ import picocli.CommandLine.Command;
             EditCommand.class,
             ApplyCommand.class,
             ClassifyCommand.class,
+            StatsCommand.class,
+            DemoCommand.class,
             EvalTextCommand.class,
             EvalCommand.class,
             SweepCommand.class,

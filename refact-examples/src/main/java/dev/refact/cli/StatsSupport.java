@@ -2,15 +2,71 @@ package dev.refact.cli;
 
 import dev.refact.clip.ClipTextModel;
 import dev.refact.clip.tokenizer.ClipTokenizer;
+import dev.refact.core.stats.Corpora;
 import dev.refact.core.stats.CovarianceStats;
+import dev.refact.core.stats.StatsOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 
-/** Statistics for the commands that edit: loaded from a file (refact stats), or computed on the fly. */
+/**
+ * Statistics for the commands that edit: loaded from {@code --stats FILE}, or computed from the built-in corpus
+ * (WordNet 3.1 glosses) and cached under {@code $REFACT_CACHE} (default {@code ~/.cache/refact}) by model
+ * fingerprint, layer and sample count, so that the next edit of the same model reuses them.
+ */
 final class StatsSupport {
+    /** Texts used when statistics are computed on the fly (the paper used 100,000 WikiText lines). */
+    static final long ON_THE_FLY_SAMPLES = Long.getLong("refact.stats.samples", 20_000);
+
     private StatsSupport() {
     }
 
     static CovarianceStats loadOrCompute(Path file, ClipTextModel model, ClipTokenizer tokenizer, int layer) {
-        throw new IllegalArgumentException("statistics loading lands with the stats module (issue 3)");
+        try {
+            if (file != null) {
+                CovarianceStats s = CovarianceStats.load(file, model.device());
+                if (s.layer() != layer || s.dim() != model.config().intermediateSize()) {
+                    int l = s.layer();
+                    int d = s.dim();
+                    s.close();
+                    throw new IllegalArgumentException(file + ": statistics of layer " + l + " (" + d + "×" + d
+                            + ") do not fit an edit of layer " + layer + " of this model (MLP width "
+                            + model.config().intermediateSize() + ")");
+                }
+                return s;
+            }
+            Path cache = cacheDir().resolve(String.format(Locale.ROOT, "%s-layer%d-%s-%d.safetensors",
+                    model.fingerprint().substring(0, 16), layer, Corpora.WORDNET, ON_THE_FLY_SAMPLES));
+            if (Files.isRegularFile(cache)) {
+                System.err.println("refact: using cached statistics " + cache);
+                return CovarianceStats.load(cache, model.device());
+            }
+            if (!Corpora.wordNetAvailable()) {
+                throw new IllegalArgumentException("no --stats given and the built-in corpus is not on the class path; "
+                        + "compute statistics with 'refact stats' and pass --stats FILE");
+            }
+            System.err.printf(Locale.ROOT, "refact: no --stats given: computing covariance statistics at layer %d "
+                    + "from %d WordNet glosses (the paper used 100,000 WikiText-103 lines; see docs/statistics.md)%n",
+                    layer, ON_THE_FLY_SAMPLES);
+            long start = System.nanoTime();
+            StatsOptions options = StatsOptions.builder().sampleLimit(ON_THE_FLY_SAMPLES).corpusName(Corpora.WORDNET)
+                    .build();
+            CovarianceStats s = CovarianceStats.compute(model, tokenizer, layer, Corpora.wordNetGlosses(), options,
+                    p -> Progress.report("statistics (texts)", p.texts(), ON_THE_FLY_SAMPLES, start));
+            Files.createDirectories(cache.getParent());
+            s.save(cache);
+            System.err.println("refact: cached statistics in " + cache);
+            return s;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
+    }
+
+    static Path cacheDir() {
+        String env = System.getenv("REFACT_CACHE");
+        return env != null && !env.isBlank() ? Path.of(env).resolve("stats")
+                : Path.of(System.getProperty("user.home"), ".cache", "refact", "stats");
     }
 }

@@ -1,7 +1,22 @@
 package dev.refact.core.stats;
 
+import dev.refact.clip.ClipTextModel;
+import dev.refact.clip.io.CheckpointFormatException;
+import dev.refact.clip.io.NpyArray;
+import dev.refact.clip.io.Npz;
+import dev.refact.clip.tokenizer.ClipTokenizer;
 import dev.refact.clip.torch.Tensors;
+import dev.refact.clip.torch.TorchRuntime;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.Objects;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -17,6 +32,17 @@ import org.bytedeco.pytorch.global.torch;
  * <p>Shapes: {@code C} is [i,i] (i = MLP width, 3072 for SD 1.x), stored in float64. The factorisation
  * is computed once, on first use, in float64 on the matrix's device, after adding the damping
  * {@code λ·mean(diag C)·I} when {@code damping λ > 0}.
+ *
+ * <p>Where C comes from: {@link #compute} (keys of a model over a text corpus), {@link #load} (a file written by
+ * {@link #save}), {@link #importNpz} (the {@code .npz} cache of the released Python code) or {@link #fromMatrix}.
+ *
+ * <pre>{@code
+ * try (ClipTextModel model = ClipTextModel.load(dir);
+ *      CovarianceStats stats = CovarianceStats.compute(model, tokenizer, 7, Corpora.lines(corpusFile),
+ *              StatsOptions.builder().corpusName("wikitext-103").build(), StatsListener.NONE)) {
+ *     stats.save(Path.of("layer7.stats.safetensors"));
+ * }
+ * }</pre>
  *
  * <p>Owns native memory: close it.
  */
@@ -66,6 +92,202 @@ public final class CovarianceStats implements AutoCloseable {
             }
             return new CovarianceStats(m.retainReference(), layer, count, provenance, 0.0);
         }
+    }
+
+    /** Takes ownership of {@code mean} [i,i] float64 (already validated). */
+    static CovarianceStats adopt(Tensor mean, StatsProvenance provenance) {
+        return new CovarianceStats(mean, provenance.layer(), provenance.count(), provenance, 0.0);
+    }
+
+    /**
+     * Computes {@code C = E[k kᵀ]} of the fc2 inputs at {@code layer} over every non-padding token (start and end
+     * included) of a text corpus.
+     *
+     * <p>Each non-blank text is tokenized as start, BPE ids, end, cut to {@link StatsOptions#maxTokens()} tokens
+     * with the end token kept last (the paper: 60). Texts are run in batches of {@link StatsOptions#batchSize()},
+     * padded to the batch's longest text; padding positions are never counted (causal attention keeps them from
+     * changing real positions). {@code Σ k kᵀ} is accumulated in float64 on the model's device
+     * ({@code keysᵀ·keys} per batch); C is the sum divided by the number of keys, symmetrised. The corpus is
+     * streamed: only one batch of texts is held. At most {@link StatsOptions#sampleLimit()} texts are used; blank
+     * texts are skipped and not counted.
+     *
+     * <p>Provenance: the model's {@link ClipTextModel#fingerprint()}, the layer, the corpus name, the SHA-256 of
+     * the texts used (each text's UTF-8 bytes followed by {@code '\n'}, in order; for a file of lines without
+     * blank lines that is the SHA-256 of its first {@code texts} lines with {@code \n} endings), the number of
+     * keys and texts, {@code maxTokens} and dtype float64.
+     *
+     * <p>Checkpoints: with {@link StatsOptions#checkpoint()} set, the statistics so far are saved (atomically, in
+     * the {@link #save} format) every {@link StatsOptions#checkpointEvery()} texts. If the file exists when
+     * compute starts, it resumes: the texts it counted are read again (to verify they hash to the checkpoint's
+     * corpus SHA-256, i.e. same corpus, same order) but not run through the model. The result then equals an
+     * uninterrupted run up to float64 rounding (the checkpoint keeps the mean, so the sum is restored as mean ×
+     * count). An interrupted computation never leaves a corrupt checkpoint. The checkpoint is not deleted at the
+     * end.
+     *
+     * <p>If the corpus's iterator implements {@link AutoCloseable} (as {@link Corpora#lines} does) it is closed
+     * when compute stops reading.
+     *
+     * @param model     the text encoder (its weights are not changed)
+     * @param tokenizer the model's tokenizer
+     * @param layer     0-based layer whose fc2 inputs are collected
+     * @param corpus    texts, one sample each; iterated once
+     * @param options   batch size, token cut, sample limit, corpus name, checkpoint
+     * @param listener  progress after every batch and at the end (may be null)
+     * @return statistics on the model's device, owned by the caller
+     * @throws IllegalArgumentException if the layer or maxTokens do not fit the model, the corpus has no non-blank
+     *                                  text, or a checkpoint belongs to another model, layer, token cut or corpus
+     * @throws IllegalStateException    if the keys are not finite
+     * @throws IOException              if a checkpoint cannot be read or written
+     */
+    public static CovarianceStats compute(ClipTextModel model, ClipTokenizer tokenizer, int layer,
+                                          Iterable<String> corpus, StatsOptions options, StatsListener listener)
+            throws IOException {
+        return new StatsComputation(model, tokenizer, layer, options, listener).run(corpus);
+    }
+
+    /**
+     * Loads statistics written by {@link #save} onto the CPU. See {@link #load(Path, Device)}.
+     */
+    public static CovarianceStats load(Path file) throws IOException {
+        TorchRuntime.ensureLoaded();
+        try (Device cpu = Tensors.cpu()) {
+            return load(file, cpu);
+        }
+    }
+
+    /**
+     * Loads statistics written by {@link #save}: validates the kind, tensor, shape, metadata, symmetry and
+     * finiteness; the matrix is read bit-exactly.
+     *
+     * @param device where the matrix goes (the caller keeps ownership of the Device object)
+     * @throws NoSuchFileException       if the file does not exist
+     * @throws CheckpointFormatException if the file is not valid covariance statistics (the message names it)
+     */
+    public static CovarianceStats load(Path file, Device device) throws IOException {
+        TorchRuntime.ensureLoaded();
+        StatsFile.Contents c = StatsFile.read(file, device);
+        try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+            Tensor m = c.mean();
+            checkFiniteSymmetric(file, m);
+            return new CovarianceStats(m, c.provenance().layer(), c.provenance().count(), c.provenance(), 0.0);
+        } catch (IOException | RuntimeException e) {
+            c.mean().close();
+            throw e;
+        }
+    }
+
+    /**
+     * Imports the statistics cache of the released Python code (ROME's {@code layer_stats}, used by ReFACT): an
+     * {@code .npz} with {@code mom2.mom2} [d,d] (float32 sums of k kᵀ) and {@code mom2.count} (number of keys);
+     * C = mom2 / count, computed in float64.
+     *
+     * <p>The file does not say which model or corpus it came from: the provenance records {@code model}'s
+     * fingerprint, {@code corpus = "imported:<file name>"}, the SHA-256 of the {@code .npz} file in place of the
+     * corpus hash, and dtype float32.
+     *
+     * @param npz   the {@code .npz} file
+     * @param model the model the statistics belong to (its MLP width is checked; its fingerprint is recorded)
+     * @param layer the layer the statistics were collected at
+     * @return statistics on the model's device, owned by the caller
+     * @throws IllegalArgumentException  if the layer is outside the model
+     * @throws CheckpointFormatException if entries are missing, mis-shaped, not finite, not symmetric, the count is
+     *                                   not positive, or d differs from the model's MLP width (the message names
+     *                                   the file)
+     */
+    public static CovarianceStats importNpz(Path npz, ClipTextModel model, int layer) throws IOException {
+        TorchRuntime.ensureLoaded();
+        int layers = model.config().numHiddenLayers();
+        if (layer < 0 || layer >= layers) {
+            throw new IllegalArgumentException("layer " + layer + " is outside [0, " + layers + ") for " + model);
+        }
+        if (!Files.exists(npz)) {
+            throw new NoSuchFileException(npz.toString(), null, "statistics file does not exist");
+        }
+        int width = model.config().intermediateSize();
+        float[] sums;
+        double count;
+        try (Npz archive = Npz.open(npz)) {
+            for (String name : new String[] {"mom2.mom2", "mom2.count"}) {
+                if (!archive.contains(name)) {
+                    throw new CheckpointFormatException(npz, "no entry '" + name + "' (entries: " + archive.names()
+                            + "); expected ROME/ReFACT second-moment statistics");
+                }
+            }
+            NpyArray mom2 = archive.get("mom2.mom2");
+            long[] s = mom2.shape();
+            if (s.length != 2 || s[0] != s[1]) {
+                throw new CheckpointFormatException(npz, "mom2.mom2", "shape " + Arrays.toString(s)
+                        + " is not square [d,d]");
+            }
+            if (s[0] != width) {
+                throw new CheckpointFormatException(npz, "mom2.mom2", "is " + s[0] + "×" + s[1] + ", but the MLP "
+                        + "width of " + model + " is " + width + " (statistics of another model?)");
+            }
+            if (!mom2.dtype().isFloatingPoint()) {
+                throw new CheckpointFormatException(npz, "mom2.mom2", "dtype " + mom2.dtype() + " is not floating point");
+            }
+            NpyArray n = archive.get("mom2.count");
+            if (n.numel() != 1) {
+                throw new CheckpointFormatException(npz, "mom2.count", "shape " + Arrays.toString(n.shape())
+                        + " is not a scalar");
+            }
+            count = n.toDoubles()[0];
+            if (!(count >= 1) || Double.isInfinite(count)) {
+                throw new CheckpointFormatException(npz, "mom2.count", "is " + count + "; it must be a positive number "
+                        + "of keys");
+            }
+            sums = mom2.toFloats();
+        }
+        String sha = sha256Of(npz);
+        StatsProvenance p = new StatsProvenance(model.fingerprint(), layer, "imported:" + npz.getFileName(), sha,
+                (long) count, "float32", 0, 0);
+        try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+            Tensor m = Tensors.floats(sums, model.device(), width, width)
+                    .to(torch.ScalarType.Double).div(new Scalar(count));               // [d,d] float64
+            checkFiniteSymmetric(npz, m);
+            return new CovarianceStats(m.retainReference(), layer, (long) count, p, 0.0);
+        }
+    }
+
+    /**
+     * Saves C and its provenance as a safetensors file: {@code mom2} [i,i] F64 (the mean, bit-exact) plus metadata
+     * ({@code refact.kind = covariance}, layer, count, texts, max_tokens, corpus, corpus_sha256,
+     * model_fingerprint, dtype, library_version; see {@code docs/formats.md}). The write is atomic: a temporary
+     * file in the same folder is renamed over {@code file} only when complete, so a failure leaves an existing
+     * file unchanged. Damping is not saved (it is a property of the solve, set with {@link #withDamping}).
+     *
+     * @throws IOException if the folder does not exist or writing fails
+     */
+    public synchronized void save(Path file) throws IOException {
+        if (matrix.isNull()) {
+            throw new IllegalStateException("covariance statistics " + id() + " are closed");
+        }
+        StatsFile.write(file, matrix, provenance);
+    }
+
+    private static void checkFiniteSymmetric(Path file, Tensor m) throws CheckpointFormatException {
+        if (!torch.isfinite(m).all().item_bool()) {
+            throw new CheckpointFormatException(file, "covariance matrix has non-finite entries");
+        }
+        double asym = m.sub(m.t()).abs().max().item_double();
+        double scale = Math.max(m.abs().max().item_double(), Double.MIN_NORMAL);
+        if (asym > 1e-6 * scale) {
+            throw new CheckpointFormatException(file, "covariance matrix is not symmetric (max |C − Cᵀ| = " + asym
+                    + ", max |C| = " + scale + ")");
+        }
+    }
+
+    private static String sha256Of(Path file) throws IOException {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), md)) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+        }
+        return HexFormat.of().formatHex(md.digest());
     }
 
     /** The layer whose fc2 inputs these are. */
@@ -178,6 +400,9 @@ public final class CovarianceStats implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (matrix.isNull()) {
+            return;
+        }
         matrix.close();
         if (cholesky != null) {
             cholesky.close();
