@@ -13,6 +13,13 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import dev.refact.clip.ClipTextModel;
+import dev.refact.clip.tokenizer.ClipTokenizer;
+import dev.refact.core.stats.CovarianceStats;
+import dev.refact.core.stats.StatsOptions;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,6 +32,108 @@ final class EvalCommandsTest {
 
     @TempDir
     Path tmp;
+
+    @TempDir
+    static Path statsDir;
+
+    /** Statistics of layers 1 and 2 of the tiny model over the TIME test prompts (refact stats' library call). */
+    @BeforeAll
+    static void stats() throws IOException {
+        List<String> lines = Files.readAllLines(SharedData.resolve("refact/time/TIMED_test_set.csv"),
+                StandardCharsets.UTF_8);
+        List<String> texts = new ArrayList<>();
+        for (String line : lines.subList(1, lines.size())) {
+            for (String field : line.split(",")) {
+                texts.add(field.replace("\"", ""));
+            }
+        }
+        try (ClipTextModel m = ClipTextModel.load(Path.of(MODEL))) {
+            ClipTokenizer tok = ClipTokenizer.load(Path.of(TOKENIZER));
+            for (int layer = 1; layer <= 2; layer++) {
+                try (CovarianceStats s = CovarianceStats.compute(m, tok, layer, texts,
+                        StatsOptions.builder().sampleLimit(600).corpusName("time-test-fields").build(), null)) {
+                    s.save(statsDir.resolve("L" + layer + ".safetensors"));
+                }
+            }
+        }
+    }
+
+    static String stats(int layer) {
+        return statsDir.resolve("L" + layer + ".safetensors").toString();
+    }
+
+    @Test
+    void evalText_refact_writesReportResumesAndRefusesAnotherConfiguration() throws IOException {
+        Path out = tmp.resolve("refact");
+        String[] args = {"eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD, "--layer", "1",
+            "--stats", stats(1), "--steps", "3", "--num-contrastive", "2", "--rows", "0..2", "--out", out.toString()};
+        String[] r = runCapturing(args);
+        assertEquals("0", r[0], r[2]);
+        JsonObject o = JsonParser.parseString(r[1].strip()).getAsJsonObject();
+        assertEquals(3, o.get("computed").getAsInt());
+        assertEquals("refact", o.get("mode").getAsString());
+        assertTrue(o.has("after") && o.has("before"), r[1]);
+        assertTrue(r[2].contains("ETA"), r[2]);
+        List<String> results = Files.readAllLines(out.resolve("results.jsonl"));
+        assertEquals(4, results.size());
+        JsonObject header = JsonParser.parseString(results.get(0)).getAsJsonObject();
+        assertEquals(1, header.getAsJsonObject("config").getAsJsonObject("hyperparameters").get("layer").getAsInt());
+        assertTrue(header.getAsJsonObject("config").get("statistics").getAsString().contains("time-test-fields"));
+        assertTrue(JsonParser.parseString(results.get(1)).getAsJsonObject().getAsJsonObject("edit")
+                .get("steps").getAsInt() <= 3);
+        String md = Files.readString(out.resolve("report.md"));
+        assertTrue(md.contains("ours: after the edit") && md.contains("ours: before the edit"), md);
+        assertTrue(md.contains("layer 1, N 2 contrastive"), md);
+
+        r = runCapturing(args);
+        assertEquals("0", r[0], r[2]);
+        o = JsonParser.parseString(r[1].strip()).getAsJsonObject();
+        assertEquals(0, o.get("computed").getAsInt());
+        assertEquals(3, o.get("resumed").getAsInt());
+
+        String[] other = args.clone();
+        other[other.length - 5] = "1";   // --num-contrastive 1
+        r = runCapturing(other);
+        assertEquals("1", r[0]);
+        assertTrue(r[2].contains("hyperparameters.num_contrastive: 2 → 1"), r[2]);
+    }
+
+    @Test
+    void evalText_sequential_writesTheCurve() throws IOException {
+        Path out = tmp.resolve("seq");
+        String[] r = runCapturing("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", TIME,
+                "--layer", "1", "--stats", stats(1), "--steps", "3", "--num-contrastive", "2", "--rows", "0..2",
+                "--sequential", "--every", "2", "--out", out.toString());
+        assertEquals("0", r[0], r[2]);
+        JsonObject o = JsonParser.parseString(r[1].strip()).getAsJsonObject();
+        assertEquals(2, o.getAsJsonArray("points").size());
+        List<String> csv = Files.readAllLines(out.resolve("sequential.csv"));
+        assertEquals(3, csv.size());
+        assertTrue(csv.get(2).startsWith("3,3,"), csv.get(2));
+        assertTrue(Files.size(out.resolve("sequential.png")) > 1000);
+        assertTrue(r[2].contains("sequential: 2 edits, 2 rows scored"), r[2]);
+    }
+
+    @Test
+    void sweep_layersAndN_writesOneTable() throws IOException {
+        Path out = tmp.resolve("sweep");
+        String[] r = runCapturing("sweep", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD,
+                "--layers", "1,2", "--n", "0,2", "--stats", statsDir.resolve("L{layer}.safetensors").toString(),
+                "--steps", "2", "--rows", "0..1", "--out", out.toString());
+        assertEquals("0", r[0], r[2]);
+        JsonObject o = JsonParser.parseString(r[1].strip()).getAsJsonObject();
+        assertEquals(4, o.getAsJsonArray("points").size());
+        List<String> csv = Files.readAllLines(out.resolve("sweep.csv"));
+        assertEquals(5, csv.size());
+        assertTrue(csv.get(3).startsWith("2,0,0.05,2,0,"), csv.get(3));
+        assertTrue(Files.readString(out.resolve("sweep.md")).contains("| 2 | 2 | 0.05 |"));
+        assertEquals(4, Files.list(out.resolve("points")).count());
+
+        r = runCapturing("sweep", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD,
+                "--layers", "1,2", "--stats", stats(1), "--out", out.toString());
+        assertEquals("1", r[0]);
+        assertTrue(r[2].contains("must contain {layer}") || r[2].contains("give a path containing {layer}"), r[2]);
+    }
 
     static String[] run(String... args) {
         StringWriter out = new StringWriter();
