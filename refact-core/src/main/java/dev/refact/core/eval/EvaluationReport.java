@@ -10,6 +10,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -41,13 +42,36 @@ public final class EvaluationReport {
      * @return the files written
      */
     public static List<Path> write(EvaluationResult r, Path dir) throws IOException {
+        return write(r, dir, Map.of());
+    }
+
+    /**
+     * Like {@link #write(EvaluationResult, Path)}, with an "Images" section linking one picture per row (e.g. a
+     * grid of the row's generated images, probes × seeds).
+     *
+     * @param rowImages row index → image file (linked relative to {@code dir} when inside it)
+     * @return the files written
+     */
+    public static List<Path> write(EvaluationResult r, Path dir, Map<Integer, Path> rowImages) throws IOException {
         Files.createDirectories(dir);
         List<Path> out = new ArrayList<>();
         String chartNote = chart(r, dir.resolve("metrics.png"));
         if (chartNote == null) {
             out.add(dir.resolve("metrics.png"));
         }
-        out.add(writeText(dir.resolve("report.md"), markdown(r, chartNote)));
+        StringBuilder md = new StringBuilder(markdown(r, chartNote));
+        if (!rowImages.isEmpty()) {
+            md.append("## Images\n\n");
+            for (Map.Entry<Integer, Path> e : new java.util.TreeMap<>(rowImages).entrySet()) {
+                Path p = e.getValue().toAbsolutePath();
+                Path base = dir.toAbsolutePath();
+                String link = p.startsWith(base) ? base.relativize(p).toString().replace('\\', '/') : p.toString();
+                EvalCase c = r.row(e.getKey());
+                md.append("### row ").append(e.getKey()).append(": ").append(esc(c.prompt() + " → " + c.target()))
+                        .append("\n\n![row ").append(e.getKey()).append("](").append(link).append(")\n\n");
+            }
+        }
+        out.add(writeText(dir.resolve("report.md"), md.toString()));
         out.add(writeText(dir.resolve("metrics.csv"), csv(r)));
         return out;
     }

@@ -186,7 +186,7 @@ public final class EvaluationRunner {
         long t0 = System.nanoTime();
         List<TwoWayProbe> probes = probes(c);
         List<ProbeKind> kinds = probes.stream().map(TwoWayProbe::kind).toList();
-        ProbeScorer.RowScorer rs = scorer.prepare(model, probes);
+        ProbeScorer.RowScorer rs = scorer.prepare(model, c, probes);
         double[] before = null;
         EditResult edit = null;
         EditSummary summary = null;
@@ -251,7 +251,7 @@ public final class EvaluationRunner {
         for (EvalCase c : rows) {
             List<TwoWayProbe> probes = probes(c);
             kinds.add(probes.stream().map(TwoWayProbe::kind).toList());
-            scorers.add(scorer.prepare(model, probes));
+            scorers.add(scorer.prepare(model, c, probes));
         }
         List<EditResult> applied = new ArrayList<>();
         List<Integer> edited = new ArrayList<>();

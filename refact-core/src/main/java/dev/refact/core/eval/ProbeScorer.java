@@ -36,10 +36,11 @@ public interface ProbeScorer {
      * Prepares one row.
      *
      * @param cleanModel the unedited text encoder (its weights are not changed)
-     * @param probes     the row's probes, efficacy first, then positives, then negatives
+     * @param row        the dataset row (for labels and file names; the probes are what is scored)
+     * @param probes     the row's probes for the run's mode, efficacy first, then positives, then negatives
      * @return a scorer for this row; it holds no native memory
      */
-    RowScorer prepare(ClipTextModel cleanModel, List<TwoWayProbe> probes);
+    RowScorer prepare(ClipTextModel cleanModel, EvalCase row, List<TwoWayProbe> probes);
 
     /** Scores one prepared row. */
     interface RowScorer {

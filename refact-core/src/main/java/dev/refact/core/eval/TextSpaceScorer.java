@@ -36,7 +36,7 @@ final class TextSpaceScorer implements ProbeScorer {
     }
 
     @Override
-    public RowScorer prepare(ClipTextModel cleanModel, List<TwoWayProbe> probes) {
+    public RowScorer prepare(ClipTextModel cleanModel, EvalCase row, List<TwoWayProbe> probes) {
         TextSpaceEvaluator.Reference ref = evaluator.reference(cleanModel, probes);
         return (model, seed) -> evaluator.score(model, ref);
     }
