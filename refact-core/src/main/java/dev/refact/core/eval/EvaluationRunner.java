@@ -295,8 +295,13 @@ public final class EvaluationRunner {
         return new SequentialResult(setup, every, points, summaries, failed, List.of());
     }
 
-    /** The row's probes for this mode: oracle mode swaps in the oracle prompts. */
-    List<TwoWayProbe> probes(EvalCase c) {
+    /**
+     * The probes this runner scores for a row: {@link EvalCase#twoWayProbes()}, with the oracle prompts swapped
+     * in for the efficacy and generalisation probes in oracle mode.
+     *
+     * @throws NullPointerException in oracle mode for a row without oracle prompts (the runner skips those)
+     */
+    public List<TwoWayProbe> probes(EvalCase c) {
         List<TwoWayProbe> probes = c.twoWayProbes();
         if (mode != EvalMode.ORACLE) {
             return probes;
@@ -309,6 +314,8 @@ public final class EvaluationRunner {
                 case GENERALISATION -> c.positives().get(pos++).oraclePrompt();
                 case SPECIFICITY -> p.prompt();
             };
+            java.util.Objects.requireNonNull(prompt, () -> c.label() + " has no oracle prompt for a " + p.kind()
+                    + " probe");
             out.add(new TwoWayProbe(p.kind(), prompt, p.oldText(), p.newText()));
         }
         return out;
