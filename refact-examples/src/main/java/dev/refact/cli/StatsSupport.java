@@ -18,7 +18,7 @@ import java.util.Locale;
  */
 final class StatsSupport {
     /** Texts used when statistics are computed on the fly (the paper used 100,000 WikiText lines). */
-    static final long ON_THE_FLY_SAMPLES = Long.getLong("refact.stats.samples", 20_000);
+    static final long ON_THE_FLY_SAMPLES = Long.getLong("refact.stats.samples", 10_000);
 
     private StatsSupport() {
     }

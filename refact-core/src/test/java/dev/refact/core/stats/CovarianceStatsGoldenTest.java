@@ -38,7 +38,8 @@ final class CovarianceStatsGoldenTest {
                      .maxTokens(77).build(), null)) {
             assertEquals(38, s.count());
             double rel = StatsFixtures.relativeError(StatsFixtures.doubles(s), golden);
-            assertTrue(rel < 1e-5, "relative error vs golden C: " + rel);
+            // float32 keys from another torch build: measured 1.4e-7 relative
+            assertTrue(rel < 1e-6, "relative error vs golden C: " + rel);
         }
     }
 }
