@@ -437,8 +437,15 @@ public final class EvaluationReport {
         md.append("# Sweep: ").append(r.dataset().file().getFileName()).append(" (")
                 .append(r.dataset().kind().displayName()).append("), ").append(r.rows().size()).append(" rows, ")
                 .append(text ? "text space" : "images").append("\n\n");
-        md.append("Base settings: ").append(esc(describe(r.base()))).append(". Percent; \"before\" is the clean model "
-                + "on the same probes.\n\n");
+        Hyperparameters b = r.base();
+        md.append("Layer, N and lr as in each line; the other settings: ").append(String.format(Locale.ROOT,
+                "≤%d steps, stop at p(target) > %s, weight decay %s, clamp %s·‖t₀‖, %s, %s%s", b.maxSteps(),
+                num(b.probabilityThreshold()), num(b.weightDecay()), num(b.clampFactor()),
+                b.similarity().name().toLowerCase(Locale.ROOT), b.representation().name().toLowerCase(Locale.ROOT),
+                b.covarianceDamping() > 0 ? ", damping " + num(b.covarianceDamping()) : ""));
+        r.points().stream().map(p -> p.result().setup().statisticsId()).distinct()
+                .forEach(id -> md.append("; statistics ").append(esc(id)));
+        md.append(". Percent; \"F1 before\" is the clean model on the same probes.\n\n");
         md.append("| layer | N | lr | Efficacy | Generalisation | Specificity | F1 | F1 before | steps | converged "
                 + "| s/edit | failed | paper (N ablation) E/G/S/F1 † |\n");
         md.append("|---".repeat(13)).append("|\n");
