@@ -47,11 +47,16 @@ final class EvalFixture {
 
     /** C = mean k kᵀ over every real token of the corpus at {@code layer}, plus {@code ridge}·I (float64). */
     static CovarianceStats stats(ClipTextModel model, ClipTokenizer tok, int layer, double ridge) {
+        return stats(model, tok, layer, ridge, CORPUS);
+    }
+
+    /** As {@link #stats(ClipTextModel, ClipTokenizer, int, double)} over another corpus. */
+    static CovarianceStats stats(ClipTextModel model, ClipTokenizer tok, int layer, double ridge, List<String> corpus) {
         int i = model.config().intermediateSize();
         double[] c = new double[i * i];
         long count = 0;
         try (PointerScope scope = new PointerScope()) {
-            for (String text : CORPUS) {
+            for (String text : corpus) {
                 long[] ids = tok.inputIds(text, 77, Padding.END_TOKEN);
                 int n = tok.encode(text).length + 2;
                 Tensor t = Tensors.longs(Arrays.copyOf(ids, n), model.device(), 1, n);

@@ -280,6 +280,27 @@ final class EvaluationRunnerTest {
     }
 
     @Test
+    void run_editorRefusesEveryRow_failedCellsAreRecordedReportedAndNotRetried() throws IOException {
+        // statistics of one short caption and no ridge: C (128×128) has rank < 10, the solve fails
+        Path file = tmp.resolve("failed/results.jsonl");
+        List<EvalCase> rows = road.cases().subList(0, 2);
+        try (CovarianceStats singular = EvalFixture.stats(model, tokenizer, 1, 0.0, List.of("a cat"))) {
+            EvaluationRunner r = EvaluationRunner.builder().scorer(ProbeScorer.textSpace(tokenizer, true))
+                    .editor(tokenizer, singular, EvalFixture.hyperparameters().build()).results(file).build();
+            EvaluationResult first = r.run(model, road, rows);
+            assertEquals(2, first.failed().size());
+            assertTrue(first.failed().get(0).error().startsWith("edit failed: "), first.failed().get(0).error());
+            assertTrue(first.failed().get(0).scores().isEmpty());
+            EvaluationReport.write(first, tmp.resolve("failed"));
+            String md = Files.readString(tmp.resolve("failed/report.md"));
+            assertTrue(md.contains("## Failed cells") && md.contains("No cell was scored"), md);
+            EvaluationResult again = r.run(model, road, rows);
+            assertEquals(0, again.computed(), "failed cells are results too: not retried");
+            assertEquals(first.failed().get(1).error(), again.failed().get(1).error());
+        }
+    }
+
+    @Test
     void run_corruptMiddleLine_failsNamingFileAndLine() throws IOException {
         Path file = tmp.resolve("r.jsonl");
         noEditRunner(file).run(model, road, road.cases().subList(0, 2));
