@@ -9,6 +9,14 @@ final class Progress {
     private Progress() {
     }
 
+    private static final java.io.PrintWriter STDERR = new java.io.PrintWriter(
+            new java.io.OutputStreamWriter(System.err, java.nio.charset.StandardCharsets.UTF_8), true);
+
+    /** Progress to the process's stderr. */
+    static void report(String what, long done, long total, long startNanos) {
+        report(STDERR, what, done, total, startNanos);
+    }
+
     static synchronized void report(java.io.PrintWriter err, String what, long done, long total, long startNanos) {
         long now = System.nanoTime();
         if (done < total && now - lastPrint < 1_000_000_000L) {

@@ -27,6 +27,9 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             GenerateCommand.class,
             CompareCommand.class,
+            EvalTextCommand.class,
+            EvalCommand.class,
+            SweepCommand.class,
         })
 public final class RefactCommand implements Runnable {
 

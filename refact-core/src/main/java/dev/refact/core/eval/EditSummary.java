@@ -1,0 +1,24 @@
+package dev.refact.core.eval;
+
+import java.util.Objects;
+
+/**
+ * What one edit of an evaluation did (from {@link dev.refact.core.EditResult}), kept in the results file.
+ *
+ * @param steps             Adam steps of the v* search
+ * @param stopReason        {@code converged} or {@code step_cap} (lower-case {@link dev.refact.core.StopReason})
+ * @param targetProbability mean p(target) over the rewriting prompts at the end of the search
+ * @param deltaNorm         ‖δ‖ of the final value
+ * @param millis            wall time of the edit in milliseconds
+ */
+public record EditSummary(int steps, String stopReason, double targetProbability, double deltaNorm, double millis) {
+    /** Rejects a null stop reason. */
+    public EditSummary {
+        Objects.requireNonNull(stopReason, "stopReason");
+    }
+
+    /** Whether the search stopped because p(target) passed the threshold. */
+    public boolean converged() {
+        return stopReason.equals("converged");
+    }
+}

@@ -1,0 +1,507 @@
+package dev.refact.core.eval;
+
+import com.google.gson.JsonObject;
+import dev.refact.clip.ClipTextModel;
+import dev.refact.clip.tokenizer.ClipTokenizer;
+import dev.refact.core.EditProvenance;
+import dev.refact.core.EditRequest;
+import dev.refact.core.EditResult;
+import dev.refact.core.Editor;
+import dev.refact.core.Hyperparameters;
+import dev.refact.core.stats.CovarianceStats;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.IntStream;
+
+/**
+ * Runs the paper's evaluation over dataset rows: for each row (and seed) edit a CLEAN model, score the row's
+ * probes, undo; append one line per (row, seed) to a results file at once, so an interrupted run resumes where
+ * it stopped.
+ *
+ * <pre>{@code
+ * Dataset road = Datasets.read(Path.of("RoAD_validation.csv"));
+ * EvaluationRunner runner = EvaluationRunner.builder()
+ *         .mode(EvalMode.REFACT)
+ *         .scorer(ProbeScorer.textSpace(tokenizer, true))      // or an image scorer, with seeds 0..24
+ *         .editor(tokenizer, stats, Hyperparameters.roleEdits())
+ *         .results(Path.of("out/results.jsonl"))
+ *         .build();
+ * EvaluationResult result = runner.run(model, road, road.cases());
+ * EvaluationReport.write(result, Path.of("out"));                // report.md, metrics.csv, metrics.png
+ * }</pre>
+ *
+ * <p>Modes ({@link EvalMode}): {@code refact} edits with the row's request; {@code baseline} scores the
+ * unedited model; {@code oracle} scores the unedited model on the explicit oracle prompts and skips (and
+ * reports) rows that have none. The edit is deterministic, so a row is edited once and that edit serves all
+ * its pending seeds (identical to a fresh edit of a clean model per seed); {@link EditResult#undo()} then
+ * restores the clean weights bit for bit. A row the editor refuses is recorded as a failed cell (its message
+ * kept) and not retried on resume.
+ *
+ * <p>Resume: the results file's first line records the configuration ({@link EvaluationSetup}: mode, scorer,
+ * dataset hash, model fingerprint, hyperparameters, statistics id). A run on an existing file skips the
+ * (row, seed) cells already in it and refuses to start when the configuration differs. An incomplete last line
+ * (a write interrupted by a kill) is dropped and recomputed.
+ *
+ * <p>Text space ({@link ProbeScorer#seeded()} false): one seed (0); in refact mode each line also carries the
+ * clean model's scores ({@link CellResult#before()}), the "before" column of the report.
+ *
+ * <p>Not thread-safe; the model must not be used elsewhere during a run. On return or exception the model has
+ * the weights it was given.
+ */
+public final class EvaluationRunner {
+    private final EvalMode mode;
+    private final ProbeScorer scorer;
+    private final ClipTokenizer tokenizer;
+    private final CovarianceStats statistics;
+    private final Hyperparameters hyperparameters;
+    private final List<Integer> seeds;
+    private final Path results;
+    private final EvaluationListener listener;
+
+    private EvaluationRunner(Builder b) {
+        this.mode = b.mode;
+        this.scorer = b.scorer;
+        this.tokenizer = b.tokenizer;
+        this.statistics = b.statistics;
+        this.hyperparameters = b.hyperparameters;
+        this.seeds = b.seeds;
+        this.results = b.results;
+        this.listener = b.listener;
+    }
+
+    /** A builder; a scorer is required, and editor settings in refact mode. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The mode. */
+    public EvalMode mode() {
+        return mode;
+    }
+
+    /** The seeds each row is scored with. */
+    public List<Integer> seeds() {
+        return seeds;
+    }
+
+    /**
+     * Evaluates every row of the dataset.
+     *
+     * @see #run(ClipTextModel, Dataset, List)
+     */
+    public EvaluationResult run(ClipTextModel model, Dataset dataset) throws IOException {
+        return run(model, dataset, dataset.cases());
+    }
+
+    /**
+     * Evaluates the given rows.
+     *
+     * @param model   the text encoder to evaluate, clean (for refact mode it is edited and restored per row)
+     * @param dataset the dataset the rows come from (its file is hashed for the configuration)
+     * @param rows    rows of {@code dataset}, in the order to run them
+     * @return every requested cell (computed now or read back) and the skipped rows
+     * @throws IllegalArgumentException if a row is not from the dataset, the results file belongs to another
+     *                                  configuration, or the editor settings do not fit the model
+     * @throws IOException              if the results file cannot be read or written
+     */
+    public EvaluationResult run(ClipTextModel model, Dataset dataset, List<EvalCase> rows) throws IOException {
+        EvaluationSetup setup = setup(model, dataset, rows);
+        Editor editor = mode == EvalMode.REFACT ? editor(model) : null;
+        List<SkippedRow> skipped = skipped(rows);
+        Set<Integer> skippedRows = new HashSet<>();
+        skipped.forEach(s -> skippedRows.add(s.row()));
+        skipped.forEach(listener::skipped);
+        long start = System.nanoTime();
+        Map<Long, CellResult> cells = new TreeMap<>();
+        int resumed = 0;
+        try (ResultsFile file = results == null ? null
+                : ResultsFile.open(results, setup.configJson(), info(model, dataset), listener::warning)) {
+            Map<Long, CellResult> existing = file == null ? Map.of() : file.existing();
+            int total = 0;
+            for (EvalCase c : rows) {
+                if (skippedRows.contains(c.row())) {
+                    continue;
+                }
+                for (int seed : seeds) {
+                    total++;
+                    CellResult had = existing.get(ResultsFile.key(c.row(), seed));
+                    if (had != null) {
+                        cells.put(ResultsFile.key(c.row(), seed), had);
+                        resumed++;
+                    }
+                }
+            }
+            listener.started(progress(resumed, total, resumed, 0, start));
+            for (EvalCase c : rows) {
+                if (skippedRows.contains(c.row())) {
+                    continue;
+                }
+                List<Integer> pending = seeds.stream()
+                        .filter(s -> !cells.containsKey(ResultsFile.key(c.row(), s))).toList();
+                if (pending.isEmpty()) {
+                    continue;
+                }
+                int resumedFinal = resumed;
+                int totalFinal = total;
+                evaluateRow(model, editor, c, pending, cell -> {
+                    if (file != null) {
+                        file.append(cell);
+                    }
+                    cells.put(ResultsFile.key(c.row(), cell.seed()), cell);
+                    int n = cells.size() - resumedFinal;
+                    listener.cellDone(c, cell, progress(resumedFinal + n, totalFinal, resumedFinal, n, start));
+                });
+            }
+        }
+        return new EvaluationResult(setup, new ArrayList<>(cells.values()), skipped, cells.size() - resumed, resumed);
+    }
+
+    /** Receives each cell of a row as soon as it is scored. */
+    private interface CellSink {
+        void accept(CellResult cell) throws IOException;
+    }
+
+    /**
+     * Scores one row for the pending seeds, handing each cell to {@code sink} before the next seed is scored.
+     * The model is back to its clean weights when this returns or throws.
+     */
+    private void evaluateRow(ClipTextModel model, Editor editor, EvalCase c, List<Integer> pending, CellSink sink)
+            throws IOException {
+        long t0 = System.nanoTime();
+        List<TwoWayProbe> probes = probes(c);
+        List<ProbeKind> kinds = probes.stream().map(TwoWayProbe::kind).toList();
+        ProbeScorer.RowScorer rs = scorer.prepare(model, c, probes);
+        double[] before = null;
+        EditResult edit = null;
+        EditSummary summary = null;
+        String error = null;
+        try {
+            if (mode == EvalMode.REFACT) {
+                if (!scorer.seeded()) {
+                    before = rs.pNew(model, pending.get(0));
+                }
+                long e0 = System.nanoTime();
+                try {
+                    edit = editor.edit(model, c.toRequest());
+                    summary = new EditSummary(edit.steps(), edit.stopReason().name().toLowerCase(Locale.ROOT),
+                            edit.targetProbability(), edit.deltaNorm(), (System.nanoTime() - e0) / 1e6);
+                } catch (IllegalArgumentException | IllegalStateException e) {
+                    error = "edit failed: " + e.getMessage();
+                }
+            }
+            double setupMillis = (System.nanoTime() - t0) / 1e6;
+            for (int seed : pending) {
+                long s0 = System.nanoTime();
+                if (error != null) {
+                    sink.accept(new CellResult(c.row(), seed, List.of(), List.of(), null, error, setupMillis));
+                    continue;
+                }
+                List<ProbeScore> scores = ResultsFile.toScores(c.row(), seed, kinds, rs.pNew(model, seed));
+                List<ProbeScore> b = before == null ? List.of() : ResultsFile.toScores(c.row(), seed, kinds, before);
+                double ms = (System.nanoTime() - s0) / 1e6 + (seed == pending.get(0) ? setupMillis : 0);
+                sink.accept(new CellResult(c.row(), seed, scores, b, summary, null, ms));
+            }
+        } finally {
+            if (edit != null) {
+                edit.undo();
+            }
+        }
+    }
+
+    /**
+     * Sequential edits: the rows are edited one after another on one model (no undo in between), and every
+     * {@code every} rows (and after the last) all rows edited so far are scored. Reference embeddings of every
+     * row are taken from the clean model first. The paper: 90 mixed RoAD/TIME edits, scored every 10. All edits
+     * are undone (newest first) before returning, so the model ends clean. Rows the editor refuses are reported
+     * in {@link SequentialResult#failed()} and not scored. Requires {@link EvalMode#REFACT}; no results file is
+     * written (the curve is the result; see {@link EvaluationReport#writeSequential}).
+     *
+     * @param every rows per curve point, at least 1
+     * @throws IllegalArgumentException if the mode is not refact or {@code every < 1}
+     */
+    public SequentialResult runSequential(ClipTextModel model, Dataset dataset, List<EvalCase> rows, int every)
+            throws IOException {
+        if (mode != EvalMode.REFACT) {
+            throw new IllegalArgumentException("sequential mode edits; it needs mode refact, not " + mode.key());
+        }
+        if (every < 1) {
+            throw new IllegalArgumentException("sequential evaluation interval must be >= 1, got " + every);
+        }
+        EvaluationSetup setup = setup(model, dataset, rows);
+        Editor editor = editor(model);
+        long start = System.nanoTime();
+        List<ProbeScorer.RowScorer> scorers = new ArrayList<>();
+        List<List<ProbeKind>> kinds = new ArrayList<>();
+        for (EvalCase c : rows) {
+            List<TwoWayProbe> probes = probes(c);
+            kinds.add(probes.stream().map(TwoWayProbe::kind).toList());
+            scorers.add(scorer.prepare(model, c, probes));
+        }
+        List<EditResult> applied = new ArrayList<>();
+        List<Integer> edited = new ArrayList<>();
+        List<EditSummary> summaries = new ArrayList<>();
+        List<SkippedRow> failed = new ArrayList<>();
+        List<SequentialPoint> points = new ArrayList<>();
+        int totalPoints = (rows.size() + every - 1) / every;
+        listener.started(progress(0, totalPoints, 0, 0, start));
+        try {
+            for (int i = 0; i < rows.size(); i++) {
+                EvalCase c = rows.get(i);
+                long e0 = System.nanoTime();
+                try {
+                    EditResult e = editor.edit(model, c.toRequest());
+                    applied.add(e);
+                    edited.add(i);
+                    summaries.add(new EditSummary(e.steps(), e.stopReason().name().toLowerCase(Locale.ROOT),
+                            e.targetProbability(), e.deltaNorm(), (System.nanoTime() - e0) / 1e6));
+                } catch (IllegalArgumentException | IllegalStateException ex) {
+                    failed.add(new SkippedRow(c.row(), c.label(), "edit failed: " + ex.getMessage()));
+                }
+                if ((i + 1) % every == 0 || i == rows.size() - 1) {
+                    List<ProbeScore> all = new ArrayList<>();
+                    for (int j : edited) {
+                        for (int seed : seeds) {
+                            all.addAll(ResultsFile.toScores(rows.get(j).row(), seed, kinds.get(j),
+                                    scorers.get(j).pNew(model, seed)));
+                        }
+                    }
+                    SequentialPoint p = new SequentialPoint(i + 1, edited.size(), Metrics.aggregate(all),
+                            Duration.ofNanos(System.nanoTime() - start));
+                    points.add(p);
+                    listener.sequentialPoint(p, progress(points.size(), totalPoints, 0, points.size(), start));
+                }
+            }
+        } finally {
+            for (int k = applied.size() - 1; k >= 0; k--) {
+                applied.get(k).undo();
+            }
+        }
+        return new SequentialResult(setup, every, points, summaries, failed, List.of());
+    }
+
+    /**
+     * The probes this runner scores for a row: {@link EvalCase#twoWayProbes()}, with the oracle prompts swapped
+     * in for the efficacy and generalisation probes in oracle mode.
+     *
+     * @throws NullPointerException in oracle mode for a row without oracle prompts (the runner skips those)
+     */
+    public List<TwoWayProbe> probes(EvalCase c) {
+        List<TwoWayProbe> probes = c.twoWayProbes();
+        if (mode != EvalMode.ORACLE) {
+            return probes;
+        }
+        List<TwoWayProbe> out = new ArrayList<>();
+        int pos = 0;
+        for (TwoWayProbe p : probes) {
+            String prompt = switch (p.kind()) {
+                case EFFICACY -> c.oraclePrompt();
+                case GENERALISATION -> c.positives().get(pos++).oraclePrompt();
+                case SPECIFICITY -> p.prompt();
+            };
+            java.util.Objects.requireNonNull(prompt, () -> c.label() + " has no oracle prompt for a " + p.kind()
+                    + " probe");
+            out.add(new TwoWayProbe(p.kind(), prompt, p.oldText(), p.newText()));
+        }
+        return out;
+    }
+
+    private List<SkippedRow> skipped(List<EvalCase> rows) {
+        List<SkippedRow> out = new ArrayList<>();
+        if (mode == EvalMode.ORACLE) {
+            for (EvalCase c : rows) {
+                if (!c.hasOracle()) {
+                    out.add(new SkippedRow(c.row(), c.label(), "no oracle prompts (the oracle mode needs the "
+                            + (c.dataset() == DatasetKind.ROAD ? "Oracle and Positive_oracle{i}" : "new/gt{i}")
+                            + " columns)"));
+                }
+            }
+        }
+        return out;
+    }
+
+    private Editor editor(ClipTextModel model) {
+        int layers = model.config().numHiddenLayers();
+        if (hyperparameters.layer() >= layers) {
+            throw new IllegalArgumentException("layer " + hyperparameters.layer() + " is outside the model's "
+                    + layers + " layers (0.." + (layers - 1) + ")");
+        }
+        try {
+            return Editor.builder().tokenizer(tokenizer).statistics(statistics).hyperparameters(hyperparameters)
+                    .build();
+        } catch (IllegalStateException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    private EvaluationSetup setup(ClipTextModel model, Dataset dataset, List<EvalCase> rows) throws IOException {
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(dataset, "dataset");
+        if (rows.isEmpty()) {
+            throw new IllegalArgumentException("no rows to evaluate");
+        }
+        Set<Integer> seen = new HashSet<>();
+        for (EvalCase c : rows) {
+            if (c.row() >= dataset.size() || !dataset.cases().get(c.row()).equals(c)) {
+                throw new IllegalArgumentException("row " + c.row() + " (" + c.label() + ") is not a row of "
+                        + dataset.file());
+            }
+            if (!seen.add(c.row())) {
+                throw new IllegalArgumentException("row " + c.row() + " is listed twice");
+            }
+        }
+        boolean refact = mode == EvalMode.REFACT;
+        return new EvaluationSetup(mode, scorer.space(), scorer.description(), dataset, sha256(dataset.file()), rows,
+                seeds, model.fingerprint(), model.source(), refact ? hyperparameters : null,
+                refact ? statistics.id() : null, results);
+    }
+
+    private static JsonObject info(ClipTextModel model, Dataset dataset) {
+        JsonObject o = new JsonObject();
+        o.addProperty("created_at", Instant.now().toString());
+        o.addProperty("library_version", EditProvenance.currentLibraryVersion());
+        o.addProperty("model_source", model.source());
+        o.addProperty("dataset_file", dataset.file().toString());
+        return o;
+    }
+
+    private EvalProgress progress(int done, int total, int resumed, int computed, long start) {
+        long now = System.nanoTime();
+        Duration elapsed = Duration.ofNanos(now - start);
+        Duration eta = computed == 0 ? null
+                : Duration.ofNanos((long) ((double) (now - start) / computed * (total - done)));
+        return new EvalProgress(done, total, resumed, elapsed, eta);
+    }
+
+    static String sha256(Path file) throws IOException {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), md)) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    /** Builds an {@link EvaluationRunner}; setters validate at once. */
+    public static final class Builder {
+        private EvalMode mode = EvalMode.REFACT;
+        private ProbeScorer scorer;
+        private ClipTokenizer tokenizer;
+        private CovarianceStats statistics;
+        private Hyperparameters hyperparameters;
+        private List<Integer> seeds;
+        private Path results;
+        private EvaluationListener listener = EvaluationListener.NONE;
+
+        private Builder() {
+        }
+
+        /** Refact (default), baseline or oracle. */
+        public Builder mode(EvalMode value) {
+            mode = Objects.requireNonNull(value, "mode");
+            return this;
+        }
+
+        /** How probes are scored (required). */
+        public Builder scorer(ProbeScorer value) {
+            scorer = Objects.requireNonNull(value, "scorer");
+            return this;
+        }
+
+        /**
+         * The editor's settings (required in refact mode; the statistics are owned by the caller and must be at
+         * the hyperparameters' layer).
+         *
+         * @throws IllegalArgumentException if the statistics are for another layer
+         */
+        public Builder editor(ClipTokenizer tokenizer, CovarianceStats statistics, Hyperparameters hyperparameters) {
+            Objects.requireNonNull(tokenizer, "tokenizer");
+            Objects.requireNonNull(statistics, "statistics");
+            Objects.requireNonNull(hyperparameters, "hyperparameters");
+            if (statistics.layer() != hyperparameters.layer()) {
+                throw new IllegalArgumentException("statistics are for layer " + statistics.layer()
+                        + " but the hyperparameters edit layer " + hyperparameters.layer());
+            }
+            this.tokenizer = tokenizer;
+            this.statistics = statistics;
+            this.hyperparameters = hyperparameters;
+            return this;
+        }
+
+        /**
+         * Seeds per row (default 0..24 for a seeded scorer, as the paper; text space always uses {@code [0]}).
+         *
+         * @throws IllegalArgumentException if empty, negative or repeated
+         */
+        public Builder seeds(List<Integer> value) {
+            Objects.requireNonNull(value, "seeds");
+            if (value.isEmpty()) {
+                throw new IllegalArgumentException("seeds: at least one seed is needed");
+            }
+            if (new HashSet<>(value).size() != value.size()) {
+                throw new IllegalArgumentException("seeds: " + value + " repeats a seed");
+            }
+            for (int s : value) {
+                if (s < 0) {
+                    throw new IllegalArgumentException("seeds must be >= 0, got " + s);
+                }
+            }
+            seeds = List.copyOf(value);
+            return this;
+        }
+
+        /** The JSON-lines results file (created or resumed); without it results stay in memory. */
+        public Builder results(Path value) {
+            results = Objects.requireNonNull(value, "results");
+            return this;
+        }
+
+        /** Progress, skips, warnings. */
+        public Builder listener(EvaluationListener value) {
+            listener = Objects.requireNonNull(value, "listener");
+            return this;
+        }
+
+        /**
+         * Builds the runner.
+         *
+         * @throws IllegalStateException if the scorer is missing, refact mode lacks editor settings, or seeds
+         *                               other than {@code [0]} were given to an unseeded (text-space) scorer
+         */
+        public EvaluationRunner build() {
+            if (scorer == null) {
+                throw new IllegalStateException("EvaluationRunner.builder(): a scorer is required");
+            }
+            if (mode == EvalMode.REFACT && hyperparameters == null) {
+                throw new IllegalStateException("EvaluationRunner.builder(): mode refact needs editor(tokenizer, "
+                        + "statistics, hyperparameters)");
+            }
+            if (seeds == null) {
+                seeds = scorer.seeded() ? IntStream.range(0, 25).boxed().toList() : List.of(0);
+            } else if (!scorer.seeded() && !seeds.equals(List.of(0))) {
+                throw new IllegalStateException("text-space scoring has no seeds (it is deterministic); got seeds "
+                        + seeds + ", use the default [0]");
+            }
+            return new EvaluationRunner(this);
+        }
+    }
+}

@@ -1,0 +1,260 @@
+package dev.refact.core.eval;
+
+import dev.refact.clip.ClipTextModel;
+import dev.refact.clip.tokenizer.ClipTokenizer;
+import dev.refact.core.Hyperparameters;
+import dev.refact.core.stats.CovarianceStats;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.function.IntFunction;
+
+/**
+ * Evaluates ReFACT edits over a grid of layer × N contrastive captions × learning rate, one
+ * {@link EvaluationRunner} run (refact mode) per setting, layer outermost.
+ *
+ * <pre>{@code
+ * SweepResult sweep = SweepRunner.builder()
+ *         .scorer(ProbeScorer.textSpace(tokenizer, true))
+ *         .tokenizer(tokenizer)
+ *         .base(Hyperparameters.roleEdits())
+ *         .numContrastive(List.of(0, 15, 20, 30, 50))          // the paper's ablation (needs a pool of >= 50)
+ *         .statistics(layer -> loadStats(layer))
+ *         .directory(Path.of("out/sweep"))                     // one resumable results file per setting
+ *         .build()
+ *         .run(model, dataset, dataset.cases());
+ * EvaluationReport.writeSweep(sweep, Path.of("out/sweep"));    // sweep.md, sweep.csv
+ * }</pre>
+ *
+ * <p>With a directory, each setting's cells go to {@code points/layer<L>-n<N>-lr<lr>.jsonl}, so an
+ * interrupted sweep resumes where it stopped. Unset axes take the base hyperparameters' value.
+ */
+public final class SweepRunner {
+    private final ProbeScorer scorer;
+    private final ClipTokenizer tokenizer;
+    private final Hyperparameters base;
+    private final List<Integer> layers;
+    private final List<Integer> numContrastive;
+    private final List<Double> learningRates;
+    private final IntFunction<CovarianceStats> statistics;
+    private final List<Integer> seeds;
+    private final Path directory;
+    private final EvaluationListener listener;
+
+    private SweepRunner(Builder b) {
+        scorer = b.scorer;
+        tokenizer = b.tokenizer;
+        base = b.base;
+        layers = b.layers == null ? List.of(base.layer()) : b.layers;
+        numContrastive = b.numContrastive == null ? List.of(base.numContrastive()) : b.numContrastive;
+        learningRates = b.learningRates == null ? List.of(base.learningRate()) : b.learningRates;
+        statistics = b.statistics;
+        seeds = b.seeds;
+        directory = b.directory;
+        listener = b.listener;
+    }
+
+    /** A builder; scorer, tokenizer, base hyperparameters and statistics are required. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Number of settings in the grid. */
+    public int size() {
+        return layers.size() * numContrastive.size() * learningRates.size();
+    }
+
+    /**
+     * Runs every setting.
+     *
+     * @throws IllegalArgumentException if a setting is invalid for the model or the base hyperparameters (e.g.
+     *                                  N larger than the contrastive pool, a layer outside the model), checked for
+     *                                  every setting before the first edit
+     * @throws IOException              if a results file cannot be read or written
+     */
+    public SweepResult run(ClipTextModel model, Dataset dataset, List<EvalCase> rows) throws IOException {
+        int nLayers = model.config().numHiddenLayers();
+        List<Hyperparameters> grid = new ArrayList<>();
+        for (int layer : layers) {
+            if (layer >= nLayers) {
+                throw new IllegalArgumentException("sweep layer " + layer + " is outside the model's " + nLayers
+                        + " layers (0.." + (nLayers - 1) + ")");
+            }
+            for (int n : numContrastive) {
+                for (double lr : learningRates) {
+                    try {
+                        grid.add(base.toBuilder().layer(layer).numContrastive(n).learningRate(lr).build());
+                    } catch (IllegalArgumentException e) {
+                        throw new IllegalArgumentException("sweep setting layer " + layer + ", N " + n + ", lr " + lr
+                                + ": " + e.getMessage(), e);
+                    }
+                }
+            }
+        }
+        List<SweepPoint> points = new ArrayList<>();
+        int index = 0;
+        for (int layer : layers) {
+            try (CovarianceStats stats = Objects.requireNonNull(statistics.apply(layer),
+                    "statistics function returned null for layer " + layer)) {
+                for (Hyperparameters hp : grid) {
+                    if (hp.layer() != layer) {
+                        continue;
+                    }
+                    EvaluationRunner.Builder b = EvaluationRunner.builder().mode(EvalMode.REFACT).scorer(scorer)
+                            .editor(tokenizer, stats, hp).listener(listener);
+                    if (seeds != null) {
+                        b.seeds(seeds);
+                    }
+                    if (directory != null) {
+                        b.results(directory.resolve("points").resolve(fileName(hp)));
+                    }
+                    EvaluationResult r = b.build().run(model, dataset, rows);
+                    SweepPoint p = new SweepPoint(hp.layer(), hp.numContrastive(), hp.learningRate(), r);
+                    points.add(p);
+                    listener.sweepPoint(p, index++, grid.size());
+                }
+            }
+        }
+        return new SweepResult(dataset, rows, base, points);
+    }
+
+    static String fileName(Hyperparameters hp) {
+        return String.format(Locale.ROOT, "layer%d-n%d-lr%s.jsonl", hp.layer(), hp.numContrastive(),
+                Double.toString(hp.learningRate()));
+    }
+
+    /** Builds a {@link SweepRunner}; setters validate at once. */
+    public static final class Builder {
+        private ProbeScorer scorer;
+        private ClipTokenizer tokenizer;
+        private Hyperparameters base;
+        private List<Integer> layers;
+        private List<Integer> numContrastive;
+        private List<Double> learningRates;
+        private IntFunction<CovarianceStats> statistics;
+        private List<Integer> seeds;
+        private Path directory;
+        private EvaluationListener listener = EvaluationListener.NONE;
+
+        private Builder() {
+        }
+
+        /** How probes are scored (required; text space is the usual choice for sweeps). */
+        public Builder scorer(ProbeScorer value) {
+            scorer = Objects.requireNonNull(value, "scorer");
+            return this;
+        }
+
+        /** The model's tokenizer (required). */
+        public Builder tokenizer(ClipTokenizer value) {
+            tokenizer = Objects.requireNonNull(value, "tokenizer");
+            return this;
+        }
+
+        /** The hyperparameters every setting starts from (required). */
+        public Builder base(Hyperparameters value) {
+            base = Objects.requireNonNull(value, "base");
+            return this;
+        }
+
+        /**
+         * Layers to sweep (default: the base's).
+         *
+         * @throws IllegalArgumentException if empty, negative or repeated
+         */
+        public Builder layers(List<Integer> value) {
+            layers = checkAxis(value, "layers");
+            value.forEach(v -> {
+                if (v < 0) {
+                    throw new IllegalArgumentException("layers must be >= 0, got " + v);
+                }
+            });
+            return this;
+        }
+
+        /**
+         * Values of N to sweep (default: the base's; the paper's ablation: 0, 15, 20, 30, 50).
+         *
+         * @throws IllegalArgumentException if empty, negative or repeated
+         */
+        public Builder numContrastive(List<Integer> value) {
+            numContrastive = checkAxis(value, "numContrastive");
+            value.forEach(v -> {
+                if (v < 0) {
+                    throw new IllegalArgumentException("N contrastive must be >= 0, got " + v);
+                }
+            });
+            return this;
+        }
+
+        /**
+         * Learning rates to sweep (default: the base's).
+         *
+         * @throws IllegalArgumentException if empty, not positive or repeated
+         */
+        public Builder learningRates(List<Double> value) {
+            learningRates = checkAxis(value, "learningRates");
+            value.forEach(v -> {
+                if (!(v > 0) || Double.isInfinite(v)) {
+                    throw new IllegalArgumentException("learning rates must be finite and > 0, got " + v);
+                }
+            });
+            return this;
+        }
+
+        /**
+         * Statistics per layer (required): called once per swept layer, in order; the sweep closes what it returns
+         * when it has finished that layer.
+         */
+        public Builder statistics(IntFunction<CovarianceStats> value) {
+            statistics = Objects.requireNonNull(value, "statistics");
+            return this;
+        }
+
+        /** Seeds for a seeded (image) scorer (see {@link EvaluationRunner.Builder#seeds}). */
+        public Builder seeds(List<Integer> value) {
+            seeds = checkAxis(value, "seeds");
+            return this;
+        }
+
+        /** Where each setting's results file goes ({@code points/…jsonl}); without it nothing is written. */
+        public Builder directory(Path value) {
+            directory = Objects.requireNonNull(value, "directory");
+            return this;
+        }
+
+        /** Receives every inner run's progress and {@link EvaluationListener#sweepPoint} after each setting. */
+        public Builder listener(EvaluationListener value) {
+            listener = Objects.requireNonNull(value, "listener");
+            return this;
+        }
+
+        private static <T> List<T> checkAxis(List<T> value, String name) {
+            Objects.requireNonNull(value, name);
+            if (value.isEmpty()) {
+                throw new IllegalArgumentException(name + ": at least one value is needed");
+            }
+            if (new HashSet<>(value).size() != value.size()) {
+                throw new IllegalArgumentException(name + ": " + value + " repeats a value");
+            }
+            return List.copyOf(value);
+        }
+
+        /**
+         * Builds the runner.
+         *
+         * @throws IllegalStateException if a required setting is missing
+         */
+        public SweepRunner build() {
+            if (scorer == null || tokenizer == null || base == null || statistics == null) {
+                throw new IllegalStateException("SweepRunner.builder(): scorer, tokenizer, base hyperparameters and "
+                        + "statistics are required");
+            }
+            return new SweepRunner(this);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package dev.refact.core.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.refact.clip.ClipTextModel;
+import dev.refact.clip.tokenizer.ClipTokenizer;
+import dev.refact.core.Hyperparameters;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Sweeps on the tiny fixture: one evaluation per setting, one table, statistics per layer. */
+final class SweepRunnerTest {
+    static ClipTokenizer tokenizer;
+    static ClipTextModel model;
+    static Dataset road;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void setUp() throws IOException {
+        tokenizer = EvalFixture.tokenizer();
+        model = EvalFixture.model();
+        road = Datasets.read(EvalFixture.ROAD);
+    }
+
+    @AfterAll
+    static void tearDown() {
+        model.close();
+    }
+
+    @Test
+    void run_layersAndN_oneResumableFilePerSettingAndOneTable() throws IOException {
+        List<Integer> statsAsked = new ArrayList<>();
+        List<EvalCase> rows = road.cases().subList(0, 2);
+        SweepRunner sweep = SweepRunner.builder().scorer(ProbeScorer.textSpace(tokenizer, true)).tokenizer(tokenizer)
+                .base(EvalFixture.hyperparameters().build()).layers(List.of(1, 2)).numContrastive(List.of(0, 2))
+                .statistics(layer -> {
+                    statsAsked.add(layer);
+                    return EvalFixture.stats(model, tokenizer, layer, 0.01);
+                }).directory(tmp).build();
+        assertEquals(4, sweep.size());
+        SweepResult r = sweep.run(model, road, rows);
+        assertEquals(List.of(1, 2), statsAsked, "statistics are asked once per layer, in order");
+        assertEquals(4, r.points().size());
+        assertEquals(List.of(1, 1, 2, 2), r.points().stream().map(SweepPoint::layer).toList());
+        assertEquals(List.of(0, 2, 0, 2), r.points().stream().map(SweepPoint::numContrastive).toList());
+        for (SweepPoint p : r.points()) {
+            assertEquals(p.layer(), p.result().setup().hyperparameters().layer());
+            assertEquals(p.numContrastive(), p.result().setup().hyperparameters().numContrastive());
+            assertEquals(2, p.result().cells().size());
+            assertTrue(Files.exists(tmp.resolve("points").resolve(SweepRunner.fileName(
+                    p.result().setup().hyperparameters()))));
+        }
+        assertTrue(model.changes().isEmpty());
+
+        List<Path> files = EvaluationReport.writeSweep(r, tmp);
+        List<String> csv = Files.readAllLines(tmp.resolve("sweep.csv"));
+        assertEquals(5, csv.size());
+        assertTrue(csv.get(0).startsWith("layer,n_contrastive,lr,cells,failed,efficacy"), csv.get(0));
+        assertTrue(csv.get(1).startsWith("1,0,0.05,2,0,"), csv.get(1));
+        assertTrue(csv.get(1).endsWith(",99.5,71.0,90.3,79.5"), "paper's N=0 ablation beside ours: " + csv.get(1));
+        String md = Files.readString(tmp.resolve("sweep.md"));
+        assertTrue(md.contains("not comparable"), md);
+        assertEquals(List.of(tmp.resolve("sweep.md"), tmp.resolve("sweep.csv")), files);
+
+        // rerun: everything is read back from the per-setting files
+        SweepResult again = SweepRunner.builder().scorer(ProbeScorer.textSpace(tokenizer, true)).tokenizer(tokenizer)
+                .base(EvalFixture.hyperparameters().build()).layers(List.of(1, 2)).numContrastive(List.of(0, 2))
+                .statistics(layer -> EvalFixture.stats(model, tokenizer, layer, 0.01)).directory(tmp).build()
+                .run(model, road, rows);
+        for (int i = 0; i < 4; i++) {
+            assertEquals(0, again.points().get(i).result().computed());
+            assertEquals(r.points().get(i).result().metrics(), again.points().get(i).result().metrics());
+        }
+    }
+
+    @Test
+    void run_nLargerThanThePool_failsBeforeAnyEdit() {
+        SweepRunner sweep = SweepRunner.builder().scorer(ProbeScorer.textSpace(tokenizer, true)).tokenizer(tokenizer)
+                .base(EvalFixture.hyperparameters().build()).numContrastive(List.of(0, 1000))
+                .statistics(layer -> {
+                    throw new AssertionError("no statistics needed before validation");
+                }).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> sweep.run(model, road, road.cases().subList(0, 1)));
+        assertTrue(e.getMessage().contains("N 1000") && e.getMessage().contains("contrastive pool"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> SweepRunner.builder().layers(List.of()));
+        assertThrows(IllegalArgumentException.class, () -> SweepRunner.builder().learningRates(List.of(0.0)));
+        assertThrows(IllegalStateException.class, () -> SweepRunner.builder().build());
+        assertThrows(IllegalArgumentException.class, () -> SweepRunner.builder()
+                .scorer(ProbeScorer.textSpace(tokenizer, true)).tokenizer(tokenizer)
+                .base(Hyperparameters.roleEdits()).statistics(l -> null).build().run(model, road, road.cases()));
+    }
+}
