@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.bytedeco.pytorch.Device;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -33,8 +32,27 @@ final class CompareCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Mixin
-    ModelOptions model;
+    @Option(names = "--model", required = true, paramLabel = "SD_DIR",
+            description = "Stable Diffusion 1.x diffusers folder: unet/, vae/, scheduler/ (and text_encoder/, "
+                    + "tokenizer/ for prompts).")
+    Path sdDir;
+
+    @Option(names = "--tokenizer", paramLabel = "DIR",
+            description = "Tokenizer folder (default: SD_DIR/tokenizer).")
+    Path tokenizerDir;
+
+    @Option(names = "--device", paramLabel = "DEV", defaultValue = "cpu",
+            description = "cpu (default), cuda or cuda:N.")
+    String deviceName;
+
+    /** The text-encoder options of the other commands, pointed at this SD folder. */
+    private ModelOptions model() {
+        ModelOptions m = new ModelOptions();
+        m.model = sdDir;
+        m.tokenizer = tokenizerDir;
+        m.device = deviceName;
+        return m;
+    }
 
     @Option(names = "--edit", required = true, arity = "1..*", paramLabel = "FILE",
             description = "Edit file(s) from 'refact edit', applied in order.")
@@ -87,11 +105,11 @@ final class CompareCommand implements Callable<Integer> {
         for (Path p : edits) {
             loaded.add(SavedEdit.load(p)); // validate every file before any work
         }
-        ClipTokenizer tokenizer = model.loadTokenizer();
+        ClipTokenizer tokenizer = model().loadTokenizer();
         long start = System.nanoTime();
-        try (Device device = Tensors.device(model.device);
-             ClipTextModel clip = model.loadModel();
-             StableDiffusionPipeline sd = StableDiffusionPipeline.load(model.model, GenerateCommand.parseDtype(dtype),
+        try (Device device = Tensors.device(deviceName);
+             ClipTextModel clip = model().loadModel();
+             StableDiffusionPipeline sd = StableDiffusionPipeline.load(sdDir, GenerateCommand.parseDtype(dtype),
                      device, attentionChunk)) {
             ClipPromptEncoder encoder = new ClipPromptEncoder(clip, tokenizer);
             List<List<BufferedImage>> before = render(sd, encoder, base, seedList, "before");
@@ -136,9 +154,9 @@ final class CompareCommand implements Callable<Integer> {
         for (String prompt : prompts) {
             List<BufferedImage> row = new ArrayList<>();
             for (long s : seedList) {
-                System.err.println("refact: " + phase + ": \"" + prompt + "\" seed " + s);
+                spec.commandLine().getErr().println("refact: " + phase + ": \"" + prompt + "\" seed " + s);
                 try (Generation g = sd.generate(encoder, List.of(prompt), List.of(negative), base.withSeed(s), null,
-                        GenerateCommand.progress())) {
+                        GenerateCommand.progress(spec.commandLine().getErr()))) {
                     row.add(g.toImages().get(0));
                 }
             }

@@ -25,7 +25,6 @@ import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -40,8 +39,27 @@ final class GenerateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Mixin
-    ModelOptions model;
+    @Option(names = "--model", required = true, paramLabel = "SD_DIR",
+            description = "Stable Diffusion 1.x diffusers folder: unet/, vae/, scheduler/ (and text_encoder/, "
+                    + "tokenizer/ for prompts).")
+    Path sdDir;
+
+    @Option(names = "--tokenizer", paramLabel = "DIR",
+            description = "Tokenizer folder (default: SD_DIR/tokenizer).")
+    Path tokenizerDir;
+
+    @Option(names = "--device", paramLabel = "DEV", defaultValue = "cpu",
+            description = "cpu (default), cuda or cuda:N.")
+    String deviceName;
+
+    /** The text-encoder options of the other commands, pointed at this SD folder. */
+    private ModelOptions model() {
+        ModelOptions m = new ModelOptions();
+        m.model = sdDir;
+        m.tokenizer = tokenizerDir;
+        m.device = deviceName;
+        return m;
+    }
 
     @Option(names = "--prompt", arity = "1..*", paramLabel = "TEXT",
             description = "Prompt(s); one image each. Not needed with --prompt-embeds.")
@@ -106,8 +124,8 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("give either --prompt or --prompt-embeds, not both");
         }
         long start = System.nanoTime();
-        try (Device device = Tensors.device(model.device);
-             StableDiffusionPipeline sd = StableDiffusionPipeline.load(model.model, parseDtype(dtype), device,
+        try (Device device = Tensors.device(deviceName);
+             StableDiffusionPipeline sd = StableDiffusionPipeline.load(sdDir, parseDtype(dtype), device,
                      attentionChunk);
              PointerScope scope = new PointerScope()) {
             Tensor latents = latentsFile == null ? null : readTensor(latentsFile, "latents", true);
@@ -115,12 +133,13 @@ final class GenerateCommand implements Callable<Integer> {
             if (embedsFile != null) {
                 Tensor cond = readTensor(embedsFile, "prompt_embeds", false);
                 Tensor uncond = options.guided() ? readTensor(embedsFile, "negative_prompt_embeds", false) : null;
-                g = sd.generate(cond, uncond, options, latents, progress());
+                g = sd.generate(cond, uncond, options, latents, progress(spec.commandLine().getErr()));
             } else {
-                ClipTokenizer tokenizer = model.loadTokenizer();
-                try (ClipTextModel clip = model.loadModel()) {
+                ClipTokenizer tokenizer = model().loadTokenizer();
+                try (ClipTextModel clip = model().loadModel()) {
                     ClipPromptEncoder encoder = new ClipPromptEncoder(clip, tokenizer);
-                    g = sd.generate(encoder, prompts, List.of(negative), options, latents, progress());
+                    g = sd.generate(encoder, prompts, List.of(negative), options, latents,
+                            progress(spec.commandLine().getErr()));
                 }
             }
             try (Generation result = g) {
@@ -166,9 +185,9 @@ final class GenerateCommand implements Callable<Integer> {
         }
     }
 
-    static ProgressListener progress() {
+    static ProgressListener progress(java.io.PrintWriter err) {
         long start = System.nanoTime();
-        return (step, total, elapsed, eta) -> Progress.report("denoising step", step, total, start);
+        return (step, total, elapsed, eta) -> Progress.report(err, "denoising step", step, total, start);
     }
 
     /** A float tensor from a .safetensors file (attached to the caller's scope). */
