@@ -17,6 +17,7 @@ import dev.refact.core.eval.SequentialPoint;
 import dev.refact.core.eval.SkippedRow;
 import dev.refact.core.eval.SweepPoint;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -125,11 +126,12 @@ final class EvalSupport {
     }
 
     /** Prints dataset warnings to stderr (once per run). */
-    static void printIssues(Dataset d) {
+    static void printIssues(PrintWriter err, Dataset d) {
         long warnings = d.issues().stream().filter(i -> i.severity() == DatasetIssue.Severity.WARNING).count();
         if (warnings > 0) {
-            System.err.println("refact: " + d.file().getFileName() + ": " + warnings
+            err.println("refact: " + d.file().getFileName() + ": " + warnings
                     + " dataset warning(s), listed in the report");
+            err.flush();
         }
     }
 
@@ -144,32 +146,32 @@ final class EvalSupport {
     }
 
     /** Progress on stderr: skipped rows and warnings at once, cells at most about once a second, with ETA. */
-    static EvaluationListener progress(String what) {
+    static EvaluationListener progress(PrintWriter err, String what) {
         return new EvaluationListener() {
             private final long start = System.nanoTime();
 
             @Override
             public void started(EvalProgress p) {
                 if (p.resumed() > 0) {
-                    System.err.printf(Locale.ROOT, "refact: %s: resuming, %d of %d cells already in the results "
+                    err.printf(Locale.ROOT, "refact: %s: resuming, %d of %d cells already in the results "
                             + "file%n", what, p.resumed(), p.total());
                 }
             }
 
             @Override
             public void skipped(SkippedRow row) {
-                System.err.println("refact: skipping " + row.label() + ": " + row.reason());
+                err.println("refact: skipping " + row.label() + ": " + row.reason());
             }
 
             @Override
             public void warning(String message) {
-                System.err.println("refact: warning: " + message);
+                err.println("refact: warning: " + message);
             }
 
             @Override
             public void cellDone(EvalCase row, CellResult cell, EvalProgress p) {
                 if (cell.failed()) {
-                    System.err.println("refact: " + row.label() + ", seed " + cell.seed() + ": " + cell.error());
+                    err.println("refact: " + row.label() + ", seed " + cell.seed() + ": " + cell.error());
                 }
                 report(what + " (" + row.dataset().displayName() + " row " + row.row() + ")", p);
             }
@@ -177,20 +179,20 @@ final class EvalSupport {
             @Override
             public void sequentialPoint(SequentialPoint point, EvalProgress p) {
                 MetricSummary m = point.metrics().overall();
-                System.err.printf(Locale.ROOT, "refact: %s: %d edits, %d rows scored: efficacy %s, generalisation "
+                err.printf(Locale.ROOT, "refact: %s: %d edits, %d rows scored: efficacy %s, generalisation "
                         + "%s, specificity %s, F1 %s%n", what, point.edits(), point.rowsEdited(), pct(m, Metric.EFFICACY),
                         pct(m, Metric.GENERALISATION), pct(m, Metric.SPECIFICITY), pct(m, Metric.F1));
             }
 
             @Override
             public void sweepPoint(SweepPoint point, int index, int total) {
-                System.err.printf(Locale.ROOT, "refact: sweep setting %d/%d done (layer %d, N %d, lr %s), %.1f s "
+                err.printf(Locale.ROOT, "refact: sweep setting %d/%d done (layer %d, N %d, lr %s), %.1f s "
                         + "elapsed%n", index + 1, total, point.layer(), point.numContrastive(),
                         Double.toString(point.learningRate()), (System.nanoTime() - start) / 1e9);
             }
 
             private void report(String label, EvalProgress p) {
-                Progress.report(label, p.done(), p.total(), System.nanoTime() - p.elapsed().toNanos());
+                Progress.report(err, label, p.done(), p.total(), System.nanoTime() - p.elapsed().toNanos());
             }
         };
     }

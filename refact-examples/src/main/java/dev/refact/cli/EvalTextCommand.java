@@ -20,8 +20,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code refact eval-text}: edit + text-space evaluation over a RoAD/TIME file (no images), with a resumable
@@ -36,6 +38,9 @@ import picocli.CommandLine.Option;
             "With --sequential the rows are edited one after another on one model and all rows edited so far are "
                     + "scored every --every edits: OUT/sequential.md, .csv, .png."})
 final class EvalTextCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Mixin
     ModelOptions model;
 
@@ -68,7 +73,7 @@ final class EvalTextCommand implements Callable<Integer> {
         Dataset dataset = data.read();
         List<EvalCase> rows = data.select(dataset);
         EvalSupport.checkOracle(m, dataset, rows);
-        EvalSupport.printIssues(dataset);
+        EvalSupport.printIssues(spec.commandLine().getErr(), dataset);
         Hyperparameters hp = edit.hyperparameters(dataset.kind());
         Path dir = out != null ? out : Path.of("eval-text-" + stem(dataset) + "-" + (sequential ? "sequential" : m.key()));
         ClipTokenizer tokenizer = model.loadTokenizer();
@@ -80,9 +85,9 @@ final class EvalTextCommand implements Callable<Integer> {
             }
             ProbeScorer scorer = ProbeScorer.textSpace(tokenizer, hp.representation() == Representation.PROJECTED);
             EvaluationRunner.Builder b = EvaluationRunner.builder().mode(m).scorer(scorer)
-                    .listener(EvalSupport.progress(sequential ? "sequential" : "eval-text"));
+                    .listener(EvalSupport.progress(spec.commandLine().getErr(), sequential ? "sequential" : "eval-text"));
             CovarianceStats stats = m == EvalMode.REFACT
-                    ? StatsSupport.loadOrCompute(edit.stats, clip, tokenizer, hp.layer()) : null;
+                    ? StatsSupport.loadOrCompute(edit.stats, clip, tokenizer, hp.layer(), spec.commandLine().getErr()) : null;
             try (stats) {
                 if (stats != null) {
                     b.editor(tokenizer, stats, hp);
@@ -90,14 +95,15 @@ final class EvalTextCommand implements Callable<Integer> {
                 if (sequential) {
                     SequentialResult r = b.build().runSequential(clip, dataset, rows, every);
                     List<Path> files = EvaluationReport.writeSequential(r, dir);
-                    System.out.println(sequentialSummary(r, files));
+                    spec.commandLine().getOut().println(sequentialSummary(r, files));
                 } else {
                     EvaluationResult r = b.results(dir.resolve("results.jsonl")).build().run(clip, dataset, rows);
                     List<Path> files = EvaluationReport.write(r, dir);
-                    System.out.println(summary(r, dir, files));
+                    spec.commandLine().getOut().println(summary(r, dir, files));
                 }
             }
         }
+        spec.commandLine().getOut().flush();
         return 0;
     }
 

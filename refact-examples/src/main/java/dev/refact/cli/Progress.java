@@ -9,12 +9,10 @@ final class Progress {
     private Progress() {
     }
 
-    private static final java.io.PrintWriter STDERR = new java.io.PrintWriter(
-            new java.io.OutputStreamWriter(System.err, java.nio.charset.StandardCharsets.UTF_8), true);
-
-    /** Progress to the process's stderr. */
+    /** Progress to the process's current {@code System.err}. */
     static void report(String what, long done, long total, long startNanos) {
-        report(STDERR, what, done, total, startNanos);
+        report(new java.io.PrintWriter(new java.io.OutputStreamWriter(System.err,
+                java.nio.charset.StandardCharsets.UTF_8), true), what, done, total, startNanos);
     }
 
     static synchronized void report(java.io.PrintWriter err, String what, long done, long total, long startNanos) {

@@ -23,6 +23,12 @@ final class StatsSupport {
     private StatsSupport() {
     }
 
+    /** As {@link #loadOrCompute(Path, ClipTextModel, ClipTokenizer, int, java.io.PrintWriter)}, messages to stderr. */
+    static CovarianceStats loadOrCompute(Path file, ClipTextModel model, ClipTokenizer tokenizer, int layer) {
+        return loadOrCompute(file, model, tokenizer, layer, new java.io.PrintWriter(
+                new java.io.OutputStreamWriter(System.err, java.nio.charset.StandardCharsets.UTF_8), true));
+    }
+
     static CovarianceStats loadOrCompute(Path file, ClipTextModel model, ClipTokenizer tokenizer, int layer,
                                          java.io.PrintWriter err) {
         try {

@@ -19,8 +19,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code refact sweep}: text-space evaluation over a grid of layer × N contrastive × lr, one table. */
 @Command(name = "sweep", mixinStandardHelpOptions = true,
@@ -30,6 +32,9 @@ import picocli.CommandLine.Option;
                     + "one resumable results file per setting under OUT/points/.",
             "Example (the paper's ablation): --n 0,15,20,30,50"})
 final class SweepCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Mixin
     ModelOptions model;
 
@@ -59,7 +64,7 @@ final class SweepCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Dataset dataset = data.read();
         List<EvalCase> rows = data.select(dataset);
-        EvalSupport.printIssues(dataset);
+        EvalSupport.printIssues(spec.commandLine().getErr(), dataset);
         Hyperparameters base = edit.hyperparameters(dataset.kind());
         List<Integer> layerList = layers == null ? List.of(base.layer()) : Ranges.ints(layers, "--layers");
         if (layerList.size() > 1 && edit.stats != null && !edit.stats.toString().contains("{layer}")) {
@@ -72,12 +77,12 @@ final class SweepCommand implements Callable<Integer> {
             SweepRunner.Builder b = SweepRunner.builder()
                     .scorer(ProbeScorer.textSpace(tokenizer, base.representation() == Representation.PROJECTED))
                     .tokenizer(tokenizer).base(base).layers(layerList).directory(dir)
-                    .listener(EvalSupport.progress("sweep"))
+                    .listener(EvalSupport.progress(spec.commandLine().getErr(), "sweep"))
                     .statistics(layer -> {
                         Path file = edit.stats == null ? null
                                 : Path.of(edit.stats.toString().replace("{layer}", Integer.toString(layer)));
                         try {
-                            return StatsSupport.loadOrCompute(file, clip, tokenizer, layer);
+                            return StatsSupport.loadOrCompute(file, clip, tokenizer, layer, spec.commandLine().getErr());
                         } catch (RuntimeException e) {
                             throw e;
                         } catch (Exception e) {
@@ -118,9 +123,10 @@ final class SweepCommand implements Callable<Integer> {
             JsonArray f = new JsonArray();
             files.forEach(p -> f.add(p.toString()));
             o.add("files", f);
-            System.out.println(new GsonBuilder().disableHtmlEscaping().serializeSpecialFloatingPointValues().create()
+            spec.commandLine().getOut().println(new GsonBuilder().disableHtmlEscaping().serializeSpecialFloatingPointValues().create()
                     .toJson(o));
         }
+        spec.commandLine().getOut().flush();
         return 0;
     }
 }

@@ -67,7 +67,7 @@ final class EvalCommandsTest {
         Path out = tmp.resolve("refact");
         String[] args = {"eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD, "--layer", "1",
             "--stats", stats(1), "--steps", "3", "--num-contrastive", "2", "--rows", "0..2", "--out", out.toString()};
-        String[] r = runCapturing(args);
+        String[] r = run(args);
         assertEquals("0", r[0], r[2]);
         JsonObject o = JsonParser.parseString(r[1].strip()).getAsJsonObject();
         assertEquals(3, o.get("computed").getAsInt());
@@ -85,7 +85,7 @@ final class EvalCommandsTest {
         assertTrue(md.contains("ours: after the edit") && md.contains("ours: before the edit"), md);
         assertTrue(md.contains("layer 1, N 2 contrastive"), md);
 
-        r = runCapturing(args);
+        r = run(args);
         assertEquals("0", r[0], r[2]);
         o = JsonParser.parseString(r[1].strip()).getAsJsonObject();
         assertEquals(0, o.get("computed").getAsInt());
@@ -93,7 +93,7 @@ final class EvalCommandsTest {
 
         String[] other = args.clone();
         other[other.length - 5] = "1";   // --num-contrastive 1
-        r = runCapturing(other);
+        r = run(other);
         assertEquals("1", r[0]);
         assertTrue(r[2].contains("hyperparameters.num_contrastive: 2 → 1"), r[2]);
     }
@@ -101,7 +101,7 @@ final class EvalCommandsTest {
     @Test
     void evalText_sequential_writesTheCurve() throws IOException {
         Path out = tmp.resolve("seq");
-        String[] r = runCapturing("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", TIME,
+        String[] r = run("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", TIME,
                 "--layer", "1", "--stats", stats(1), "--steps", "3", "--num-contrastive", "2", "--rows", "0..2",
                 "--sequential", "--every", "2", "--out", out.toString());
         assertEquals("0", r[0], r[2]);
@@ -117,7 +117,7 @@ final class EvalCommandsTest {
     @Test
     void sweep_layersAndN_writesOneTable() throws IOException {
         Path out = tmp.resolve("sweep");
-        String[] r = runCapturing("sweep", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD,
+        String[] r = run("sweep", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD,
                 "--layers", "1,2", "--n", "0,2", "--stats", statsDir.resolve("L{layer}.safetensors").toString(),
                 "--steps", "2", "--rows", "0..1", "--out", out.toString());
         assertEquals("0", r[0], r[2]);
@@ -129,7 +129,7 @@ final class EvalCommandsTest {
         assertTrue(Files.readString(out.resolve("sweep.md")).contains("| 2 | 2 | 0.05 |"));
         assertEquals(4, Files.list(out.resolve("points")).count());
 
-        r = runCapturing("sweep", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD,
+        r = run("sweep", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD,
                 "--layers", "1,2", "--stats", stats(1), "--out", out.toString());
         assertEquals("1", r[0]);
         assertTrue(r[2].contains("must contain {layer}") || r[2].contains("give a path containing {layer}"), r[2]);
@@ -142,28 +142,11 @@ final class EvalCommandsTest {
         return new String[] {Integer.toString(code), out.toString(), err.toString()};
     }
 
-    /** Runs with System.out/err captured (the commands print their summary to System.out). */
-    static String[] runCapturing(String... args) {
-        java.io.PrintStream oldOut = System.out;
-        java.io.PrintStream oldErr = System.err;
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-        try {
-            System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
-            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
-            String[] r = run(args);
-            return new String[] {r[0], out.toString(java.nio.charset.StandardCharsets.UTF_8) + r[1],
-                err.toString(java.nio.charset.StandardCharsets.UTF_8) + r[2]};
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 
     @Test
     void evalText_baseline_writesReportAndResumes() throws IOException {
         Path out = tmp.resolve("base");
-        String[] r = runCapturing("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD,
+        String[] r = run("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD,
                 "--mode", "baseline", "--rows", "0..3", "--out", out.toString());
         assertEquals("0", r[0], r[2]);
         JsonObject o = JsonParser.parseString(r[1].strip()).getAsJsonObject();
@@ -178,7 +161,7 @@ final class EvalCommandsTest {
         assertTrue(Files.readString(out.resolve("report.md")).contains("paper Table 1: RoAD, baseline (same mode)"));
 
         // rerun with more rows: the first four are read back
-        r = runCapturing("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD,
+        r = run("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD,
                 "--mode", "baseline", "--rows", "0..5", "--out", out.toString());
         assertEquals("0", r[0], r[2]);
         o = JsonParser.parseString(r[1].strip()).getAsJsonObject();
@@ -188,7 +171,7 @@ final class EvalCommandsTest {
 
         // another mode into the same folder is refused, the file unchanged
         String before = Files.readString(out.resolve("results.jsonl"));
-        r = runCapturing("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--mode", "oracle", "--dataset",
+        r = run("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--mode", "oracle", "--dataset",
                 TIME, "--out", out.toString());
         assertEquals("1", r[0]);
         assertTrue(r[2].contains("different configuration"), r[2]);
@@ -197,7 +180,7 @@ final class EvalCommandsTest {
 
     @Test
     void evalText_oracleOnRoadValidation_failsClearly() {
-        String[] r = runCapturing("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD,
+        String[] r = run("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD,
                 "--mode", "oracle", "--out", tmp.resolve("o").toString());
         assertEquals("1", r[0]);
         assertTrue(r[2].contains("oracle mode: none of the 10 requested rows of RoAD_validation.csv has oracle prompts"),
@@ -207,29 +190,37 @@ final class EvalCommandsTest {
 
     @Test
     void evalText_badOptions_failClearly() {
-        String[] r = runCapturing("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD,
+        String[] r = run("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD,
                 "--rows", "8..12", "--mode", "baseline", "--out", tmp.resolve("x").toString());
         assertEquals("1", r[0]);
         assertTrue(r[2].contains("--rows: row 10 is outside RoAD_validation.csv (10 rows, 0..9)"), r[2]);
-        r = runCapturing("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD,
+        r = run("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD,
                 "--rows", "a..b", "--out", tmp.resolve("x").toString());
         assertEquals("1", r[0]);
         assertTrue(r[2].contains("--rows: 'a..b' is not an integer or a range"), r[2]);
-        r = runCapturing("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD,
+        r = run("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD,
                 "--sequential", "--mode", "baseline", "--out", tmp.resolve("x").toString());
         assertEquals("1", r[0]);
         assertTrue(r[2].contains("--sequential edits"), r[2]);
-        r = runCapturing("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD,
+        r = run("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD,
                 "--rows", "0", "--out", tmp.resolve("x").toString());
         assertEquals("1", r[0]);
         assertTrue(r[2].contains("layer 7 is outside the model's 3 layers"), r[2]);
     }
 
     @Test
-    void eval_withoutThePipeline_failsClearly() {
-        String[] r = runCapturing("eval", "--model", MODEL, "--tokenizer", TOKENIZER, "--classifier", MODEL,
-                "--dataset", ROAD, "--out", tmp.resolve("img").toString());
+    void eval_oracleOnRoadValidationOrMissingClassifier_failsClearly() {
+        String[] r = run("eval", "--model", MODEL, "--tokenizer", TOKENIZER, "--classifier", MODEL,
+                "--dataset", ROAD, "--mode", "oracle", "--out", tmp.resolve("img").toString());
         assertEquals("1", r[0]);
-        assertTrue(r[2].contains("refact eval"), r[2]);
+        assertTrue(r[2].contains("oracle mode: none of the 10 requested rows"), r[2]);
+        r = run("eval", "--model", MODEL, "--dataset", ROAD);
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--classifier"), r[2]);
+        r = run("eval", "--model", MODEL, "--tokenizer", TOKENIZER, "--classifier", MODEL, "--dataset", ROAD,
+                "--seeds", "3..1", "--out", tmp.resolve("img").toString());
+        assertEquals("1", r[0]);
+        assertTrue(r[2].contains("--seeds: range 3..1 is empty"), r[2]);
+        assertFalse(Files.exists(tmp.resolve("img")));
     }
 }

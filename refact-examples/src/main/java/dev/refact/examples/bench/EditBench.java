@@ -75,7 +75,7 @@ public final class EditBench {
                 r.undo();
             }
             if (sequential > 0) {
-                Hyperparameters quick = hp.toBuilder().maxSteps(5).build();
+                Hyperparameters quick = hp.toBuilder().maxSteps(1).build();
                 Editor seq = Editor.builder().tokenizer(tokenizer).statistics(stats).hyperparameters(quick).build();
                 double rss0 = BenchSupport.rssMiB();
                 long t0 = System.nanoTime();
