@@ -141,6 +141,7 @@ final class CompareCommand implements Callable<Integer> {
             summary.addProperty("prompts", prompts.size());
             summary.addProperty("seeds", seedList.length);
             summary.addProperty("edits", loaded.size());
+            summary.addProperty("mean_abs_pixel_change", meanAbsChange(before, after));
             summary.addProperty("seconds", (System.nanoTime() - start) / 1e9);
             spec.commandLine().getOut().println(summary);
             spec.commandLine().getOut().flush();
@@ -163,6 +164,29 @@ final class CompareCommand implements Callable<Integer> {
             perPrompt.add(row);
         }
         return perPrompt;
+    }
+
+    /** Mean |after − before| over all pixels and channels (0..255): did the edit change the images? */
+    static double meanAbsChange(List<List<BufferedImage>> before, List<List<BufferedImage>> after) {
+        double sum = 0;
+        long n = 0;
+        for (int p = 0; p < before.size(); p++) {
+            for (int k = 0; k < before.get(p).size(); k++) {
+                BufferedImage a = before.get(p).get(k);
+                BufferedImage b = after.get(p).get(k);
+                for (int y = 0; y < a.getHeight(); y++) {
+                    for (int x = 0; x < a.getWidth(); x++) {
+                        int u = a.getRGB(x, y);
+                        int v = b.getRGB(x, y);
+                        for (int shift = 0; shift <= 16; shift += 8) {
+                            sum += Math.abs(((u >> shift) & 255) - ((v >> shift) & 255));
+                            n++;
+                        }
+                    }
+                }
+            }
+        }
+        return n == 0 ? 0 : sum / n;
     }
 
     private static String describe(List<SavedEdit> edits) {

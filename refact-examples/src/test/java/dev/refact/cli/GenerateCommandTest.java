@@ -171,6 +171,9 @@ final class GenerateCommandTest {
         Run r = run("compare", "--model", root.toString(), "--edit", edit.toString(), "--prompt", "a photo of a cat",
                 "--seeds", "0..1", "--steps", "2", "--height", "32", "--width", "24", "--out", grid.toString());
         assertEquals(0, r.code(), r.err());
+        double change = com.google.gson.JsonParser.parseString(r.out().trim()).getAsJsonObject()
+                .get("mean_abs_pixel_change").getAsDouble();
+        assertTrue(change > 0.5, "the edit did not change the images: " + r.out());
         BufferedImage im = ImageIO.read(grid.toFile());
         assertTrue(im.getWidth() >= 2 * 24 && im.getHeight() >= 2 * 32, im.getWidth() + "x" + im.getHeight());
     }
