@@ -26,6 +26,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *
  * <p>Owns its weights; {@link #close()} frees them.
  */
+@SuppressWarnings("try") // PointerScope and NoGradGuard are used for their scope, not referenced
 public final class AutoencoderKL implements AutoCloseable {
     private static final double EPS = 1e-6;
 

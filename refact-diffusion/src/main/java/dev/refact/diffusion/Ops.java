@@ -17,6 +17,7 @@ import org.bytedeco.pytorch.global.torch;
  * the enclosing scope, so that a block's temporaries are freed as soon as the block returns (this
  * keeps the peak memory of one UNet call close to what eager PyTorch needs).
  */
+@SuppressWarnings("try") // PointerScope and NoGradGuard are used for their scope, not referenced
 final class Ops {
     private static volatile boolean nnpackChecked;
 

@@ -40,6 +40,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * across steps; attention is chunked by queries when {@code attentionChunk > 0}; images are decoded
  * one at a time. Deterministic: the same inputs and seed give bit-identical latents on one machine.
  */
+@SuppressWarnings("try") // PointerScope and NoGradGuard are used for their scope, not referenced
 public final class StableDiffusionPipeline implements AutoCloseable {
     private final UNet2DConditionModel unet;
     private final AutoencoderKL vae;

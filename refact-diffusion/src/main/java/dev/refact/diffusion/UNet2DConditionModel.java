@@ -5,7 +5,6 @@ import dev.refact.clip.torch.Tensors;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
@@ -32,6 +31,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * <p>Owns its weights (native memory): {@link #close()} frees them. Thread-safe for concurrent
  * forwards (weights are read only); runs under {@link NoGradGuard}.
  */
+@SuppressWarnings("try") // PointerScope and NoGradGuard are used for their scope, not referenced
 public final class UNet2DConditionModel implements AutoCloseable {
     private final UNetConfig config;
     private final ScalarType dtype;

@@ -35,6 +35,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * <p>A second mode, {@link #random(long, ScalarType, Device)}, makes seeded random tensors of the
  * requested shapes instead of reading a file (benchmarks build full-size models this way).
  */
+@SuppressWarnings("try") // PointerScope and NoGradGuard are used for their scope, not referenced
 final class Weights {
     private final SafetensorsFile file;
     private final Path source;
