@@ -15,7 +15,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 
 /** The tiny CLIP fixture, the real tokenizer and brute-force second moments of its keys. */
-final class TinyFixture {
+public final class TinyFixture {
     static final Path MODEL = SharedData.resolve("models/tiny-random-clip-text");
     static final Path TOKENIZER = SharedData.resolve("clip-tokenizer");
     static final List<String> CORPUS = List.of(
@@ -37,13 +37,19 @@ final class TinyFixture {
         return ClipTokenizer.load(TOKENIZER);
     }
 
-    /** C = mean k kᵀ over every real token of the corpus at {@code layer} + ridge·I, in float64. */
+    /** C = mean k kᵀ over every real token of {@link #CORPUS} at {@code layer} + ridge·I, in float64. */
     static CovarianceStats stats(ClipTextModel model, ClipTokenizer tok, int layer, double ridge) {
+        return stats(model, tok, layer, ridge, CORPUS, "tiny-test-corpus");
+    }
+
+    /** Brute-force C = mean k kᵀ over every real token of {@code corpus} + ridge·I (float64, plain Java). */
+    public static CovarianceStats stats(ClipTextModel model, ClipTokenizer tok, int layer, double ridge,
+                                        List<String> corpus, String corpusName) {
         int i = model.config().intermediateSize();
         double[] c = new double[i * i];
         long count = 0;
         try (PointerScope scope = new PointerScope()) {
-            for (String text : CORPUS) {
+            for (String text : corpus) {
                 long[] ids = tok.inputIds(text, 77, Padding.END_TOKEN);
                 int n = tok.encode(text).length + 2;
                 Tensor t = Tensors.longs(java.util.Arrays.copyOf(ids, n), model.device(), 1, n);
@@ -66,7 +72,7 @@ final class TinyFixture {
             for (int a = 0; a < i; a++) {
                 c[a * i + a] += ridge;
             }
-            StatsProvenance prov = new StatsProvenance(model.fingerprint(), layer, "tiny-test-corpus", "", count,
+            StatsProvenance prov = new StatsProvenance(model.fingerprint(), layer, corpusName, "", count,
                     "float64");
             return CovarianceStats.fromMatrix(Tensors.doubles(c, model.device(), i, i), layer, count, prov,
                     model.device());

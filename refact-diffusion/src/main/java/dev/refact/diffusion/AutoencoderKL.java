@@ -59,7 +59,7 @@ public final class AutoencoderKL implements AutoCloseable {
         int n = boc.size();
         long groups = c.normNumGroups();
         long latent = c.latentChannels();
-        Ops.quietNnpack();
+        dev.refact.clip.torch.TorchRuntime.ensureLoaded();
         try {
             // encoder
             encConvIn = new Layers.Conv(w, "encoder.conv_in", c.inChannels(), boc.get(0), 3, 1, 1);

@@ -19,27 +19,7 @@ import org.bytedeco.pytorch.global.torch;
  */
 @SuppressWarnings("try") // PointerScope and NoGradGuard are used for their scope, not referenced
 final class Ops {
-    private static volatile boolean nnpackChecked;
-
     private Ops() {
-    }
-
-    /**
-     * Turns off libtorch's NNPACK convolution path (process-wide). On CPUs NNPACK does not
-     * recognise (this project's VMs) libtorch retries it and prints "Could not initialize NNPACK!
-     * Reason: Unsupported hardware" on every few convolutions; elsewhere oneDNN/im2col convolutions
-     * take over, which libtorch prefers for most shapes anyway. Called when a model is built; idempotent.
-     */
-    static void quietNnpack() {
-        if (!nnpackChecked) {
-            synchronized (Ops.class) {
-                if (!nnpackChecked) {
-                    dev.refact.clip.torch.TorchRuntime.ensureLoaded();
-                    torch.globalContext().setUserEnabledNNPACK(false);
-                    nnpackChecked = true;
-                }
-            }
-        }
     }
 
     /**

@@ -57,7 +57,7 @@ public final class UNet2DConditionModel implements AutoCloseable {
         long groups = c.normNumGroups();
         double eps = c.normEps();
         long cross = c.crossAttentionDim();
-        Ops.quietNnpack();
+        dev.refact.clip.torch.TorchRuntime.ensureLoaded();
         try {
             timeLinear1 = new Layers.Linear(w, "time_embedding.linear_1", boc.get(0), temb, true);
             timeLinear2 = new Layers.Linear(w, "time_embedding.linear_2", temb, temb, true);

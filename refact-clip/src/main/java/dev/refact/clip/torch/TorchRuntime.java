@@ -16,6 +16,8 @@ import org.bytedeco.pytorch.global.torch;
  *       policy is one torch intra-op thread and OpenBLAS with its own pool (all cores), which was
  *       fastest on 2-core machines. Override with the system property {@code refact.threads}
  *       (torch intra-op threads) when running on a bigger machine.</li>
+ *   <li>NNPACK is switched off process-wide (it cannot initialise on some CPUs and then logs on every
+ *       convolution).</li>
  * </ul>
  *
  * <p>Every class in refact-java that touches a tensor calls {@link #ensureLoaded()} first; it is
@@ -57,6 +59,9 @@ public final class TorchRuntime {
                         + "': is org.bytedeco:pytorch:" + platform + " on the class path? Build with "
                         + "-Djavacpp.platform=" + platform + " (see README, 'Other platforms')", e);
             }
+            // NNPACK fails on CPUs it does not recognise (these VMs) and then logs "Could not initialize NNPACK"
+            // on every few convolutions; the oneDNN/im2col paths that take over are what libtorch prefers anyway.
+            torch.globalContext().setUserEnabledNNPACK(false);
             int threads = Integer.getInteger("refact.threads", 1);
             if (threads > 0) {
                 torch.set_num_threads(threads);

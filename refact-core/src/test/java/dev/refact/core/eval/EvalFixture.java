@@ -1,21 +1,15 @@
 package dev.refact.core.eval;
 
 import dev.refact.clip.ClipTextModel;
-import dev.refact.clip.MlpTrace;
 import dev.refact.clip.testing.SharedData;
 import dev.refact.clip.tokenizer.ClipTokenizer;
-import dev.refact.clip.tokenizer.Padding;
 import dev.refact.clip.torch.Tensors;
 import dev.refact.core.Hyperparameters;
 import dev.refact.core.stats.CovarianceStats;
-import dev.refact.core.stats.StatsProvenance;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Tensor;
 
 /**
  * The tiny 3-layer CLIP text fixture, the real tokenizer, second-moment statistics of its keys over a small
@@ -52,38 +46,7 @@ final class EvalFixture {
 
     /** As {@link #stats(ClipTextModel, ClipTokenizer, int, double)} over another corpus. */
     static CovarianceStats stats(ClipTextModel model, ClipTokenizer tok, int layer, double ridge, List<String> corpus) {
-        int i = model.config().intermediateSize();
-        double[] c = new double[i * i];
-        long count = 0;
-        try (PointerScope scope = new PointerScope()) {
-            for (String text : corpus) {
-                long[] ids = tok.inputIds(text, 77, Padding.END_TOKEN);
-                int n = tok.encode(text).length + 2;
-                Tensor t = Tensors.longs(Arrays.copyOf(ids, n), model.device(), 1, n);
-                try (MlpTrace tr = model.traceMlp(t, layer)) {
-                    double[] k = Tensors.toDoubles(tr.key());
-                    for (int p = 0; p < n; p++) {
-                        for (int a = 0; a < i; a++) {
-                            double ka = k[p * i + a];
-                            for (int b = 0; b < i; b++) {
-                                c[a * i + b] += ka * k[p * i + b];
-                            }
-                        }
-                    }
-                    count += n;
-                }
-            }
-            for (int a = 0; a < i * i; a++) {
-                c[a] /= count;
-            }
-            for (int a = 0; a < i; a++) {
-                c[a * i + a] += ridge;
-            }
-            StatsProvenance prov = new StatsProvenance(model.fingerprint(), layer, "tiny-eval-corpus", "", count,
-                    "float64");
-            return CovarianceStats.fromMatrix(Tensors.doubles(c, model.device(), i, i), layer, count, prov,
-                    model.device());
-        }
+        return dev.refact.core.TinyFixture.stats(model, tok, layer, ridge, corpus, "tiny-eval-corpus");
     }
 
     /** Layer 1 of the 3-layer fixture, 2 contrastive captions, at most 4 v* steps: mechanics, not quality. */
