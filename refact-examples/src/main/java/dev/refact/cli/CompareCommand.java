@@ -32,27 +32,8 @@ final class CompareCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "SD_DIR",
-            description = "Stable Diffusion 1.x diffusers folder: unet/, vae/, scheduler/ (and text_encoder/, "
-                    + "tokenizer/ for prompts).")
-    Path sdDir;
-
-    @Option(names = "--tokenizer", paramLabel = "DIR",
-            description = "Tokenizer folder (default: SD_DIR/tokenizer).")
-    Path tokenizerDir;
-
-    @Option(names = "--device", paramLabel = "DEV", defaultValue = "cpu",
-            description = "cpu (default), cuda or cuda:N.")
-    String deviceName;
-
-    /** The text-encoder options of the other commands, pointed at this SD folder. */
-    private ModelOptions model() {
-        ModelOptions m = new ModelOptions();
-        m.model = sdDir;
-        m.tokenizer = tokenizerDir;
-        m.device = deviceName;
-        return m;
-    }
+    @picocli.CommandLine.Mixin
+    SdModelOptions sdOptions;
 
     @Option(names = "--edit", required = true, arity = "1..*", paramLabel = "FILE",
             description = "Edit file(s) from 'refact edit', applied in order.")
@@ -105,11 +86,11 @@ final class CompareCommand implements Callable<Integer> {
         for (Path p : edits) {
             loaded.add(SavedEdit.load(p)); // validate every file before any work
         }
-        ClipTokenizer tokenizer = model().loadTokenizer();
+        ClipTokenizer tokenizer = sdOptions.textEncoder().loadTokenizer();
         long start = System.nanoTime();
-        try (Device device = Tensors.device(deviceName);
-             ClipTextModel clip = model().loadModel();
-             StableDiffusionPipeline sd = StableDiffusionPipeline.load(sdDir, GenerateCommand.parseDtype(dtype),
+        try (Device device = Tensors.device(sdOptions.deviceName);
+             ClipTextModel clip = sdOptions.textEncoder().loadModel();
+             StableDiffusionPipeline sd = StableDiffusionPipeline.load(sdOptions.sdDir, GenerateCommand.parseDtype(dtype),
                      device, attentionChunk)) {
             ClipPromptEncoder encoder = new ClipPromptEncoder(clip, tokenizer);
             List<List<BufferedImage>> before = render(sd, encoder, base, seedList, "before");

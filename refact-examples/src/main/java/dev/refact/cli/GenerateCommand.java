@@ -39,27 +39,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "SD_DIR",
-            description = "Stable Diffusion 1.x diffusers folder: unet/, vae/, scheduler/ (and text_encoder/, "
-                    + "tokenizer/ for prompts).")
-    Path sdDir;
-
-    @Option(names = "--tokenizer", paramLabel = "DIR",
-            description = "Tokenizer folder (default: SD_DIR/tokenizer).")
-    Path tokenizerDir;
-
-    @Option(names = "--device", paramLabel = "DEV", defaultValue = "cpu",
-            description = "cpu (default), cuda or cuda:N.")
-    String deviceName;
-
-    /** The text-encoder options of the other commands, pointed at this SD folder. */
-    private ModelOptions model() {
-        ModelOptions m = new ModelOptions();
-        m.model = sdDir;
-        m.tokenizer = tokenizerDir;
-        m.device = deviceName;
-        return m;
-    }
+    @picocli.CommandLine.Mixin
+    SdModelOptions sdOptions;
 
     @Option(names = "--prompt", arity = "1..*", paramLabel = "TEXT",
             description = "Prompt(s); one image each. Not needed with --prompt-embeds.")
@@ -124,8 +105,8 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("give either --prompt or --prompt-embeds, not both");
         }
         long start = System.nanoTime();
-        try (Device device = Tensors.device(deviceName);
-             StableDiffusionPipeline sd = StableDiffusionPipeline.load(sdDir, parseDtype(dtype), device,
+        try (Device device = Tensors.device(sdOptions.deviceName);
+             StableDiffusionPipeline sd = StableDiffusionPipeline.load(sdOptions.sdDir, parseDtype(dtype), device,
                      attentionChunk);
              PointerScope scope = new PointerScope()) {
             Tensor latents = latentsFile == null ? null : readTensor(latentsFile, "latents", true);
@@ -135,8 +116,8 @@ final class GenerateCommand implements Callable<Integer> {
                 Tensor uncond = options.guided() ? readTensor(embedsFile, "negative_prompt_embeds", false) : null;
                 g = sd.generate(cond, uncond, options, latents, progress(spec.commandLine().getErr()));
             } else {
-                ClipTokenizer tokenizer = model().loadTokenizer();
-                try (ClipTextModel clip = model().loadModel()) {
+                ClipTokenizer tokenizer = sdOptions.textEncoder().loadTokenizer();
+                try (ClipTextModel clip = sdOptions.textEncoder().loadModel()) {
                     ClipPromptEncoder encoder = new ClipPromptEncoder(clip, tokenizer);
                     g = sd.generate(encoder, prompts, List.of(negative), options, latents,
                             progress(spec.commandLine().getErr()));
