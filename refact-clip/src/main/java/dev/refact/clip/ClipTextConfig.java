@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 
 /**
  * The architecture of a CLIP text encoder, read from a Hugging Face {@code config.json}
@@ -55,13 +54,8 @@ public record ClipTextConfig(int hiddenSize, int intermediateSize, int numHidden
             throw new IllegalArgumentException("hidden_size " + hiddenSize + " is not divisible by num_attention_heads "
                     + numAttentionHeads);
         }
-        hiddenAct = hiddenAct.toLowerCase(Locale.ROOT);
-        if (!hiddenAct.equals("quick_gelu") && !hiddenAct.equals("gelu")) {
-            throw new IllegalArgumentException("unsupported hidden_act '" + hiddenAct + "': quick_gelu or gelu");
-        }
-        if (!(layerNormEps > 0) || layerNormEps > 1) {
-            throw new IllegalArgumentException("layer_norm_eps must be in (0, 1], got " + layerNormEps);
-        }
+        hiddenAct = ConfigFields.activation(hiddenAct, "");
+        ConfigFields.layerNormEps(layerNormEps);
     }
 
     /** Head width {@code hiddenSize / numAttentionHeads}. */
@@ -93,20 +87,20 @@ public record ClipTextConfig(int hiddenSize, int intermediateSize, int numHidden
         }
         JsonObject c = root.has("text_config") && root.get("text_config").isJsonObject()
                 ? root.getAsJsonObject("text_config") : root;
-        int projectionDim = intField(configJson, root, "projection_dim", intField(configJson, c, "projection_dim", 0));
+        int projectionDim = ConfigFields.intField(configJson, root, "projection_dim", ConfigFields.intField(configJson, c, "projection_dim", 0));
         try {
             return new ClipTextConfig(
-                    intField(configJson, c, "hidden_size", 512),
-                    intField(configJson, c, "intermediate_size", 2048),
-                    intField(configJson, c, "num_hidden_layers", 12),
-                    intField(configJson, c, "num_attention_heads", 8),
-                    intField(configJson, c, "max_position_embeddings", 77),
-                    intField(configJson, c, "vocab_size", 49408),
+                    ConfigFields.intField(configJson, c, "hidden_size", 512),
+                    ConfigFields.intField(configJson, c, "intermediate_size", 2048),
+                    ConfigFields.intField(configJson, c, "num_hidden_layers", 12),
+                    ConfigFields.intField(configJson, c, "num_attention_heads", 8),
+                    ConfigFields.intField(configJson, c, "max_position_embeddings", 77),
+                    ConfigFields.intField(configJson, c, "vocab_size", 49408),
                     c.has("hidden_act") ? c.get("hidden_act").getAsString() : "quick_gelu",
                     c.has("layer_norm_eps") ? c.get("layer_norm_eps").getAsDouble() : 1e-5,
                     projectionDim,
-                    intField(configJson, c, "pad_token_id", 1),
-                    intField(configJson, c, "eos_token_id", 2));
+                    ConfigFields.intField(configJson, c, "pad_token_id", 1),
+                    ConfigFields.intField(configJson, c, "eos_token_id", 2));
         } catch (IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
             throw new CheckpointFormatException(configJson, e.getMessage(), e);
         }
@@ -139,16 +133,6 @@ public record ClipTextConfig(int hiddenSize, int intermediateSize, int numHidden
         return new com.google.gson.GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n";
     }
 
-    private static int intField(Path file, JsonObject o, String name, int dflt) throws CheckpointFormatException {
-        if (!o.has(name) || o.get(name).isJsonNull()) {
-            return dflt;
-        }
-        try {
-            return o.get(name).getAsInt();
-        } catch (RuntimeException e) {
-            throw new CheckpointFormatException(file, "field '" + name + "' is not an integer: " + o.get(name));
-        }
-    }
 
     private static void positive(int v, String name) {
         if (v <= 0) {

@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 
 /**
  * The architecture of a CLIP vision tower, read from a Hugging Face {@code config.json}
@@ -54,13 +53,8 @@ public record ClipVisionConfig(int hiddenSize, int intermediateSize, int numHidd
         if (projectionDim < 0) {
             throw new IllegalArgumentException("projection_dim must be >= 0, got " + projectionDim);
         }
-        hiddenAct = hiddenAct.toLowerCase(Locale.ROOT);
-        if (!hiddenAct.equals("quick_gelu") && !hiddenAct.equals("gelu")) {
-            throw new IllegalArgumentException("unsupported vision hidden_act '" + hiddenAct + "': quick_gelu or gelu");
-        }
-        if (!(layerNormEps > 0) || layerNormEps > 1) {
-            throw new IllegalArgumentException("layer_norm_eps must be in (0, 1], got " + layerNormEps);
-        }
+        hiddenAct = ConfigFields.activation(hiddenAct, "vision ");
+        ConfigFields.layerNormEps(layerNormEps);
     }
 
     /** Patches per side, {@code S / P}. */
@@ -98,28 +92,18 @@ public record ClipVisionConfig(int hiddenSize, int intermediateSize, int numHidd
         JsonObject c = full ? root.getAsJsonObject("vision_config") : root;
         try {
             return new ClipVisionConfig(
-                    intField(configJson, c, "hidden_size", 768),
-                    intField(configJson, c, "intermediate_size", 3072),
-                    intField(configJson, c, "num_hidden_layers", 12),
-                    intField(configJson, c, "num_attention_heads", 12),
-                    intField(configJson, c, "image_size", 224),
-                    intField(configJson, c, "patch_size", 32),
+                    ConfigFields.intField(configJson, c, "hidden_size", 768),
+                    ConfigFields.intField(configJson, c, "intermediate_size", 3072),
+                    ConfigFields.intField(configJson, c, "num_hidden_layers", 12),
+                    ConfigFields.intField(configJson, c, "num_attention_heads", 12),
+                    ConfigFields.intField(configJson, c, "image_size", 224),
+                    ConfigFields.intField(configJson, c, "patch_size", 32),
                     c.has("hidden_act") ? c.get("hidden_act").getAsString() : "quick_gelu",
                     c.has("layer_norm_eps") ? c.get("layer_norm_eps").getAsDouble() : 1e-5,
-                    intField(configJson, root, "projection_dim", intField(configJson, c, "projection_dim", 0)));
+                    ConfigFields.intField(configJson, root, "projection_dim", ConfigFields.intField(configJson, c, "projection_dim", 0)));
         } catch (IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
             throw new CheckpointFormatException(configJson, e.getMessage(), e);
         }
     }
 
-    private static int intField(Path file, JsonObject o, String name, int dflt) throws CheckpointFormatException {
-        if (!o.has(name) || o.get(name).isJsonNull()) {
-            return dflt;
-        }
-        try {
-            return o.get(name).getAsInt();
-        } catch (RuntimeException e) {
-            throw new CheckpointFormatException(file, "field '" + name + "' is not an integer: " + o.get(name));
-        }
-    }
 }

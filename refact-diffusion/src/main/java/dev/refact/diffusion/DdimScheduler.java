@@ -40,16 +40,6 @@ final class DdimScheduler implements Scheduler {
     }
 
     @Override
-    public double initNoiseSigma() {
-        return 1.0;
-    }
-
-    @Override
-    public Tensor scaleModelInput(Tensor sample, int i) {
-        return sample;
-    }
-
-    @Override
     public StepOutput step(Tensor e, int i, Tensor x) {
         if (i != counter || i >= timesteps.length) {
             throw new IllegalStateException("DDIM step " + i + " taken out of order (expected " + counter + ")");

@@ -70,16 +70,6 @@ final class PndmScheduler implements Scheduler {
     }
 
     @Override
-    public double initNoiseSigma() {
-        return 1.0;
-    }
-
-    @Override
-    public Tensor scaleModelInput(Tensor sample, int i) {
-        return sample;
-    }
-
-    @Override
     public StepOutput step(Tensor modelOutput, int i, Tensor sample) {
         if (i != counter || i >= timesteps.length) {
             throw new IllegalStateException("PNDM step " + i + " taken out of order (expected " + counter + " of "

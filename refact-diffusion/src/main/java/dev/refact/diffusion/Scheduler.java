@@ -41,7 +41,9 @@ public interface Scheduler extends AutoCloseable {
     double[] timesteps();
 
     /** The factor the pipeline multiplies the initial noise by (Euler: the largest sigma; else 1). */
-    double initNoiseSigma();
+    default double initNoiseSigma() {
+        return 1.0;
+    }
 
     /**
      * The UNet input for step {@code i}: {@code sample / sqrt(sigma² + 1)} for Euler, the sample
@@ -49,7 +51,9 @@ public interface Scheduler extends AutoCloseable {
      *
      * @param sample [B, C, h, w]
      */
-    Tensor scaleModelInput(Tensor sample, int i);
+    default Tensor scaleModelInput(Tensor sample, int i) {
+        return sample;
+    }
 
     /**
      * Advances from step {@code i}.
