@@ -35,6 +35,20 @@ public record ClipTextConfig(int hiddenSize, int intermediateSize, int numHidden
             1e-5, 768, 1, 2);
 
     /**
+     * The SD 2.x text encoder as diffusers converts it: OpenCLIP ViT-H/14 text tower without its last block
+     * (23 × 1024, MLP 4096, 16 heads, gelu, no projection), pads with 0.
+     */
+    public static final ClipTextConfig SD2 = new ClipTextConfig(1024, 4096, 23, 16, 77, 49408, "gelu", 1e-5, 0, 0, 2);
+
+    /** SDXL's first text encoder: CLIP ViT-L/14 text tower (12 × 768, quick_gelu, no projection). */
+    public static final ClipTextConfig SDXL_1 = new ClipTextConfig(768, 3072, 12, 12, 77, 49408, "quick_gelu", 1e-5,
+            0, 49407, 2);
+
+    /** SDXL's second text encoder: OpenCLIP bigG/14 text tower (32 × 1280, MLP 5120, 20 heads, gelu, projection 1280). */
+    public static final ClipTextConfig SDXL_2 = new ClipTextConfig(1280, 5120, 32, 20, 77, 49408, "gelu", 1e-5, 1280,
+            0, 2);
+
+    /**
      * Validates the numbers.
      *
      * @throws IllegalArgumentException for non-positive sizes, heads that do not divide the width, or an

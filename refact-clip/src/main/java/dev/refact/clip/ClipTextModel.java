@@ -1,15 +1,11 @@
 package dev.refact.clip;
 
 import dev.refact.clip.io.CheckpointFormatException;
-import dev.refact.clip.io.Checkpoints;
-import dev.refact.clip.io.DType;
-import dev.refact.clip.io.SafetensorsWriter;
 import dev.refact.clip.torch.Tensors;
 import dev.refact.clip.torch.TorchRuntime;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -18,7 +14,6 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.LongOptional;
@@ -69,12 +64,15 @@ public final class ClipTextModel implements AutoCloseable {
     private final Device device;
     private final ScalarType dtype;
     private final String source;
+    /** Where the weights came from (null for generated models); used to write them back in the input's layout. */
+    private final TextEncoderCheckpoint origin;
     private final List<Change> journal = new ArrayList<>();
     private final java.util.Map<String, Tensor> originals = new java.util.HashMap<>();
     private String baseFingerprint;
 
-    private ClipTextModel(ClipTextConfig config, ParameterStore params, String prefix, Device device,
-                          ScalarType dtype, String source) throws CheckpointFormatException {
+    ClipTextModel(ClipTextConfig config, ParameterStore params, String prefix, Device device,
+                  ScalarType dtype, String source, TextEncoderCheckpoint origin) throws CheckpointFormatException {
+        this.origin = origin;
         this.config = config;
         this.params = params;
         this.device = device;
@@ -114,25 +112,42 @@ public final class ClipTextModel implements AutoCloseable {
     }
 
     /**
-     * Loads a text encoder.
+     * Loads a text encoder (for SDXL checkpoints, the first one). See {@link #load(Path, int, Device, ScalarType)}.
      *
-     * @param path         a diffusers root, a {@code text_encoder/} folder, a CLIPModel folder, or a
-     *                     {@code .safetensors} file beside its {@code config.json}
+     * @param path         a checkpoint folder or single file (layout detected from its tensor names)
      * @param device       where the weights live (the caller keeps ownership of the Device object)
      * @param computeDtype Float (default), Half or BFloat16; float weights of any stored dtype are converted
-     * @throws CheckpointFormatException for a missing/invalid config or weights, pickle-only folders, and
+     * @throws CheckpointFormatException for a missing/invalid config or weights, pickle files, and
      *                                   missing, unexpected or mis-shaped tensors (all listed by name)
      */
     public static ClipTextModel load(Path path, Device device, ScalarType computeDtype) throws IOException {
+        return load(path, 1, device, computeDtype);
+    }
+
+    /**
+     * Loads text encoder {@code encoder} of a checkpoint whose layout is detected from its content (never its
+     * file name): a diffusers root or {@code text_encoder/} folder, a CLIPModel folder, an SDXL root
+     * ({@code text_encoder/} + {@code text_encoder_2/}), an HF {@code text_model.*} file, or a single-file
+     * checkpoint of SD 1.x ({@code cond_stage_model.transformer.*}), SD 2.x (OpenCLIP
+     * {@code cond_stage_model.model.*}, built without its last block as diffusers does) or SDXL
+     * ({@code conditioner.embedders.0/1.*}). Without a {@code config.json} the architecture is inferred from the
+     * tensor shapes (heads = width / 64). See {@code docs/interop.md}.
+     *
+     * @param encoder      1, or 2 for SDXL's second (OpenCLIP bigG, projected) encoder
+     * @param device       where the weights live (the caller keeps ownership of the Device object)
+     * @param computeDtype Float (default), Half or BFloat16; float weights of any stored dtype are converted
+     * @throws CheckpointFormatException naming the file and the missing or unexpected keys when the layout
+     *                                   does not fit, and for pickle files
+     * @throws IllegalArgumentException  if {@code encoder} is not 1 or 2
+     */
+    public static ClipTextModel load(Path path, int encoder, Device device, ScalarType computeDtype)
+            throws IOException {
         TorchRuntime.ensureLoaded();
-        Path dir = resolveFolder(path);
-        List<Path> files = Files.isRegularFile(path) && path.toString().endsWith(".safetensors")
-                ? List.of(path) : Checkpoints.weightFiles(dir);
-        ClipTextConfig config = ClipTextConfig.read(dir.resolve("config.json"));
-        ParameterStore store = ParameterStore.load(files,
-                n -> n.startsWith("text_model.") || n.equals("text_projection.weight"), computeDtype, device);
+        TextEncoderCheckpoint ck = TextEncoderCheckpoint.resolve(path, encoder);
+        ParameterStore store = ck.read(device, computeDtype);
         try {
-            return new ClipTextModel(config, store, "text_model.", ownedDevice(device), computeDtype, dir.toString());
+            return new ClipTextModel(ck.config(), store, "text_model.", ownedDevice(device), computeDtype,
+                    ck.weights().toString(), ck);
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;
@@ -140,7 +155,7 @@ public final class ClipTextModel implements AutoCloseable {
     }
 
     /** A copy of {@code device} that belongs to no open scope (the model owns and closes it). */
-    private static Device ownedDevice(Device device) {
+    static Device ownedDevice(Device device) {
         Device d;
         try (PointerScope scope = new PointerScope()) {
             d = new Device(device.type(), device.index());
@@ -149,98 +164,17 @@ public final class ClipTextModel implements AutoCloseable {
         return d;
     }
 
-    /** Finds the folder holding the text encoder's {@code config.json}. */
-    static Path resolveFolder(Path path) throws IOException {
-        if (!Files.exists(path)) {
-            throw new CheckpointFormatException(path, "no such file or folder");
-        }
-        if (Files.isRegularFile(path)) {
-            Checkpoints.refusePickle(path);
-            Path parent = path.toAbsolutePath().getParent();
-            if (!Files.isRegularFile(parent.resolve("config.json"))) {
-                throw new CheckpointFormatException(path, "no config.json beside the weights file");
-            }
-            return parent;
-        }
-        if (Files.isDirectory(path.resolve("text_encoder"))) {
-            return path.resolve("text_encoder");
-        }
-        if (!Files.isRegularFile(path.resolve("config.json"))) {
-            throw new CheckpointFormatException(path, "not a text encoder folder (no config.json and no "
-                    + "text_encoder/ sub-folder)");
-        }
-        return path;
-    }
-
     /**
      * A model with seeded random weights (CPU, float32), for tests and benchmarks without downloads.
      * Each tensor is drawn from its own stream seeded by {@code seed} and its name, so the result does not
      * depend on creation order: LayerNorm weights 1+0.2·N(0,1), biases 0.1·N(0,1), embeddings 0.5·N(0,1)
-     * (projection: N(0,1/d)), matrices N(0,1/fan_in).
+     * (projection: N(0,1/d)), matrices N(0,1/fan_in). SD 2.x / SDXL shapes: {@link ClipTextConfig#SD2},
+     * {@link ClipTextConfig#SDXL_2} (or smaller configs of the same family).
      *
      * @param withProjection add {@code text_projection.weight} [projectionDim or d, d]
      */
     public static ClipTextModel random(ClipTextConfig config, long seed, boolean withProjection) {
-        TorchRuntime.ensureLoaded();
-        ParameterStore store = new ParameterStore(Path.of("random(seed=" + seed + ")"));
-        Device cpu;
-        try (Device c = Tensors.cpu()) {
-            cpu = ownedDevice(c);
-        }
-        try {
-            int d = config.hiddenSize();
-            int inter = config.intermediateSize();
-            String p = "text_model.";
-            randomTensor(store, seed, p + "embeddings.token_embedding.weight", 0.0, 0.5, cpu, config.vocabSize(), d);
-            randomTensor(store, seed, p + "embeddings.position_embedding.weight", 0.0, 0.5, cpu,
-                    config.maxPositionEmbeddings(), d);
-            for (int i = 0; i < config.numHiddenLayers(); i++) {
-                String l = p + "encoder.layers." + i + ".";
-                for (String ln : new String[] {"layer_norm1", "layer_norm2"}) {
-                    randomTensor(store, seed, l + ln + ".weight", 1.0, 0.2, cpu, d);
-                    randomTensor(store, seed, l + ln + ".bias", 0.0, 0.1, cpu, d);
-                }
-                for (String proj : new String[] {"q_proj", "k_proj", "v_proj", "out_proj"}) {
-                    randomTensor(store, seed, l + "self_attn." + proj + ".weight", 0.0, 1 / Math.sqrt(d), cpu, d, d);
-                    randomTensor(store, seed, l + "self_attn." + proj + ".bias", 0.0, 0.1, cpu, d);
-                }
-                randomTensor(store, seed, l + "mlp.fc1.weight", 0.0, 1 / Math.sqrt(d), cpu, inter, d);
-                randomTensor(store, seed, l + "mlp.fc1.bias", 0.0, 0.1, cpu, inter);
-                randomTensor(store, seed, l + "mlp.fc2.weight", 0.0, 1 / Math.sqrt(inter), cpu, d, inter);
-                randomTensor(store, seed, l + "mlp.fc2.bias", 0.0, 0.1, cpu, d);
-            }
-            randomTensor(store, seed, p + "final_layer_norm.weight", 1.0, 0.2, cpu, d);
-            randomTensor(store, seed, p + "final_layer_norm.bias", 0.0, 0.1, cpu, d);
-            ClipTextConfig cfg = config;
-            if (withProjection) {
-                int pd = config.projectionDim() > 0 ? config.projectionDim() : d;
-                randomTensor(store, seed, "text_projection.weight", 0.0, 1 / Math.sqrt(d), cpu, pd, d);
-                cfg = config.withProjectionDim(pd);
-            }
-            return new ClipTextModel(cfg, store, p, cpu, torch.ScalarType.Float, "random(seed=" + seed + ")");
-        } catch (CheckpointFormatException | RuntimeException e) {
-            store.close();
-            cpu.close();
-            throw new IllegalStateException("random model construction failed: " + e.getMessage(), e);
-        }
-    }
-
-    private static void randomTensor(ParameterStore store, long seed, String name, double mean, double std,
-                                     Device device, long... shape) {
-        long n = 1;
-        for (long s : shape) {
-            n *= s;
-        }
-        SplittableRandom rng = new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (name.hashCode() + 1L)));
-        float[] data = new float[Math.toIntExact(n)];
-        for (int i = 0; i < data.length; i++) {
-            data[i] = (float) (mean + std * rng.nextGaussian());
-        }
-        Tensor t;
-        try (PointerScope scope = new PointerScope()) {
-            t = Tensors.floats(data, device, shape).retainReference();
-        }
-        store.put(name, t, DType.F32);
+        return RandomTextEncoder.create(config, seed, withProjection);
     }
 
     // ------------------------------------------------------------------ accessors
@@ -273,6 +207,29 @@ public final class ClipTextModel implements AutoCloseable {
     /** Where the model came from (folder, or the random seed). */
     public String source() {
         return source;
+    }
+
+    /**
+     * The detected family (SD 1.x, SD 2.x, SDXL encoder 1 or 2), which fixes how prompts are padded; null for
+     * generated models.
+     */
+    public TextEncoderFamily family() {
+        return origin == null ? null : origin.family();
+    }
+
+    /** The checkpoint this model was loaded from, or null for generated models. */
+    TextEncoderCheckpoint origin() {
+        return origin;
+    }
+
+    /** Names of parameters that differ from the loaded weights because of applied changes. */
+    java.util.Set<String> changedParameters() {
+        return java.util.Set.copyOf(originals.keySet());
+    }
+
+    /** The store holding the weights (for the writers in this package). */
+    ParameterStore store() {
+        return params;
     }
 
     /** The checkpoint name of layer {@code layer}'s fc2 weight, the matrix ReFACT edits. */
@@ -723,27 +680,24 @@ public final class ClipTextModel implements AutoCloseable {
     }
 
     /**
-     * Writes the model as a Hugging Face / diffusers {@code text_encoder/} folder: {@code config.json} and
-     * {@code model.safetensors} with the same names and the stored dtype each tensor came with (float32 for
-     * generated models). Files are written atomically; an existing folder's other files are left alone.
+     * Writes the model. A path ending in {@code .safetensors} (not a folder) gets the loaded checkpoint back in
+     * its own layout: every tensor keeps its bytes, dtype and order except the changed weights (in their stored
+     * dtype), {@code __metadata__} is kept and provenance added; this needs a model loaded from one safetensors
+     * file and refuses to overwrite that file. Any other path is written as a Hugging Face / diffusers
+     * {@code text_encoder/} folder: {@code config.json} and {@code model.safetensors} with the same names and the
+     * stored dtype each tensor came with (float32 for generated models); an existing folder's other files are
+     * left alone. Writes are atomic (temporary file + rename).
+     *
+     * @throws IOException              if writing fails (the target is then unchanged)
+     * @throws IllegalArgumentException for single-file output of a generated or sharded model, or onto its input
      */
-    public void save(Path dir) throws IOException {
-        Files.createDirectories(dir);
-        SafetensorsWriter w = new SafetensorsWriter();
-        w.metadata("refact.source", source);
-        w.metadata("refact.fingerprint", fingerprint());
-        try (PointerScope scope = new PointerScope()) {
-            for (String name : params.usedNames()) {
-                DType stored = params.storedDtype(name);
-                Tensor t = params.get(name);
-                w.add(name, stored != null && stored.isFloatingPoint() ? t.to(stored.scalarType()) : t);
-            }
-            w.write(dir.resolve("model.safetensors"));
-        }
-        Path tmp = Files.createTempFile(dir, "config", ".json.tmp");
-        Files.writeString(tmp, configJson(), StandardCharsets.UTF_8);
-        Files.move(tmp, dir.resolve("config.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    public void save(Path path) throws IOException {
+        TextEncoderWriter.save(this, path);
+    }
+
+    /** The HF config JSON of this model (architecture name by projection). */
+    String configJsonText() {
+        return configJson();
     }
 
     private String configJson() {

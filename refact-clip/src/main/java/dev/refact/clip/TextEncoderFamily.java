@@ -1,0 +1,38 @@
+package dev.refact.clip;
+
+import dev.refact.clip.tokenizer.Padding;
+
+/**
+ * Which Stable Diffusion text encoder a checkpoint holds, as detected from its tensor names and shapes
+ * (see {@code docs/interop.md}, "Loading"). It decides what cannot be read from the weights: the
+ * activation and layer count when no {@code config.json} exists, and how prompts are padded.
+ */
+public enum TextEncoderFamily {
+    /** SD 1.x: OpenAI CLIP ViT-L/14 text tower (12 × 768, quick_gelu); prompts pad with the end token 49407. */
+    SD1(Padding.END_TOKEN),
+    /**
+     * SD 2.x: OpenCLIP ViT-H/14 text tower (gelu), loaded without its last block because SD 2.x conditions on
+     * the penultimate block (as diffusers' conversion builds a 23-layer {@code CLIPTextModel}); pads with 0.
+     */
+    SD2(Padding.ZERO),
+    /** SDXL's first encoder: CLIP ViT-L/14 text tower (as SD 1.x, no projection); pads with the end token. */
+    SDXL_1(Padding.END_TOKEN),
+    /** SDXL's second encoder: OpenCLIP bigG/14 text tower (32 × 1280, gelu) with its projection; pads with 0. */
+    SDXL_2(Padding.ZERO);
+
+    private final Padding padding;
+
+    TextEncoderFamily(Padding padding) {
+        this.padding = padding;
+    }
+
+    /** How the family's own pipeline pads prompts to 77 tokens. */
+    public Padding padding() {
+        return padding;
+    }
+
+    /** True for the OpenCLIP-trained towers (SD 2.x, SDXL encoder 2), whose activation is exact gelu. */
+    public boolean isOpenClip() {
+        return this == SD2 || this == SDXL_2;
+    }
+}
