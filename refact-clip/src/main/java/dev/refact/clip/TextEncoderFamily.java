@@ -31,6 +31,17 @@ public enum TextEncoderFamily {
         return padding;
     }
 
+    /**
+     * The family of text encoder {@code encoder} (1, or 2 for SDXL) of a checkpoint, reading only headers and
+     * config files (cheap).
+     *
+     * @throws dev.refact.clip.io.CheckpointFormatException if no supported layout fits (names the keys)
+     * @throws IllegalArgumentException                     if {@code encoder} is not 1 or 2
+     */
+    public static TextEncoderFamily detect(java.nio.file.Path checkpoint, int encoder) throws java.io.IOException {
+        return TextEncoderCheckpoint.resolve(checkpoint, encoder).family();
+    }
+
     /** True for the OpenCLIP-trained towers (SD 2.x, SDXL encoder 2), whose activation is exact gelu. */
     public boolean isOpenClip() {
         return this == SD2 || this == SDXL_2;

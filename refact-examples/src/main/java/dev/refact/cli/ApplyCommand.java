@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 /** {@code refact apply}: apply saved edits in order and write the edited text encoder. */
 @Command(name = "apply", mixinStandardHelpOptions = true,
         description = {"Apply edit files (in the order given) to a text encoder and write the result as a "
-                + "diffusers text_encoder/ folder (same tensor names and dtypes as the input).",
+                + "diffusers text_encoder/ folder (same tensor names and dtypes as the input), or with "
+                + "--out FILE.safetensors as the input single-file checkpoint with only the edited weights changed.",
             "Each edit must have been computed on the weights it is applied to (fingerprint check) unless --force."})
 final class ApplyCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
@@ -26,7 +27,9 @@ final class ApplyCommand implements Callable<Integer> {
     @Option(names = "--edit", required = true, arity = "1..*", paramLabel = "FILE", description = "Edit files.")
     List<Path> edits;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
+    @Option(names = "--out", required = true, paramLabel = "DIR|FILE.safetensors",
+            description = "Output folder, or FILE.safetensors to write the input checkpoint back in its own layout "
+                    + "(never the input file itself).")
     Path out;
 
     @Option(names = "--force", description = "Apply even when an edit was made on other weights.")
@@ -34,6 +37,7 @@ final class ApplyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        model.checkOutput(out);
         List<SavedEdit> loaded = new java.util.ArrayList<>();
         for (Path p : edits) {
             loaded.add(SavedEdit.load(p)); // all files validated before the model is touched

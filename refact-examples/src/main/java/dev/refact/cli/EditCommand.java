@@ -70,7 +70,10 @@ final class EditCommand implements Callable<Integer> {
     @Option(names = "--lr", description = "Adam learning rate for v* (default 0.05).")
     Double lr;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Write the edited text encoder here (diffusers text_encoder/ layout).")
+    @Option(names = "--out", paramLabel = "DIR|FILE.safetensors",
+            description = "Write the edited text encoder: a folder (diffusers text_encoder/ layout), or FILE.safetensors: "
+                    + "the input single-file checkpoint with only the edited weight changed (same layout, dtypes, "
+                    + "tensor order and metadata, plus provenance).")
     Path out;
 
     @Option(names = "--save-edit", paramLabel = "FILE", description = "Write the edit file (u, r, provenance; ~15 KB).")
@@ -96,6 +99,7 @@ final class EditCommand implements Callable<Integer> {
         }
         Hyperparameters hp = b.build();
         EditRequest request = new EditRequest(prompt, subject, source, target);
+        model.checkOutput(out);
         ClipTokenizer tokenizer = model.loadTokenizer();
         try (ClipTextModel m = model.loadModel();
              CovarianceStats c = StatsSupport.loadOrCompute(stats, m, tokenizer, hp.layer(), spec.commandLine().getErr())) {

@@ -65,7 +65,7 @@ final class EncodeCommand implements Callable<Integer> {
             int n = lines.size();
             long[] ids = new long[n * ctx];
             for (int i = 0; i < n; i++) {
-                System.arraycopy(tokenizer.inputIds(lines.get(i), ctx, Padding.END_TOKEN), 0, ids, i * ctx, ctx);
+                System.arraycopy(tokenizer.inputIds(lines.get(i), ctx, tokenizer.padding()), 0, ids, i * ctx, ctx);
             }
             Map<String, List<Tensor>> parts = new LinkedHashMap<>();
             long start = System.nanoTime();

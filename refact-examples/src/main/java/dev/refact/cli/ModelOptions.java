@@ -1,27 +1,43 @@
 package dev.refact.cli;
 
 import dev.refact.clip.ClipTextModel;
+import dev.refact.clip.TextEncoderFamily;
 import dev.refact.clip.tokenizer.ClipTokenizer;
 import dev.refact.clip.torch.Tensors;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine.Option;
 
 /**
- * The options every model-using command shares: {@code --model}, {@code --tokenizer}, {@code --device}.
+ * The options every model-using command shares: {@code --model}, {@code --encoder}, {@code --tokenizer},
+ * {@code --device}.
  *
- * <p>Tokenizer resolution when {@code --tokenizer} is absent: {@code MODEL/tokenizer} (diffusers root), then
- * {@code MODEL/../tokenizer} (a {@code text_encoder/} folder inside a diffusers root), then {@code MODEL}
- * itself when it holds {@code vocab.json}.
+ * <p>{@code --model} is any layout {@link ClipTextModel#load(Path, int, Device, torch.ScalarType)} detects (folders and
+ * single-file SD 1.x / 2.x / SDXL checkpoints). Tokenizer resolution when {@code --tokenizer} is absent: for a
+ * folder, {@code MODEL/tokenizer} (or {@code MODEL/tokenizer_2} for SDXL's encoder 2), then {@code MODEL/../tokenizer}
+ * (a {@code text_encoder/} folder inside a diffusers root), then {@code MODEL} itself when it holds
+ * {@code vocab.json}; otherwise (and always for single files) the CLIP vocabulary bundled in refact-clip. The
+ * tokenizer pads the way the detected family does (end token for SD 1.x and SDXL encoder 1, 0 for SD 2.x and
+ * SDXL encoder 2).
  */
 final class ModelOptions {
-    @Option(names = "--model", required = true, paramLabel = "DIR",
-            description = "Text encoder: a diffusers root (uses text_encoder/), a text_encoder/ folder or a CLIP folder.")
+    /** The command this mixin belongs to (null when built by hand, e.g. by {@code demo}). */
+    @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
+    picocli.CommandLine.Model.CommandSpec mixee;
+
+    @Option(names = "--model", required = true, paramLabel = "PATH",
+            description = "Text encoder: a diffusers root (uses text_encoder/), a text_encoder/ folder, a CLIP folder, "
+                    + "an SDXL root, or a single-file SD 1.x / SD 2.x / SDXL checkpoint (.safetensors; layout "
+                    + "detected from its tensor names).")
     Path model;
+
+    @Option(names = "--encoder", paramLabel = "1|2", defaultValue = "1",
+            description = "Which text encoder of an SDXL checkpoint: 1 (CLIP ViT-L, default) or 2 (OpenCLIP bigG, "
+                    + "projected). Each needs its own statistics.")
+    int encoder = 1;
 
     @Option(names = "--tokenizer", paramLabel = "DIR",
             description = "Tokenizer folder (vocab.json + merges.txt) or bpe_simple_vocab_16e6.txt.gz; "
@@ -33,34 +49,64 @@ final class ModelOptions {
     String device;
 
     ClipTextModel loadModel() throws IOException {
+        checkEncoder();
         try (Device d = Tensors.device(device)) {
-            return ClipTextModel.load(model, d, torch.ScalarType.Float);
+            return ClipTextModel.load(model, encoder, d, torch.ScalarType.Float);
         }
-    }
-
-    ClipTokenizer loadTokenizer() throws IOException {
-        return ClipTokenizer.load(tokenizerPath());
     }
 
     /**
-     * {@code --tokenizer}, else {@code MODEL/tokenizer}, else the sibling {@code tokenizer/}, else the model folder
-     * (whichever holds {@code vocab.json} or openai's {@code bpe_simple_vocab_16e6.txt.gz}).
+     * The tokenizer (see the class comment), padding as the detected family does.
+     *
+     * @throws IOException if the model's layout cannot be detected or a tokenizer folder is malformed
      */
-    Path tokenizerPath() throws NoSuchFileException {
-        if (tokenizer != null) {
-            return tokenizer;
+    ClipTokenizer loadTokenizer() throws IOException {
+        checkEncoder();
+        Path found = tokenizer != null ? tokenizer : findTokenizer();
+        ClipTokenizer base = found != null ? ClipTokenizer.load(found) : ClipTokenizer.bundled();
+        return base.withPadding(TextEncoderFamily.detect(model, encoder).padding());
+    }
+
+    private void checkEncoder() {
+        if (encoder != 1 && encoder != 2) {
+            throw usage("--encoder must be 1 or 2, got " + encoder);
         }
+    }
+
+    /** A tokenizer folder beside a folder model, or null (then the bundled vocabulary is used). */
+    private Path findTokenizer() {
         Path m = model.toAbsolutePath().normalize();
-        Path folder = Files.isDirectory(m) ? m : m.getParent();
-        Path[] candidates = {folder.resolve("tokenizer"), folder.resolveSibling("tokenizer"), folder};
+        if (!Files.isDirectory(m)) {
+            return null;
+        }
+        Path[] candidates = encoder == 2 && Files.isDirectory(m.resolve("tokenizer_2"))
+                ? new Path[] {m.resolve("tokenizer_2")}
+                : new Path[] {m.resolve("tokenizer"), m.resolveSibling("tokenizer"), m};
         for (Path c : candidates) {
             if (Files.isRegularFile(c.resolve("vocab.json"))
                     || Files.isRegularFile(c.resolve(ClipTokenizer.OPENAI_BPE_FILE))) {
                 return c;
             }
         }
-        throw new NoSuchFileException(folder.toString(), null,
-                "no tokenizer (vocab.json + merges.txt) in tokenizer/, ../tokenizer/ or the model folder; "
-                        + "pass --tokenizer DIR");
+        return null;
+    }
+
+    /**
+     * Refuses, before any work, an {@code --out FILE.safetensors} that is the model's own input file.
+     *
+     * @throws picocli.CommandLine.ParameterException (a usage error) when it is
+     */
+    void checkOutput(Path out) throws IOException {
+        if (out == null || !out.getFileName().toString().endsWith(".safetensors") || !Files.exists(out)) {
+            return;
+        }
+        if (Files.isRegularFile(model) && Files.isSameFile(model, out)) {
+            throw usage("--out " + out + " is the input checkpoint; refusing to overwrite it (choose another file)");
+        }
+    }
+
+    private RuntimeException usage(String message) {
+        return mixee != null ? new picocli.CommandLine.ParameterException(mixee.commandLine(), message)
+                : new IllegalArgumentException(message);
     }
 }

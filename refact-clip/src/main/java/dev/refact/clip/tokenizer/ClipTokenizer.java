@@ -92,9 +92,24 @@ public final class ClipTokenizer {
     private final int contextLength;
     private final BytePairEncoder encoder;
     private final String source;
+    private final Padding padding;
+
+    /** A copy of {@code o} whose default padding is {@code padding}. */
+    private ClipTokenizer(ClipTokenizer o, Padding padding) {
+        this.vocabulary = o.vocabulary;
+        this.idToToken = o.idToToken;
+        this.merges = o.merges;
+        this.startId = o.startId;
+        this.endId = o.endId;
+        this.contextLength = o.contextLength;
+        this.encoder = o.encoder;
+        this.source = o.source;
+        this.padding = padding;
+    }
 
     private ClipTokenizer(Map<String, Integer> vocab, List<String[]> mergePairs, String source) throws IOException {
         this.source = source;
+        this.padding = Padding.END_TOKEN;
         int size = vocab.size();
         String[] byId = new String[size];
         for (Map.Entry<String, Integer> e : vocab.entrySet()) {
@@ -225,8 +240,43 @@ public final class ClipTokenizer {
      */
     public static ClipTokenizer fromOpenAiBpe(Path bpeSimpleVocabTxtGz) throws IOException {
         Objects.requireNonNull(bpeSimpleVocabTxtGz, "bpeSimpleVocabTxtGz");
+        try (InputStream in = Files.newInputStream(requireFile(bpeSimpleVocabTxtGz))) {
+            return fromOpenAiBpe(in, bpeSimpleVocabTxtGz);
+        }
+    }
+
+    /** Resource path of the bundled openai vocabulary. */
+    static final String BUNDLED_RESOURCE = "/dev/refact/clip/tokenizer/" + OPENAI_BPE_FILE;
+
+    /** Lazily built, shared (instances are immutable). */
+    private static final class Bundled {
+        static final ClipTokenizer INSTANCE = load();
+
+        private static ClipTokenizer load() {
+            try (InputStream in = ClipTokenizer.class.getResourceAsStream(BUNDLED_RESOURCE)) {
+                if (in == null) {
+                    throw new IllegalStateException("refact-clip is missing its resource " + BUNDLED_RESOURCE);
+                }
+                return fromOpenAiBpe(in, Path.of("refact-clip!" + BUNDLED_RESOURCE));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("cannot read the bundled " + OPENAI_BPE_FILE, e);
+            }
+        }
+    }
+
+    /**
+     * The CLIP tokenizer built from openai's {@code bpe_simple_vocab_16e6.txt.gz} (MIT, shipped inside
+     * refact-clip, licence in {@code dev/refact/clip/tokenizer/bpe_simple_vocab_16e6.LICENSE.txt}): the
+     * vocabulary of every Stable Diffusion text encoder (SD 1.x, 2.x and both SDXL encoders), used when a model
+     * has no {@code tokenizer/} folder. Pads with the end token; see {@link #withPadding}. Shared instance.
+     */
+    public static ClipTokenizer bundled() {
+        return Bundled.INSTANCE;
+    }
+
+    private static ClipTokenizer fromOpenAiBpe(InputStream gz, Path bpeSimpleVocabTxtGz) throws IOException {
         byte[] raw;
-        try (InputStream in = new GZIPInputStream(Files.newInputStream(requireFile(bpeSimpleVocabTxtGz)))) {
+        try (InputStream in = new GZIPInputStream(gz)) {
             ByteArrayOutputStream bos = new ByteArrayOutputStream(1 << 20);
             in.transferTo(bos);
             raw = bos.toByteArray();
@@ -534,9 +584,31 @@ public final class ClipTokenizer {
         return out;
     }
 
-    /** {@link #inputIds(String, int, Padding)} with the context length 77 and end-token padding (SD). */
+    /**
+     * {@link #inputIds(String, int, Padding)} with the context length 77 and this tokenizer's default
+     * {@link #padding()} (the end token unless set with {@link #withPadding}).
+     */
     public long[] inputIds(String text) {
-        return inputIds(text, contextLength, Padding.END_TOKEN);
+        return inputIds(text, contextLength, padding);
+    }
+
+    /**
+     * The padding used by {@link #inputIds(String)}: {@link Padding#END_TOKEN} (SD 1.x, SDXL encoder 1) unless
+     * this tokenizer was made by {@link #withPadding} (SD 2.x and SDXL encoder 2 pad with 0).
+     */
+    public Padding padding() {
+        return padding;
+    }
+
+    /**
+     * The same tokenizer with another default padding (e.g. {@code model.family().padding()}); ids are
+     * otherwise identical. Returns {@code this} when unchanged.
+     *
+     * @throws NullPointerException if {@code padding} is null
+     */
+    public ClipTokenizer withPadding(Padding padding) {
+        Objects.requireNonNull(padding, "padding");
+        return padding == this.padding ? this : new ClipTokenizer(this, padding);
     }
 
     /**
