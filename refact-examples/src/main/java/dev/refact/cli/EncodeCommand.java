@@ -4,7 +4,6 @@ import dev.refact.clip.ClipTextModel;
 import dev.refact.clip.TextEncoding;
 import dev.refact.clip.io.SafetensorsWriter;
 import dev.refact.clip.tokenizer.ClipTokenizer;
-import dev.refact.clip.tokenizer.Padding;
 import dev.refact.clip.torch.Tensors;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
