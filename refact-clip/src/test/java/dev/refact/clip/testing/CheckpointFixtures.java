@@ -149,8 +149,7 @@ public final class CheckpointFixtures {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (Map.Entry<String, Tensor> e : in.entrySet()) {
             Tensor t = e.getValue();
-            boolean isFloat = t.scalar_type() == ScalarType.Float || t.scalar_type() == ScalarType.Half
-                    || t.scalar_type() == ScalarType.BFloat16;
+            boolean isFloat = t.is_floating_point();
             out.put(e.getKey(), isFloat && !e.getKey().endsWith("position_ids") ? t.to(dtype) : t);
         }
         return out;
