@@ -428,7 +428,16 @@ final class TextEncoderCheckpoint {
             out.put(hf, new Source(key, Transform.IDENTITY));
         }
         check(file, infos, out, scope, k -> k.endsWith("position_ids"));
-        return out;
+        // Checkpoint (header) order, as before layouts existed: parameterNames() and the fingerprint follow it.
+        Map<String, Integer> position = new java.util.HashMap<>();
+        for (String k : infos.keySet()) {
+            position.put(k, position.size());
+        }
+        Map<String, Source> ordered = new LinkedHashMap<>();
+        out.entrySet().stream()
+                .sorted(java.util.Comparator.comparingInt(e -> position.get(e.getValue().key())))
+                .forEachOrdered(e -> ordered.put(e.getKey(), e.getValue()));
+        return ordered;
     }
 
     /** Maps OpenCLIP-named tensors under {@code prefix}; with {@code penultimate} the last block is skipped. */
@@ -469,7 +478,9 @@ final class TextEncoderCheckpoint {
                 || k.equals(prefix + "attn_mask") || k.endsWith("position_ids")
                 || (penultimate && (k.startsWith(last) || k.equals(prefix + "text_projection")));
         check(file, infos, out, k -> k.startsWith(prefix), ignorable);
-        return out;
+        // The order of the converted diffusers file (names sorted, as safetensors writes them), so that the
+        // fingerprint equals that of the equivalent diffusers folder.
+        return new LinkedHashMap<>(new java.util.TreeMap<>(out));
     }
 
     private static Source id(String key) {

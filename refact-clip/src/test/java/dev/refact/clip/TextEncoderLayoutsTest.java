@@ -144,6 +144,25 @@ final class TextEncoderLayoutsTest {
     }
 
     @Test
+    void load_singleFiles_haveTheFingerprintOfTheEquivalentFolder() throws IOException {
+        try (PointerScope scope = new PointerScope()) {
+            Map<String, Tensor> hf = readHf(TINY.resolve("model.safetensors"));
+            hf.remove("text_projection.weight");
+            Path folder = tmp.resolve("noproj");
+            write(hf, Map.of(), folder.resolve("model.safetensors"));
+            Files.copy(TINY.resolve("config.json"), folder.resolve("config.json"));
+            try (ClipTextModel ref = ClipTextModel.load(folder);
+                 ClipTextModel a = ClipTextModel.load(sd1File("fa", ScalarType.Float, false, ScalarType.Long));
+                 ClipTextModel b = ClipTextModel.load(sd2File("fb", ScalarType.Float))) {
+                assertEquals(ref.parameterNames(), a.parameterNames());
+                assertEquals(ref.parameterNames(), b.parameterNames());
+                assertEquals(ref.baseFingerprint(), a.baseFingerprint(), "SD 1.x single file");
+                assertEquals(ref.baseFingerprint(), b.baseFingerprint(), "SD 2.x single file");
+            }
+        }
+    }
+
+    @Test
     void load_sd2Bf16SingleFile_closeToFloatFolder() throws IOException {
         try (PointerScope scope = new PointerScope()) {
             Path f = sd2File("sd2b", ScalarType.BFloat16);
