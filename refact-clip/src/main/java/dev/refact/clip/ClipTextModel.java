@@ -32,10 +32,11 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * MLP {@code fc2(act(fc1(ln2(h))))} ({@code quick_gelu} or {@code gelu}); {@code final_layer_norm};
  * pooled output at the first end token; optional {@code text_projection} (no bias).
  *
- * <p>Loading: {@link #load(Path)} accepts a diffusers checkpoint root (uses {@code text_encoder/}), a
- * bare {@code text_encoder/} folder, a full {@code CLIPModel} folder (its text tower), or a single
- * {@code .safetensors} file next to its {@code config.json}. Weights of any float dtype load into the
- * compute dtype (float32 by default). Pickle checkpoints are refused.
+ * <p>Loading: {@link #load(Path, int, Device, ScalarType)} detects the layout from the content: diffusers
+ * roots and {@code text_encoder/} folders, CLIPModel folders, SDXL roots, and single-file SD 1.x / SD 2.x / SDXL
+ * checkpoints (mapped to HF names; configs inferred from shapes). Weights of any float dtype load into the
+ * compute dtype (float32 by default). Pickle checkpoints are refused. {@link #save(Path)} writes a folder, or the
+ * loaded single file back in its own layout. See {@code docs/interop.md}.
  *
  * <p>Editing hooks: {@link #traceMlp} (fc2 input and output at a layer, running only the layers up
  * to it), {@link #forwardFrom} (continue from a layer's output; differentiable), {@link #parameter}

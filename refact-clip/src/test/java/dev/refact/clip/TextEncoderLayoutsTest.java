@@ -186,6 +186,18 @@ final class TextEncoderLayoutsTest {
                 assertEquals(16, e2.representationDim());
                 assertEquals(TextEncoderFamily.SDXL_1, e1.family());
                 assertEquals(TextEncoderFamily.SDXL_2, e2.family());
+                Tensor ids = Tensors.longs(IDS, e1.device(), 2, 7);
+                try (TextEncoding a = e1.encode(ids, true); TextEncoding b = e2.encode(ids, true)) {
+                    Tensor cond = SdxlConditioning.promptEmbeds(a, b);
+                    assertArrayEquals(new long[] {2, 7, 64}, Tensors.shape(cond));
+                    // hidden_states[-2]: output of the second-to-last layer, before the final LayerNorm
+                    assertArrayEquals(Tensors.toFloats(a.hiddenStates().get(2)),
+                            Tensors.toFloats(cond.narrow(2, 0, 32).contiguous()));
+                    assertArrayEquals(Tensors.toFloats(b.hiddenStates().get(2)),
+                            Tensors.toFloats(cond.narrow(2, 32, 32).contiguous()));
+                    assertArrayEquals(Tensors.toFloats(b.textEmbeds()),
+                            Tensors.toFloats(SdxlConditioning.pooledPromptEmbeds(b)));
+                }
             }
         }
     }
