@@ -321,12 +321,14 @@ final class TextEncoderLayoutsTest {
     void random_sd2AndSdxlShapes_haveTheirFamiliesDimensions() {
         ClipTextConfig small2 = new ClipTextConfig(128, 512, 2, 2, 77, 300, "gelu", 1e-5, 0, 0, 2);
         try (ClipTextModel a = ClipTextModel.random(small2, 1, false);
-             ClipTextModel b = ClipTextModel.random(ClipTextConfig.SDXL_2.withProjectionDim(64), 1, true)) {
+             ClipTextModel b = ClipTextModel.random(small2.withProjectionDim(64), 1, true)) {
             assertEquals("gelu", a.config().hiddenAct());
             assertNull(a.family(), "generated models have no detected family");
+            assertFalse(a.hasProjection());
             assertEquals(64, b.representationDim());
-            assertEquals(32, b.config().numHiddenLayers());
         }
+        assertEquals(32, ClipTextConfig.SDXL_2.numHiddenLayers());
+        assertEquals(1280, ClipTextConfig.SDXL_2.projectionDim());
         assertEquals(23, ClipTextConfig.SD2.numHiddenLayers());
         assertEquals(20, ClipTextConfig.SDXL_2.numAttentionHeads());
     }
