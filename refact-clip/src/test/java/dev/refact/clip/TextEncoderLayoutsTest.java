@@ -37,13 +37,20 @@ final class TextEncoderLayoutsTest {
     static final Path TINY_FULL = SharedData.resolve("models/tiny-clip-full");
     static final long[] IDS = {49406, 320, 1125, 539, 320, 2368, 49407, 49407, 49406, 320, 2368, 49407, 0, 0};
 
+    /** Ids for the 600-token generated models (legacy pooling: at the largest id, 599). */
+    static final long[] SMALL_IDS = {1, 20, 300, 41, 599, 0, 0, 1, 7, 599, 2, 2, 2, 2};
+
     @TempDir
     Path tmp;
 
     /** Asserts the two models give the same outputs: bitwise with {@code tol == 0}, else within tol. */
     static void assertSameEncoding(ClipTextModel expected, ClipTextModel actual, double tol) {
+        assertSameEncoding(expected, actual, tol, IDS);
+    }
+
+    static void assertSameEncoding(ClipTextModel expected, ClipTextModel actual, double tol, long[] idRows) {
         try (PointerScope scope = new PointerScope()) {
-            Tensor ids = Tensors.longs(IDS, expected.device(), 2, 7);
+            Tensor ids = Tensors.longs(idRows, expected.device(), 2, 7);
             try (TextEncoding a = expected.encode(ids, true); TextEncoding b = actual.encode(ids, true)) {
                 compare(a.lastHiddenState(), b.lastHiddenState(), tol, "last hidden state");
                 compare(a.pooled(), b.pooled(), tol, "pooled");
@@ -226,8 +233,8 @@ final class TextEncoderLayoutsTest {
     @Test
     void load_withoutConfig_infersShapesPerFamily() throws IOException {
         try (PointerScope scope = new PointerScope()) {
-            ClipTextConfig quick = new ClipTextConfig(128, 256, 2, 2, 20, 49408, "quick_gelu", 1e-5, 0, 1, 2);
-            ClipTextConfig gelu = new ClipTextConfig(128, 320, 3, 2, 20, 49408, "gelu", 1e-5, 64, 1, 2);
+            ClipTextConfig quick = new ClipTextConfig(128, 256, 2, 2, 20, 600, "quick_gelu", 1e-5, 0, 1, 2);
+            ClipTextConfig gelu = new ClipTextConfig(128, 320, 3, 2, 20, 600, "gelu", 1e-5, 64, 1, 2);
             Path q = tmp.resolve("q");
             Path g = tmp.resolve("g");
             try (ClipTextModel mq = ClipTextModel.random(quick, 5, false);
@@ -247,10 +254,10 @@ final class TextEncoderLayoutsTest {
             Path xlFile = write(xl, Map.of(), tmp.resolve("inf3").resolve("xl.safetensors"));
             try (ClipTextModel a = ClipTextModel.load(sd1File); ClipTextModel refQ = ClipTextModel.load(q)) {
                 ClipTextConfig c = a.config();
-                assertEquals(java.util.List.of(128, 256, 2, 2, 20, 49408, "quick_gelu", 0), java.util.List.of(
+                assertEquals(java.util.List.of(128, 256, 2, 2, 20, 600, "quick_gelu", 0), java.util.List.of(
                         c.hiddenSize(), c.intermediateSize(), c.numHiddenLayers(), c.numAttentionHeads(),
                         c.maxPositionEmbeddings(), c.vocabSize(), c.hiddenAct(), c.projectionDim()));
-                assertSameEncoding(refQ, a, 0);
+                assertSameEncoding(refQ, a, 0, SMALL_IDS);
             }
             try (ClipTextModel b = ClipTextModel.load(sd2File); ClipTextModel refG = ClipTextModel.load(g)) {
                 ClipTextConfig c = b.config();
@@ -258,7 +265,7 @@ final class TextEncoderLayoutsTest {
                         c.intermediateSize(), c.numHiddenLayers(), c.numAttentionHeads(), c.hiddenAct(),
                         c.projectionDim()), "4 blocks stored, 3 used (penultimate), heads = 128 / 64");
                 try (PointerScope s2 = new PointerScope()) {
-                    Tensor ids = Tensors.longs(IDS, b.device(), 2, 7);
+                    Tensor ids = Tensors.longs(SMALL_IDS, b.device(), 2, 7);
                     try (TextEncoding x = refG.encode(ids); TextEncoding y = b.encode(ids)) {
                         assertArrayEquals(Tensors.toFloats(x.lastHiddenState()), Tensors.toFloats(y.lastHiddenState()));
                     }
@@ -268,7 +275,7 @@ final class TextEncoderLayoutsTest {
                  ClipTextModel e2 = ClipTextModel.load(xlFile, 2, refG.device(), ScalarType.Float)) {
                 assertEquals(64, e2.config().projectionDim());
                 assertEquals(3, e2.config().numHiddenLayers());
-                assertSameEncoding(refG, e2, 0);
+                assertSameEncoding(refG, e2, 0, SMALL_IDS);
             }
         }
     }
