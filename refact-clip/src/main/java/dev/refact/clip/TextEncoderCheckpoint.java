@@ -74,9 +74,15 @@ final class TextEncoderCheckpoint {
     private final ClipTextConfig config;
     private final Map<String, Source> sources;
     private final String layoutName;
+    /** Size and modification time of a single weights file when it was read (-1 for folders). */
+    private final long size;
+    private final long modified;
 
     private TextEncoderCheckpoint(Path input, Path weights, boolean singleFile, TextEncoderFamily family, int encoder,
-                                  ClipTextConfig config, Map<String, Source> sources, String layoutName) {
+                                  ClipTextConfig config, Map<String, Source> sources, String layoutName)
+            throws IOException {
+        this.size = singleFile ? Files.size(weights) : -1;
+        this.modified = singleFile ? Files.getLastModifiedTime(weights).toMillis() : -1;
         this.input = input;
         this.weights = weights;
         this.singleFile = singleFile;
@@ -85,6 +91,17 @@ final class TextEncoderCheckpoint {
         this.config = config;
         this.sources = sources;
         this.layoutName = layoutName;
+    }
+
+    /**
+     * Throws if the single weights file changed (size or modification time) since it was read, so that a
+     * write-back never mixes two versions of a checkpoint.
+     */
+    void checkUnchanged() throws IOException {
+        if (singleFile && (Files.size(weights) != size || Files.getLastModifiedTime(weights).toMillis() != modified)) {
+            throw new CheckpointFormatException(weights, "changed on disk since the model was loaded; reload it "
+                    + "before writing it back");
+        }
     }
 
     /** What the user passed. */

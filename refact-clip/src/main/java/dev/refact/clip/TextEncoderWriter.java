@@ -104,6 +104,7 @@ final class TextEncoderWriter {
             throw new IllegalArgumentException("refusing to overwrite the model's own input " + src
                     + "; choose another output file");
         }
+        origin.checkUnchanged();
         Path parent = out.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);

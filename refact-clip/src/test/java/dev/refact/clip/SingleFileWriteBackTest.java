@@ -165,6 +165,25 @@ final class SingleFileWriteBackTest {
     }
 
     @Test
+    void save_inputChangedSinceLoading_isRefused() throws IOException {
+        Path in;
+        try (PointerScope scope = new PointerScope()) {
+            in = write(ldmClip(readHf(TINY.resolve("model.safetensors")), TextEncoderCheckpoint.SD1_PREFIX, true, null),
+                    Map.of(), tmp.resolve("ch").resolve("sd1.safetensors"));
+            configBeside(in, TINY);
+        }
+        Path out = tmp.resolve("changed-out.safetensors");
+        try (ClipTextModel m = ClipTextModel.load(in)) {
+            Files.setLastModifiedTime(in, java.nio.file.attribute.FileTime.fromMillis(
+                    Files.getLastModifiedTime(in).toMillis() + 10_000));
+            dev.refact.clip.io.CheckpointFormatException e = assertThrows(
+                    dev.refact.clip.io.CheckpointFormatException.class, () -> editAndSave(m, 0, out));
+            assertTrue(e.getMessage().contains("changed on disk"), e.getMessage());
+        }
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
     void save_generatedModelToFile_isRefused() {
         ClipTextConfig small = new ClipTextConfig(64, 128, 1, 1, 77, 100, "quick_gelu", 1e-5, 0, 1, 2);
         try (ClipTextModel m = ClipTextModel.random(small, 1, false)) {
