@@ -148,7 +148,7 @@ public final class ClipTextModel implements AutoCloseable {
         ParameterStore store = ck.read(device, computeDtype);
         try {
             return new ClipTextModel(ck.config(), store, "text_model.", ownedDevice(device), computeDtype,
-                    ck.weights().toString(), ck);
+                    ck.sourceName(), ck);
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;

@@ -104,6 +104,17 @@ final class TextEncoderCheckpoint {
         }
     }
 
+    /**
+     * A short description of where the weights are, for {@link ClipTextModel#source()}: the encoder folder for
+     * folder layouts (as before), the file for single files (with {@code [encoder 2]} for SDXL's second).
+     */
+    String sourceName() {
+        if (Files.isDirectory(input)) {
+            return (singleFile ? weights.getParent() : weights).toString();
+        }
+        return weights + (encoder == 2 ? " [encoder 2]" : "");
+    }
+
     /** What the user passed. */
     Path input() {
         return input;

@@ -64,6 +64,10 @@ final class ModelOptions {
         checkEncoder();
         Path found = tokenizer != null ? tokenizer : findTokenizer();
         ClipTokenizer base = found != null ? ClipTokenizer.load(found) : ClipTokenizer.bundled();
+        if (found == null && mixee != null) {
+            mixee.commandLine().getErr().println("refact: no tokenizer/ folder with the model; using the bundled "
+                    + "CLIP vocabulary (openai bpe_simple_vocab_16e6, the vocabulary of every SD text encoder)");
+        }
         return base.withPadding(TextEncoderFamily.detect(model, encoder).padding());
     }
 

@@ -140,10 +140,13 @@ final class StatsCommandTest {
         assertEquals(1, layer.code());
         assertTrue(layer.err().contains("layer 3"), layer.err());
 
-        Run noTokenizer = run("stats", "--model", model().toString(), "--layer", "1", "--out", out.toString(),
+        // no tokenizer folder: the CLIP vocabulary bundled in refact-clip is used, and the user is told
+        Path bundledOut = dir.resolve("bundled.safetensors");
+        Run noTokenizer = run("stats", "--model", model().toString(), "--layer", "1", "--out", bundledOut.toString(),
                 "--corpus", corpus().toString());
-        assertEquals(1, noTokenizer.code());
-        assertTrue(noTokenizer.err().contains("--tokenizer"), noTokenizer.err());
+        assertEquals(0, noTokenizer.code(), noTokenizer.err());
+        assertTrue(noTokenizer.err().contains("bundled CLIP vocabulary"), noTokenizer.err());
+        assertTrue(Files.isRegularFile(bundledOut));
 
         Run badBatch = run("stats", "--model", model().toString(), "--tokenizer", tokenizer().toString(),
                 "--layer", "1", "--out", out.toString(), "--corpus", corpus().toString(), "--batch", "0");
