@@ -38,9 +38,9 @@ public final class TokenizeCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--tokenizer", required = true, paramLabel = "DIR",
+    @Option(names = "--tokenizer", paramLabel = "DIR",
             description = "tokenizer folder (vocab.json + merges.txt), a diffusers model folder with tokenizer/, "
-                    + "or bpe_simple_vocab_16e6.txt.gz")
+                    + "or bpe_simple_vocab_16e6.txt.gz (default: the CLIP vocabulary bundled in refact-clip)")
     Path tokenizer;
 
     @Option(names = "--jsonl", paramLabel = "FILE",
@@ -67,7 +67,7 @@ public final class TokenizeCommand implements Callable<Integer> {
         if (all.isEmpty()) {
             throw new CommandLine.ParameterException(spec.commandLine(), "no input: give TEXT arguments or --jsonl FILE");
         }
-        ClipTokenizer tok = ClipTokenizer.load(tokenizer);
+        ClipTokenizer tok = tokenizer == null ? ClipTokenizer.bundled() : ClipTokenizer.load(tokenizer);
         PrintWriter out = spec.commandLine().getOut();
         for (String text : all) {
             long[] ids = maxLength == null ? tok.inputIds(text, Integer.MAX_VALUE, Padding.NONE)

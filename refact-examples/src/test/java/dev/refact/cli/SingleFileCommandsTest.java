@@ -79,6 +79,13 @@ final class SingleFileCommandsTest {
     }
 
     @Test
+    void tokenize_withoutTokenizer_usesBundledVocabulary() {
+        StatsCommandTest.Run r = StatsCommandTest.run("tokenize", "a photo of a cat");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("[49406, 320, 1125, 539, 320, 2368, 49407]"), r.out());
+    }
+
+    @Test
     void encode_sdxlEncoder2_projectsAndPadsWithZero_badEncoderIsUsageError() throws Exception {
         Path model = sdxlFile();
         Path prompts = Files.write(dir.resolve("p.txt"), List.of("a photo of a cat"), StandardCharsets.UTF_8);
