@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
  * The options every model-using command shares: {@code --model}, {@code --encoder}, {@code --tokenizer},
  * {@code --device}.
  *
- * <p>{@code --model} is any layout {@link ClipTextModel#load(Path, int, Device, torch.ScalarType)} detects (folders and
+ * <p>{@code --model} is any layout {@code ClipTextModel.load(path, encoder, device, dtype)} detects (folders and
  * single-file SD 1.x / 2.x / SDXL checkpoints). Tokenizer resolution when {@code --tokenizer} is absent: for a
  * folder, {@code MODEL/tokenizer} (or {@code MODEL/tokenizer_2} for SDXL's encoder 2), then {@code MODEL/../tokenizer}
  * (a {@code text_encoder/} folder inside a diffusers root), then {@code MODEL} itself when it holds
