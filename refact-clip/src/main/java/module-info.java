@@ -8,7 +8,7 @@ module dev.refact.clip {
     requires transitive org.bytedeco.pytorch;   // Tensor, Device appear in public signatures
     requires transitive org.bytedeco.javacpp;   // PointerScope ownership in public signatures
     requires com.google.gson;
-    requires java.desktop;                      // ImageIO decoding in dev.refact.clip.vision
+    requires transitive java.desktop;           // dev.refact.clip.vision: ImageIO decoding, BufferedImage in RgbImage
 
     exports dev.refact.clip;
     exports dev.refact.clip.io;
