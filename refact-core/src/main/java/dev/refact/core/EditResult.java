@@ -62,10 +62,12 @@ public final class EditResult {
         this.model = model;
     }
 
+    /** The request this edit applied. */
     public EditRequest request() {
         return request;
     }
 
+    /** The settings the edit ran with. */
     public Hyperparameters hyperparameters() {
         return hyperparameters;
     }
@@ -110,6 +112,7 @@ public final class EditResult {
         return steps;
     }
 
+    /** Why the v* search stopped (threshold reached or step cap). */
     public StopReason stopReason() {
         return stopReason;
     }
@@ -144,6 +147,7 @@ public final class EditResult {
         return new LinkedHashMap<>(timings);
     }
 
+    /** Where the edit came from: model fingerprint, statistics, versions. */
     public EditProvenance provenance() {
         return provenance;
     }

@@ -64,6 +64,7 @@ public interface Editor {
         Builder() {
         }
 
+        /** Every setting of the edit (required; e.g. {@link Hyperparameters#roleEdits()}). */
         public Builder hyperparameters(Hyperparameters value) {
             hyperparameters = Objects.requireNonNull(value, "hyperparameters");
             return this;
@@ -75,11 +76,13 @@ public interface Editor {
             return this;
         }
 
+        /** The tokenizer of the model to edit (required; owned by the caller). */
         public Builder tokenizer(ClipTokenizer value) {
             tokenizer = Objects.requireNonNull(value, "tokenizer");
             return this;
         }
 
+        /** Receives progress of the v* search (default: {@link ProgressListener#NONE}). */
         public Builder listener(ProgressListener value) {
             listener = Objects.requireNonNull(value, "listener");
             return this;

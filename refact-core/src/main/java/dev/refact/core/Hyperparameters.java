@@ -282,22 +282,26 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
             return this;
         }
 
+        /** L2 or cosine·100 logits between the edited embedding and the candidates ({@code similarity}). */
         public Builder similarity(Similarity value) {
             similarity = Objects.requireNonNull(value, "similarity");
             return this;
         }
 
+        /** Projected or pooled end-token embedding ({@code representation}). */
         public Builder representation(Representation value) {
             representation = Objects.requireNonNull(value, "representation");
             return this;
         }
 
+        /** Adam learning rate for δ, &gt; 0 ({@code v_lr}). */
         public Builder learningRate(double value) {
             checkPositive(value, "v_lr");
             learningRate = value;
             return this;
         }
 
+        /** At most this many Adam steps, &ge; 0 ({@code v_max_grad_steps}). */
         public Builder maxSteps(int value) {
             if (value < 0) {
                 throw new IllegalArgumentException("v_max_grad_steps must be >= 0, got " + value);
@@ -306,6 +310,7 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
             return this;
         }
 
+        /** Stop when mean p(target) exceeds this, in (0, 1] ({@code v_prob_threshold}). */
         public Builder probabilityThreshold(double value) {
             if (!(value > 0 && value <= 1)) {
                 throw new IllegalArgumentException("v_prob_threshold must be in (0, 1], got " + value);
@@ -314,24 +319,28 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
             return this;
         }
 
+        /** Weight of ‖δ‖/‖t₀‖² in the loss, &ge; 0 ({@code v_weight_decay}). */
         public Builder weightDecay(double value) {
             checkNonNegative(value, "v_weight_decay");
             weightDecay = value;
             return this;
         }
 
+        /** ‖δ‖ ≤ clampFactor·‖t₀‖ after each step, &gt; 0 ({@code clamp_norm_factor}). */
         public Builder clampFactor(double value) {
             checkPositive(value, "clamp_norm_factor");
             clampFactor = value;
             return this;
         }
 
+        /** λ in C + λ·mean(diag C)·I, &ge; 0 ({@code mom2_damping}; 0 = none). */
         public Builder covarianceDamping(double value) {
             checkNonNegative(value, "mom2_damping");
             covarianceDamping = value;
             return this;
         }
 
+        /** Seeds the choice of the N contrastive captions from the pool ({@code seed}). */
         public Builder seed(long value) {
             seed = value;
             return this;

@@ -8,7 +8,7 @@ import dev.refact.core.Hyperparameters;
 import dev.refact.core.eval.Dataset;
 import dev.refact.core.eval.EvalCase;
 import dev.refact.core.eval.EvalMode;
-import dev.refact.core.eval.EvaluationReport;
+import dev.refact.report.EvaluationReport;
 import dev.refact.core.eval.EvaluationResult;
 import dev.refact.core.eval.EvaluationRunner;
 import dev.refact.core.eval.ProbeKind;

@@ -10,7 +10,7 @@ import dev.refact.core.Representation;
 import dev.refact.core.eval.Dataset;
 import dev.refact.core.eval.EvalCase;
 import dev.refact.core.eval.EvalMode;
-import dev.refact.core.eval.EvaluationReport;
+import dev.refact.report.EvaluationReport;
 import dev.refact.core.eval.EvaluationResult;
 import dev.refact.core.eval.EvaluationRunner;
 import dev.refact.core.eval.ProbeScorer;

@@ -9,7 +9,7 @@ import dev.refact.core.Hyperparameters;
 import dev.refact.core.Representation;
 import dev.refact.core.eval.Dataset;
 import dev.refact.core.eval.EvalCase;
-import dev.refact.core.eval.EvaluationReport;
+import dev.refact.report.EvaluationReport;
 import dev.refact.core.eval.ProbeScorer;
 import dev.refact.core.eval.SweepPoint;
 import dev.refact.core.eval.SweepResult;

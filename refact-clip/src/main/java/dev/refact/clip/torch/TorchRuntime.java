@@ -48,7 +48,9 @@ public final class TorchRuntime {
                 if (platform.startsWith("linux")) {
                     for (String lib : LIBS_IN_ORDER) {
                         String resource = "/org/bytedeco/pytorch/" + platform + "/" + lib;
-                        if (TorchRuntime.class.getResource(resource) != null) {
+                        // the class loader (not Class.getResource) also sees the natives' open module on the
+                        // module path
+                        if (TorchRuntime.class.getClassLoader().getResource(resource.substring(1)) != null) {
                             Loader.cacheResource(resource);
                         }
                     }

@@ -12,9 +12,12 @@ public final class DatasetFormatException extends IOException {
     private static final long serialVersionUID = 1L;
 
     private final transient Path file;
+    /** 1-based line of the problem, 0 when it concerns the whole file. */
     private final int line;
 
     /**
+     * A problem at a position in a dataset file.
+     *
      * @param file   the dataset file
      * @param line   1-based line, 0 when the problem concerns the whole file
      * @param column 1-based column (character position or field number as the message says), 0 if none

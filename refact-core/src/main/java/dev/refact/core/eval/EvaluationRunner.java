@@ -230,7 +230,7 @@ public final class EvaluationRunner {
      * row are taken from the clean model first. The paper: 90 mixed RoAD/TIME edits, scored every 10. All edits
      * are undone (newest first) before returning, so the model ends clean. Rows the editor refuses are reported
      * in {@link SequentialResult#failed()} and not scored. Requires {@link EvalMode#REFACT}; no results file is
-     * written (the curve is the result; see {@link EvaluationReport#writeSequential}).
+     * written (the curve is the result; see {@code dev.refact.report.EvaluationReport.writeSequential} in refact-report).
      *
      * @param every rows per curve point, at least 1
      * @throws IllegalArgumentException if the mode is not refact or {@code every < 1}

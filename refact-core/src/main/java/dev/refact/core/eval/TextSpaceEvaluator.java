@@ -44,6 +44,7 @@ public final class TextSpaceEvaluator {
             this.classEmbeddings = classEmbeddings;
         }
 
+        /** The two-way probes, in dataset order. */
         public List<TwoWayProbe> probes() {
             return probes;
         }

@@ -7,8 +7,8 @@
  *
  * <p>{@link dev.refact.core.eval.EvaluationRunner} runs a whole dataset (refact / baseline / oracle modes,
  * a resumable JSON-lines results file, sequential edits), {@link dev.refact.core.eval.SweepRunner} a grid of
- * layer × N contrastive × lr, and {@link dev.refact.core.eval.EvaluationReport} writes markdown, CSV and PNG
- * reports with the paper's numbers beside ours. Scoring is pluggable ({@link dev.refact.core.eval.ProbeScorer}):
+ * layer × N contrastive × lr, and {@code dev.refact.report.EvaluationReport} (module refact-report) writes
+ * markdown, CSV and PNG reports with the paper's numbers beside ours. Scoring is pluggable ({@link dev.refact.core.eval.ProbeScorer}):
  * text space here, generated images in the command line's {@code refact eval}.
  */
 package dev.refact.core.eval;

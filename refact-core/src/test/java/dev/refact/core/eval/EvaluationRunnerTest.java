@@ -3,7 +3,6 @@ package dev.refact.core.eval;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,7 +12,6 @@ import dev.refact.core.EditResult;
 import dev.refact.core.Editor;
 import dev.refact.core.Hyperparameters;
 import dev.refact.core.stats.CovarianceStats;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,7 +21,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -291,9 +288,6 @@ final class EvaluationRunnerTest {
             assertEquals(2, first.failed().size());
             assertTrue(first.failed().get(0).error().startsWith("edit failed: "), first.failed().get(0).error());
             assertTrue(first.failed().get(0).scores().isEmpty());
-            EvaluationReport.write(first, tmp.resolve("failed"));
-            String md = Files.readString(tmp.resolve("failed/report.md"));
-            assertTrue(md.contains("## Failed cells") && md.contains("No cell was scored"), md);
             EvaluationResult again = r.run(model, road, rows);
             assertEquals(0, again.computed(), "failed cells are results too: not retried");
             assertEquals(first.failed().get(1).error(), again.failed().get(1).error());
@@ -326,11 +320,6 @@ final class EvaluationRunnerTest {
         assertEquals(r.skipped(), told);
         assertTrue(r.cells().isEmpty());
         assertTrue(r.skipped().get(0).reason().contains("Positive_oracle"), r.skipped().get(0).reason());
-        List<Path> files = EvaluationReport.write(r, tmp.resolve("oracle"));
-        String md = Files.readString(tmp.resolve("oracle/report.md"));
-        assertTrue(md.contains("## Skipped rows"), md);
-        assertTrue(md.contains("every row was skipped"), md);
-        assertTrue(files.contains(tmp.resolve("oracle/metrics.csv")));
     }
 
     @Test
@@ -355,47 +344,6 @@ final class EvaluationRunnerTest {
     }
 
     @Test
-    void runAndWrite_reportFilesAreWrittenAndReadable() throws IOException {
-        Path out = tmp.resolve("report");
-        EvaluationResult r = refact().results(out.resolve("results.jsonl")).build().run(model, road,
-                road.cases().subList(0, 2));
-        List<Path> files = EvaluationReport.write(r, out);
-        assertEquals(List.of(out.resolve("metrics.png"), out.resolve("report.md"), out.resolve("metrics.csv")), files);
-        String md = Files.readString(out.resolve("report.md"));
-        assertTrue(md.contains("paper Table 1: RoAD, ReFACT (same mode) †"), md);
-        assertTrue(md.contains("| 93.38 | 86.80 | 95.44 | 91.01 |"), md);
-        assertTrue(md.contains("**Not comparable:**"), md);
-        assertTrue(md.contains("ours: before the edit"), md);
-        assertTrue(md.contains("![metrics](metrics.png)"), md);
-        List<String> csv = lines(out.resolve("metrics.csv"));
-        assertTrue(csv.get(0).startsWith("source,scope,row,label,phase,cells,efficacy,efficacy_std"), csv.get(0));
-        // overall after + before, 2 rows × (after + before), 4 paper lines
-        assertEquals(1 + 2 + 4 + 4, csv.size(), String.join("\n", csv));
-        int cols = csv.get(0).split(",", -1).length;
-        String overall = csv.get(1);
-        assertTrue(overall.startsWith("ours,overall,,,after,2,"), overall);
-        assertEquals(cols, overall.split(",", -1).length);
-        double eff = Double.parseDouble(overall.split(",", -1)[6]);
-        assertEquals(100 * r.metrics().overall().mean(Metric.EFFICACY), eff, 1e-3);
-        assertTrue(csv.get(csv.size() - 4).startsWith("paper,overall,,\"Table 1: RoAD, ReFACT"), csv.get(7));
-        BufferedImage png = ImageIO.read(out.resolve("metrics.png").toFile());
-        assertNotNull(png);
-        assertEquals(1000, png.getWidth());
-        assertEquals(560, png.getHeight());
-        assertTrue(distinctColours(png) > 8, "the chart has bars, text and a legend");
-    }
-
-    static int distinctColours(BufferedImage img) {
-        Set<Integer> c = new HashSet<>();
-        for (int y = 0; y < img.getHeight(); y += 2) {
-            for (int x = 0; x < img.getWidth(); x += 2) {
-                c.add(img.getRGB(x, y));
-            }
-        }
-        return c.size();
-    }
-
-    @Test
     void runSequential_editsAccumulateAndTheCurveIsWritten() throws IOException {
         List<EvalCase> rows = road.cases().subList(0, 3);
         List<SequentialPoint> told = new ArrayList<>();
@@ -413,14 +361,7 @@ final class EvaluationRunnerTest {
         assertEquals(3, r.points().get(1).rowsEdited());
         assertEquals(3, r.points().get(1).metrics().rows().size());
         assertEquals(3, r.edits().size());
-        List<Path> files = EvaluationReport.writeSequential(r, tmp.resolve("seq"));
-        assertTrue(files.contains(tmp.resolve("seq/sequential.png")), files.toString());
-        List<String> csv = lines(tmp.resolve("seq/sequential.csv"));
-        assertEquals(3, csv.size());
-        assertTrue(csv.get(1).startsWith("2,2,"), csv.get(1));
-        assertTrue(csv.get(2).startsWith("3,3,"), csv.get(2));
-        assertTrue(distinctColours(ImageIO.read(tmp.resolve("seq/sequential.png").toFile())) > 5);
-        assertTrue(Files.readString(tmp.resolve("seq/sequential.md")).contains("| 3 | 3 |"));
+        // the written curve (sequential.md/.csv/.png) is tested in refact-report's EvaluationReportTest
     }
 
     @Test

@@ -34,6 +34,7 @@ public final class EditBench {
     private EditBench() {
     }
 
+    /** Runs the benchmark: arguments TOKENIZER_DIR [steps] [sequential], as the class comment says. */
     public static void main(String[] args) throws Exception {
         Path tokDir = Path.of(args[0]);
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 100;

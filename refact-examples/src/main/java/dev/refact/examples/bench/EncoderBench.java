@@ -19,6 +19,7 @@ public final class EncoderBench {
     private EncoderBench() {
     }
 
+    /** Runs the benchmark: argument [loops], as the class comment says. */
     public static void main(String[] args) {
         int loops = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
         long t0 = System.nanoTime();

@@ -1,6 +1,23 @@
-package dev.refact.core.eval;
+package dev.refact.report;
 
 import dev.refact.core.Hyperparameters;
+import dev.refact.core.eval.CellResult;
+import dev.refact.core.eval.Dataset;
+import dev.refact.core.eval.DatasetIssue;
+import dev.refact.core.eval.EditSummary;
+import dev.refact.core.eval.EvalCase;
+import dev.refact.core.eval.EvalMode;
+import dev.refact.core.eval.EvaluationResult;
+import dev.refact.core.eval.EvaluationSetup;
+import dev.refact.core.eval.Metric;
+import dev.refact.core.eval.MetricSummary;
+import dev.refact.core.eval.MetricValue;
+import dev.refact.core.eval.MetricsReport;
+import dev.refact.core.eval.RowMetrics;
+import dev.refact.core.eval.SequentialPoint;
+import dev.refact.core.eval.SequentialResult;
+import dev.refact.core.eval.SweepPoint;
+import dev.refact.core.eval.SweepResult;
 import java.awt.Color;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +33,11 @@ import java.util.Optional;
 /**
  * Writes evaluation reports: markdown for people, CSV for tools, PNG charts; the paper's numbers are printed
  * beside ours, labelled as the paper's (and, for text-space runs, as a different protocol).
+ *
+ * <p>A plain library class: call it with the results of {@code EvaluationRunner} / {@code SweepRunner} (the CLI
+ * and the Spark module do). It lives outside refact-core so the core library needs no AWT: charts are drawn with
+ * JFreeChart, CSV is written by Apache Commons CSV (fields with a comma, quote, {@code \r} or {@code \n} are
+ * quoted).
  *
  * <p>All numbers are percentages. Files are written atomically (temporary file, then rename).
  * <ul>
@@ -303,12 +325,11 @@ public final class EvaluationReport {
     }
 
     private static String csv(EvaluationResult r) {
-        StringBuilder csv = new StringBuilder();
-        csv.append("source,scope,row,label,phase,cells");
+        CsvTable csv = new CsvTable();
+        csv.row("source", "scope", "row", "label", "phase", "cells");
         for (Metric m : Metric.values()) {
-            csv.append(',').append(m.key()).append(',').append(m.key()).append("_std");
+            csv.add(m.key(), m.key() + "_std");
         }
-        csv.append('\n');
         boolean any = r.cells().stream().anyMatch(c -> !c.failed());
         String phase = r.setup().mode() == EvalMode.REFACT ? "after" : r.setup().mode().key();
         if (any) {
@@ -326,27 +347,23 @@ public final class EvaluationReport {
             }
         }
         for (PaperResults.Line l : PaperResults.table1(r.setup().dataset().kind())) {
-            csv.append("paper,overall,,").append(quote("Table 1: " + l.dataset() + ", " + l.method() + " ("
-                    + PaperResults.PROTOCOL + ")")).append(',').append(quote(l.method())).append(",");
+            csv.row("paper", "overall", "", "Table 1: " + l.dataset() + ", " + l.method() + " ("
+                    + PaperResults.PROTOCOL + ")", l.method(), "");
             for (Metric m : Metric.values()) {
                 double v = l.get(m);
-                csv.append(',').append(Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.2f", v)).append(',');
+                csv.add(Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.2f", v), "");
             }
-            csv.append('\n');
         }
         return csv.toString();
     }
 
-    private static void csvLine(StringBuilder csv, String source, String scope, String row, String label, String phase,
+    private static void csvLine(CsvTable csv, String source, String scope, String row, String label, String phase,
                                 MetricSummary m) {
-        csv.append(source).append(',').append(scope).append(',').append(row).append(',').append(quote(label))
-                .append(',').append(phase).append(',').append(m.cells());
+        csv.row(source, scope, row, label, phase, Integer.toString(m.cells()));
         for (Metric k : Metric.values()) {
             Optional<MetricValue> v = m.get(k);
-            csv.append(',').append(v.map(x -> pct(x.mean())).orElse("")).append(',')
-                    .append(v.map(x -> pct(x.std())).orElse(""));
+            csv.add(v.map(x -> pct(x.mean())).orElse(""), v.map(x -> pct(x.std())).orElse(""));
         }
-        csv.append('\n');
     }
 
     // ---------------------------------------------------------------- sequential
@@ -405,18 +422,16 @@ public final class EvaluationReport {
             md.append('\n');
         }
         out.add(writeText(dir.resolve("sequential.md"), md.toString()));
-        StringBuilder csv = new StringBuilder("edits,rows_scored,elapsed_s");
+        CsvTable csv = new CsvTable().row("edits", "rows_scored", "elapsed_s");
         for (Metric m : Metric.values()) {
-            csv.append(',').append(m.key());
+            csv.add(m.key());
         }
-        csv.append('\n');
         for (SequentialPoint p : r.points()) {
-            csv.append(p.edits()).append(',').append(p.rowsEdited()).append(',')
-                    .append(String.format(Locale.ROOT, "%.3f", p.elapsed().toMillis() / 1000.0));
+            csv.row(Integer.toString(p.edits()), Integer.toString(p.rowsEdited()),
+                    String.format(Locale.ROOT, "%.3f", p.elapsed().toMillis() / 1000.0));
             for (Metric m : Metric.values()) {
-                csv.append(',').append(p.metrics().overall().get(m).map(v -> pct(v.mean())).orElse(""));
+                csv.add(p.metrics().overall().get(m).map(v -> pct(v.mean())).orElse(""));
             }
-            csv.append('\n');
         }
         out.add(writeText(dir.resolve("sequential.csv"), csv.toString()));
         return out;
@@ -449,12 +464,12 @@ public final class EvaluationReport {
         md.append("| layer | N | lr | Efficacy | Generalisation | Specificity | F1 | F1 before | steps | converged "
                 + "| s/edit | failed | paper (N ablation) E/G/S/F1 † |\n");
         md.append("|---".repeat(13)).append("|\n");
-        StringBuilder csv = new StringBuilder("layer,n_contrastive,lr,cells,failed");
+        CsvTable csv = new CsvTable().row("layer", "n_contrastive", "lr", "cells", "failed");
         for (Metric m : Metric.values()) {
-            csv.append(',').append(m.key()).append(',').append(m.key()).append("_std");
+            csv.add(m.key(), m.key() + "_std");
         }
-        csv.append(",f1_before,mean_steps,converged_share,mean_edit_ms,paper_efficacy,paper_generalisation,"
-                + "paper_specificity,paper_f1\n");
+        csv.add("f1_before", "mean_steps", "converged_share", "mean_edit_ms", "paper_efficacy",
+                "paper_generalisation", "paper_specificity", "paper_f1");
         boolean anyPaper = false;
         for (SweepPoint p : r.points()) {
             EvaluationResult e = p.result();
@@ -472,24 +487,24 @@ public final class EvaluationReport {
                     100 * p.convergedShare(), p.meanEditMillis() / 1000, e.failed().size()));
             md.append(" | ").append(paper.map(l -> String.format(Locale.ROOT, "%.1f / %.1f / %.1f / %.1f",
                     l.efficacy(), l.generalisation(), l.specificity(), l.f1())).orElse("–")).append(" |\n");
-            csv.append(p.layer()).append(',').append(p.numContrastive()).append(',').append(num(p.learningRate()))
-                    .append(',').append(e.cells().size()).append(',').append(e.failed().size());
+            csv.row(Integer.toString(p.layer()), Integer.toString(p.numContrastive()), num(p.learningRate()),
+                    Integer.toString(e.cells().size()), Integer.toString(e.failed().size()));
             for (Metric m : Metric.values()) {
                 Optional<MetricValue> v = after == null ? Optional.empty() : after.get(m);
-                csv.append(',').append(v.map(x -> pct(x.mean())).orElse("")).append(',')
-                        .append(v.map(x -> pct(x.std())).orElse(""));
+                csv.add(v.map(x -> pct(x.mean())).orElse(""), v.map(x -> pct(x.std())).orElse(""));
             }
-            csv.append(',').append(before == null ? "" : before.get(Metric.F1).map(x -> pct(x.mean())).orElse(""));
-            csv.append(String.format(Locale.ROOT, ",%.3f,%.4f,%.1f", p.meanSteps(), p.convergedShare(),
-                    p.meanEditMillis()));
+            csv.add(before == null ? "" : before.get(Metric.F1).map(x -> pct(x.mean())).orElse(""));
+            csv.add(String.format(Locale.ROOT, "%.3f", p.meanSteps()),
+                    String.format(Locale.ROOT, "%.4f", p.convergedShare()),
+                    String.format(Locale.ROOT, "%.1f", p.meanEditMillis()));
             if (paper.isPresent()) {
                 PaperResults.Line l = paper.get();
-                csv.append(String.format(Locale.ROOT, ",%.1f,%.1f,%.1f,%.1f", l.efficacy(), l.generalisation(),
-                        l.specificity(), l.f1()));
+                csv.add(String.format(Locale.ROOT, "%.1f", l.efficacy()),
+                        String.format(Locale.ROOT, "%.1f", l.generalisation()),
+                        String.format(Locale.ROOT, "%.1f", l.specificity()), String.format(Locale.ROOT, "%.1f", l.f1()));
             } else {
-                csv.append(",,,,");
+                csv.add("", "", "", "");
             }
-            csv.append('\n');
         }
         md.append("\n† ");
         md.append(anyPaper ? "The paper's ablation over N contrastive captions (" + PaperResults.PROTOCOL + ")"
@@ -551,13 +566,6 @@ public final class EvaluationReport {
 
     private static String esc(String s) {
         return s == null ? "" : s.replace("|", "\\|").replace("\n", " ");
-    }
-
-    private static String quote(String s) {
-        if (s.contains(",") || s.contains("\"") || s.contains("\n")) {
-            return "\"" + s.replace("\"", "\"\"") + "\"";
-        }
-        return s;
     }
 
     private static Path writeText(Path file, String text) throws IOException {

@@ -1,5 +1,8 @@
-package dev.refact.core.eval;
+package dev.refact.report;
 
+import dev.refact.core.eval.DatasetKind;
+import dev.refact.core.eval.EvalMode;
+import dev.refact.core.eval.Metric;
 import java.util.List;
 import java.util.Optional;
 
