@@ -711,15 +711,11 @@ public final class ClipTextModel implements AutoCloseable {
     }
 
     private static MessageDigest newDigest() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return dev.refact.clip.io.Sha256.newDigest();
     }
 
     private static String sha256(byte[] data) {
-        return HexFormat.of().formatHex(newDigest().digest(data));
+        return dev.refact.clip.io.Sha256.hex(data);
     }
 
     /**
@@ -740,10 +736,7 @@ public final class ClipTextModel implements AutoCloseable {
             }
             w.write(dir.resolve("model.safetensors"));
         }
-        Path tmp = Files.createTempFile(dir, "config", ".json.tmp");
-        Files.writeString(tmp, configJson(), StandardCharsets.UTF_8);
-        Files.move(tmp, dir.resolve("config.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        dev.refact.clip.io.AtomicFiles.writeString(dir.resolve("config.json"), configJson());
     }
 
     private String configJson() {

@@ -193,13 +193,8 @@ final class RefactEditor implements Editor {
     }
 
     private String changeId(String fingerprint, EditRequest request) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            String key = fingerprint + "\n" + request + "\n" + hp.toJson() + "\n" + stats.id();
-            return "edit-" + HexFormat.of().formatHex(md.digest(key.getBytes(StandardCharsets.UTF_8))).substring(0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        String key = fingerprint + "\n" + request + "\n" + hp.toJson() + "\n" + stats.id();
+        return "edit-" + dev.refact.clip.io.Sha256.hex(key).substring(0, 16);
     }
 
     private static Duration elapsed(long startNanos) {

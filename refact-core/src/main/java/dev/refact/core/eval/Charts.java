@@ -204,14 +204,10 @@ final class Charts {
     }
 
     private static void write(BufferedImage img, Path out) throws IOException {
-        Path tmp = Files.createTempFile(out.toAbsolutePath().getParent(), ".chart", ".png.tmp");
-        try {
-            if (!ImageIO.write(img, "png", tmp.toFile())) {
-                throw new IOException("no PNG writer available");
+        dev.refact.clip.io.AtomicFiles.write(out, s -> {
+            if (!ImageIO.write(img, "png", s)) {
+                throw new IOException(out + ": no PNG writer available");
             }
-            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 }

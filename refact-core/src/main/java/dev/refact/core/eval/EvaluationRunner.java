@@ -389,16 +389,7 @@ public final class EvaluationRunner {
     }
 
     static String sha256(Path file) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), md)) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-        }
-        return HexFormat.of().formatHex(md.digest());
+        return dev.refact.clip.io.Sha256.ofFile(file);
     }
 
     /** Builds an {@link EvaluationRunner}; setters validate at once. */

@@ -278,16 +278,7 @@ public final class CovarianceStats implements AutoCloseable {
     }
 
     private static String sha256Of(Path file) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), md)) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-        }
-        return HexFormat.of().formatHex(md.digest());
+        return dev.refact.clip.io.Sha256.ofFile(file);
     }
 
     /** The layer whose fc2 inputs these are. */

@@ -286,11 +286,7 @@ final class StatsComputation {
     }
 
     private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return dev.refact.clip.io.Sha256.newDigest();
     }
 
     private static MessageDigest cloneOf(MessageDigest d) {
