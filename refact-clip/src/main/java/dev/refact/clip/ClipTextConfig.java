@@ -77,7 +77,7 @@ public record ClipTextConfig(int hiddenSize, int intermediateSize, int numHidden
     public static ClipTextConfig read(Path configJson) throws IOException {
         JsonObject root;
         try {
-            JsonElement e = JsonParser.parseString(Files.readString(configJson, StandardCharsets.UTF_8));
+            JsonElement e = JsonParser.parseString(dev.refact.clip.io.TextFiles.readString(configJson, dev.refact.clip.io.TextFiles.MAX_JSON_BYTES));
             if (!e.isJsonObject()) {
                 throw new CheckpointFormatException(configJson, "not a JSON object");
             }

@@ -76,7 +76,7 @@ public record ClipVisionConfig(int hiddenSize, int intermediateSize, int numHidd
     public static ClipVisionConfig read(Path configJson) throws IOException {
         JsonObject root;
         try {
-            JsonElement e = JsonParser.parseString(Files.readString(configJson, StandardCharsets.UTF_8));
+            JsonElement e = JsonParser.parseString(dev.refact.clip.io.TextFiles.readString(configJson, dev.refact.clip.io.TextFiles.MAX_JSON_BYTES));
             if (!e.isJsonObject()) {
                 throw new CheckpointFormatException(configJson, "not a JSON object");
             }

@@ -28,9 +28,10 @@ final class ConfigJson {
     static ConfigJson read(Path file) throws IOException {
         String text;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new CheckpointFormatException(file, "file not found");
+            text = dev.refact.clip.io.TextFiles.readString(file, dev.refact.clip.io.TextFiles.MAX_JSON_BYTES);
+        } catch (IOException e) {
+            throw new CheckpointFormatException(file, Files.exists(file) ? e.getMessage().replace(file + ": ", "")
+                    : "file not found");
         }
         try {
             JsonElement e = JsonParser.parseString(text);

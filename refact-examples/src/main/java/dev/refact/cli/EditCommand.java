@@ -79,7 +79,7 @@ final class EditCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Hyperparameters.Builder b = hparams == null ? Hyperparameters.roleEdits().toBuilder()
-                : Hyperparameters.fromJson(Files.readString(hparams, StandardCharsets.UTF_8)).toBuilder();
+                : HparamsFile.read(hparams).toBuilder();
         if (layer != null) {
             b.layer(layer);
         }
@@ -90,8 +90,7 @@ final class EditCommand implements Callable<Integer> {
             b.learningRate(lr);
         }
         if (contrastive != null) {
-            List<String> lines = Files.readAllLines(contrastive, StandardCharsets.UTF_8).stream()
-                    .map(String::strip).filter(s -> !s.isEmpty()).toList();
+            List<String> lines = dev.refact.clip.io.TextFiles.readNonBlankLines(contrastive, "--contrastive file");
             b.contrastivePool(lines).numContrastive(lines.size());
         }
         Hyperparameters hp = b.build();

@@ -52,10 +52,7 @@ final class EncodeCommand implements Callable<Integer> {
         if (batch < 1) {
             throw new IllegalArgumentException("--batch must be >= 1");
         }
-        if (!Files.isRegularFile(prompts)) {
-            throw new IllegalArgumentException("prompts file not found: " + prompts);
-        }
-        List<String> lines = Files.readAllLines(prompts, StandardCharsets.UTF_8);
+        List<String> lines = dev.refact.clip.io.TextFiles.readLines(prompts);
         if (lines.isEmpty()) {
             throw new IllegalArgumentException(prompts + ": no prompts (the file is empty)");
         }

@@ -21,6 +21,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.refact.clip.io.TextFiles;
 import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.Option;
@@ -107,15 +108,11 @@ final class EvalSupport {
         /** The base without the flags that a sweep varies (layer, N, lr stay as the file or preset has them). */
         Hyperparameters.Builder builder(DatasetKind kind) throws IOException {
             Hyperparameters.Builder b = hparams != null
-                    ? Hyperparameters.fromJson(Files.readString(hparams, StandardCharsets.UTF_8)).toBuilder()
+                    ? HparamsFile.read(hparams).toBuilder()
                     : (kind == DatasetKind.TIME ? Hyperparameters.appearanceEdits() : Hyperparameters.roleEdits())
                     .toBuilder();
             if (contrastive != null) {
-                List<String> lines = Files.readAllLines(contrastive, StandardCharsets.UTF_8).stream()
-                        .map(String::strip).filter(s -> !s.isEmpty()).toList();
-                if (lines.isEmpty()) {
-                    throw new IllegalArgumentException("--contrastive " + contrastive + " has no captions");
-                }
+                List<String> lines = TextFiles.readNonBlankLines(contrastive, "--contrastive file");
                 b.contrastivePool(lines);
             }
             if (steps != null) {

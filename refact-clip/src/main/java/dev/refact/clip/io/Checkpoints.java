@@ -166,7 +166,7 @@ public final class Checkpoints {
     static Map<String, Path> readWeightMap(Path index) throws IOException {
         JsonElement root;
         try {
-            root = JsonParser.parseString(Files.readString(index, StandardCharsets.UTF_8));
+            root = JsonParser.parseString(dev.refact.clip.io.TextFiles.readString(index, dev.refact.clip.io.TextFiles.MAX_JSON_BYTES));
         } catch (JsonParseException | java.nio.charset.MalformedInputException e) {
             throw new CheckpointFormatException(index, "not valid UTF-8 JSON: " + e.getMessage());
         }

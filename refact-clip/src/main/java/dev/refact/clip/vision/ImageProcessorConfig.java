@@ -122,7 +122,7 @@ public record ImageProcessorConfig(boolean doResize, int shortestEdge, int resiz
         }
         JsonObject o;
         try {
-            JsonElement e = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8));
+            JsonElement e = JsonParser.parseString(dev.refact.clip.io.TextFiles.readString(file, dev.refact.clip.io.TextFiles.MAX_JSON_BYTES));
             if (!e.isJsonObject()) {
                 throw new IOException(file + ": expected a JSON object");
             }

@@ -44,9 +44,7 @@ public final class Datasets {
      * @throws IOException            if the file cannot be read
      */
     public static Dataset read(Path csv) throws IOException {
-        if (!Files.isRegularFile(csv)) {
-            throw new IOException("dataset file not found: " + csv);
-        }
+        dev.refact.clip.io.FileErrors.requireReadableFile(csv, "dataset file");
         List<CsvReader.Row> rows = CsvReader.read(csv);
         if (rows.isEmpty()) {
             throw new DatasetFormatException(csv, 0, 0, "is empty (expected a RoAD or TIME header)");
