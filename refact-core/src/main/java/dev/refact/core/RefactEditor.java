@@ -110,6 +110,7 @@ final class RefactEditor implements Editor {
             t = System.nanoTime();
             try (ValueOptimizer.Search search = ValueOptimizer.run(model, hp, batch, trace, vBare, candidates, request,
                     listener)) {
+                EditChecks.searchMoved(search.delta(), search.steps(), search.stopReason(), search.losses(), request, hp);
                 Tensor vStar = vBare.add(search.delta());
                 timings.put("value", elapsed(t));
 
@@ -123,7 +124,9 @@ final class RefactEditor implements Editor {
                 try (RankOneUpdate.Factors f = RankOneUpdate.compute(stats, kMean, kBare, vBare, vStar)) {
                     Tensor u32 = f.u().to(model.dtype());
                     Tensor r32 = f.r().to(model.dtype());
+                    EditChecks.finiteUpdate(u32, r32, request);
                     model.applyRankOneUpdate(weightName, r32, u32, changeId);
+                    EditChecks.encoderStaysFinite(model, changeId);
                     u = Tensors.toFloats(u32);
                     r = Tensors.toFloats(r32);
                 }

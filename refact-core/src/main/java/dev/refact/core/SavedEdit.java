@@ -144,11 +144,13 @@ public record SavedEdit(String changeId, int layer, String weightName, float[] u
         if (model.changes().contains(changeId)) {
             throw new IllegalStateException("edit " + changeId + " is already applied to this model");
         }
+        EditChecks.plausibleMagnitude(this, model, force);
         try (PointerScope scope = new PointerScope()) {
             Tensor rt = Tensors.floats(r, model.device(), r.length);
             Tensor ut = Tensors.floats(u, model.device(), u.length);
             model.applyRankOneUpdate(weightName, rt, ut, changeId);
         }
+        EditChecks.encoderStaysFinite(model, changeId);
     }
 
     private static String abbreviate(String fp) {
