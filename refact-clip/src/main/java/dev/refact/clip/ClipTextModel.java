@@ -726,7 +726,9 @@ public final class ClipTextModel implements AutoCloseable {
     public void save(Path dir) throws IOException {
         Files.createDirectories(dir);
         SafetensorsWriter w = new SafetensorsWriter();
-        w.metadata("refact.source", source);
+        // a shareable file: the folder's name, not the local absolute path
+        w.metadata("refact.source", Path.of(source).isAbsolute() && Path.of(source).getFileName() != null
+                ? Path.of(source).getFileName().toString() : source);
         w.metadata("refact.fingerprint", fingerprint());
         try (PointerScope scope = new PointerScope()) {
             for (String name : params.usedNames()) {

@@ -64,6 +64,10 @@ final class EditCommand implements Callable<Integer> {
             description = "Contrastive prompts, one per line (all are used; default: 20 built-in captions).")
     Path contrastive;
 
+    @Option(names = "--allow-foreign-stats",
+            description = "Use --stats even when its provenance names another model's fingerprint.")
+    boolean allowForeignStats;
+
     @Option(names = "--steps", description = "Maximum v* steps (default 100).")
     Integer steps;
 
@@ -97,7 +101,8 @@ final class EditCommand implements Callable<Integer> {
         EditRequest request = new EditRequest(prompt, subject, source, target);
         ClipTokenizer tokenizer = model.loadTokenizer();
         try (ClipTextModel m = model.loadModel();
-             CovarianceStats c = StatsSupport.loadOrCompute(stats, m, tokenizer, hp.layer(), spec.commandLine().getErr())) {
+             CovarianceStats c = StatsSupport.loadOrCompute(stats, m, tokenizer, hp.layer(), spec.commandLine().getErr(),
+                     allowForeignStats)) {
             boolean projected = hp.representation() == Representation.PROJECTED;
             TextSpaceEvaluator evaluator = new TextSpaceEvaluator(tokenizer, projected);
             List<TwoWayProbe> probes = probes(request, hp);

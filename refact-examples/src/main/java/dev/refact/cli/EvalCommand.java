@@ -150,7 +150,8 @@ final class EvalCommand implements Callable<Integer> {
             EvaluationRunner.Builder b = EvaluationRunner.builder().mode(m).scorer(scorer).seeds(seedList)
                     .results(dir.resolve("results.jsonl")).listener(EvalSupport.progress(spec.commandLine().getErr(), "eval"));
             CovarianceStats stats = m == EvalMode.REFACT
-                    ? StatsSupport.loadOrCompute(edit.stats, clip, tokenizer, hp.layer(), spec.commandLine().getErr()) : null;
+                    ? StatsSupport.loadOrCompute(edit.stats, clip, tokenizer, hp.layer(), spec.commandLine().getErr(),
+                            edit.allowForeignStats) : null;
             try (stats) {
                 if (stats != null) {
                     b.editor(tokenizer, stats, hp);

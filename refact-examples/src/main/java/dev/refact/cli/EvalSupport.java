@@ -81,6 +81,10 @@ final class EvalSupport {
         @Option(names = "--num-contrastive", paramLabel = "N", description = "N contrastive captions (default 20).")
         Integer numContrastive;
 
+        @Option(names = "--allow-foreign-stats",
+                description = "Use --stats even when its provenance names another model's fingerprint.")
+        boolean allowForeignStats;
+
         @Option(names = "--steps", paramLabel = "N", description = "Maximum v* steps (default 100).")
         Integer steps;
 

@@ -87,7 +87,8 @@ final class EvalTextCommand implements Callable<Integer> {
             EvaluationRunner.Builder b = EvaluationRunner.builder().mode(m).scorer(scorer)
                     .listener(EvalSupport.progress(spec.commandLine().getErr(), sequential ? "sequential" : "eval-text"));
             CovarianceStats stats = m == EvalMode.REFACT
-                    ? StatsSupport.loadOrCompute(edit.stats, clip, tokenizer, hp.layer(), spec.commandLine().getErr()) : null;
+                    ? StatsSupport.loadOrCompute(edit.stats, clip, tokenizer, hp.layer(), spec.commandLine().getErr(),
+                            edit.allowForeignStats) : null;
             try (stats) {
                 if (stats != null) {
                     b.editor(tokenizer, stats, hp);

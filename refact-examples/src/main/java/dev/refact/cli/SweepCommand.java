@@ -82,7 +82,8 @@ final class SweepCommand implements Callable<Integer> {
                         Path file = edit.stats == null ? null
                                 : Path.of(edit.stats.toString().replace("{layer}", Integer.toString(layer)));
                         try {
-                            return StatsSupport.loadOrCompute(file, clip, tokenizer, layer, spec.commandLine().getErr());
+                            return StatsSupport.loadOrCompute(file, clip, tokenizer, layer, spec.commandLine().getErr(),
+                                    edit.allowForeignStats);
                         } catch (RuntimeException e) {
                             throw e;
                         } catch (Exception e) {
