@@ -79,8 +79,10 @@ final class CompareCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // output locations checked before any loading or computing
+        dev.refact.clip.io.AtomicFiles.checkCanCreate(out);
         long[] seedList = parseSeeds(seeds);
-        GenerationOptions base = new GenerationOptions(steps, guidance, SchedulerKind.parse(scheduler), 0, height,
+        GenerationOptions base = GenerationFlags.options("--steps", steps, guidance, scheduler, 0, height,
                 width);
         List<SavedEdit> loaded = new ArrayList<>();
         for (Path p : edits) {

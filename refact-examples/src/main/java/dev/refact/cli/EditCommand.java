@@ -82,6 +82,13 @@ final class EditCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // output locations checked before any loading or computing
+        if (out != null) {
+            dev.refact.clip.io.AtomicFiles.checkWritableDirectory(out);
+        }
+        if (saveEdit != null) {
+            dev.refact.clip.io.AtomicFiles.checkCanCreate(saveEdit);
+        }
         Hyperparameters.Builder b = hparams == null ? Hyperparameters.roleEdits().toBuilder()
                 : HparamsFile.read(hparams).toBuilder();
         if (layer != null) {

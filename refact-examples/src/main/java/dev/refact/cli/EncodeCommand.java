@@ -49,6 +49,8 @@ final class EncodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // output locations checked before any loading or computing
+        dev.refact.clip.io.AtomicFiles.checkCanCreate(out);
         if (batch < 1) {
             throw new IllegalArgumentException("--batch must be >= 1");
         }
@@ -72,6 +74,10 @@ final class EncodeCommand implements Callable<Integer> {
                 try (PointerScope step = new PointerScope()) {
                     Tensor t = Tensors.longs(chunk, m.device(), to - from, ctx);
                     try (TextEncoding enc = m.encode(t, hiddenStates)) {
+                        // non-finite outputs are an error, not a result
+                        dev.refact.clip.torch.Finite.require(enc.lastHiddenState(), "text encoder (prompts " + (from + 1)
+                                + ".." + to + ")");
+                        dev.refact.clip.torch.Finite.require(enc.textEmbeds(), "text encoder projection");
                         keep(parts, "last_hidden_state", enc.lastHiddenState());
                         keep(parts, "pooled", enc.pooled());
                         if (enc.textEmbeds() != null) {

@@ -114,7 +114,7 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         EvalMode m = EvalMode.parse(mode);
         List<Integer> seedList = Ranges.ints(seeds, "--seeds");
-        GenerationOptions options = new GenerationOptions(diffusionSteps, guidance, SchedulerKind.parse(scheduler), 0,
+        GenerationOptions options = GenerationFlags.options("--diffusion-steps", diffusionSteps, guidance, scheduler, 0,
                 height, width);
         Dataset dataset = data.read();
         List<EvalCase> rows = data.select(dataset);
@@ -122,6 +122,7 @@ final class EvalCommand implements Callable<Integer> {
         EvalSupport.printIssues(spec.commandLine().getErr(), dataset);
         Hyperparameters hp = edit.hyperparameters(dataset.kind());
         Path dir = out != null ? out : Path.of("eval-" + EvalTextCommand.stem(dataset) + "-" + m.key());
+        dev.refact.clip.io.AtomicFiles.checkWritableDirectory(dir); // before any computation
         Path imageDir = saveImages ? dir.resolve("images") : null;
         ClipTokenizer tokenizer = model.loadTokenizer();
         Map<String, String> identity = new LinkedHashMap<>();

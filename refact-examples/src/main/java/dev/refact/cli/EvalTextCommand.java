@@ -76,6 +76,7 @@ final class EvalTextCommand implements Callable<Integer> {
         EvalSupport.printIssues(spec.commandLine().getErr(), dataset);
         Hyperparameters hp = edit.hyperparameters(dataset.kind());
         Path dir = out != null ? out : Path.of("eval-text-" + stem(dataset) + "-" + (sequential ? "sequential" : m.key()));
+        dev.refact.clip.io.AtomicFiles.checkWritableDirectory(dir); // before any computation
         ClipTokenizer tokenizer = model.loadTokenizer();
         try (ClipTextModel clip = model.loadModel()) {
             if (m == EvalMode.REFACT && hp.layer() >= clip.config().numHiddenLayers()) {

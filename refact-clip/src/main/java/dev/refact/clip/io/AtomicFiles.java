@@ -185,6 +185,21 @@ public final class AtomicFiles {
         }
     }
 
+    /**
+     * Checks, before a long computation, that {@code target} can be written once its folder is created (by the
+     * caller): {@link #checkWritable} if the folder exists, else {@link #checkWritableDirectory} of the folder.
+     *
+     * @throws IOException a one-line message naming {@code target} and the problem
+     */
+    public static void checkCanCreate(Path target) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        if (dir != null && !Files.exists(dir)) {
+            checkWritableDirectory(dir);
+            return;
+        }
+        checkWritable(target);
+    }
+
     /** Permissions of a newly written file: those of the file it replaces, or {@code rw-r--r--}. */
     private static void setPermissions(Path tmp, Path target) {
         PosixFileAttributeView view = Files.getFileAttributeView(tmp, PosixFileAttributeView.class);
