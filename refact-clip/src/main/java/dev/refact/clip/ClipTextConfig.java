@@ -138,5 +138,9 @@ public record ClipTextConfig(int hiddenSize, int intermediateSize, int numHidden
         if (v <= 0) {
             throw new IllegalArgumentException(name + " must be positive, got " + v);
         }
+        int max = name.equals("num_hidden_layers") || name.equals("num_attention_heads") ? 1024 : 1 << 20;
+        if (v > max) { // checked before anything is allocated from it
+            throw new IllegalArgumentException(name + " = " + v + " is out of range (at most " + max + ")");
+        }
     }
 }
