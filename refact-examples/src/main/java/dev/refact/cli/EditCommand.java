@@ -91,14 +91,18 @@ final class EditCommand implements Callable<Integer> {
         }
         Hyperparameters.Builder b = hparams == null ? Hyperparameters.roleEdits().toBuilder()
                 : HparamsFile.read(hparams).toBuilder();
-        if (layer != null) {
-            b.layer(layer);
-        }
-        if (steps != null) {
-            b.maxSteps(steps);
-        }
-        if (lr != null) {
-            b.learningRate(lr);
+        try {
+            if (layer != null) {
+                b.layer(layer);
+            }
+            if (steps != null) {
+                b.maxSteps(steps);
+            }
+            if (lr != null) {
+                b.learningRate(lr);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), HparamsFile.flagNames(e.getMessage()));
         }
         if (contrastive != null) {
             List<String> lines = dev.refact.clip.io.TextFiles.readNonBlankLines(contrastive, "--contrastive file");

@@ -94,17 +94,21 @@ final class EvalSupport {
         /** The hyperparameters: the file or the dataset kind's preset, then the flags. */
         Hyperparameters hyperparameters(DatasetKind kind) throws IOException {
             Hyperparameters.Builder b = builder(kind);
-            if (layer != null) {
-                b.layer(layer);
-            }
-            if (steps != null) {
-                b.maxSteps(steps);
-            }
-            if (lr != null) {
-                b.learningRate(lr);
-            }
-            if (numContrastive != null) {
-                b.numContrastive(numContrastive);
+            try {
+                if (layer != null) {
+                    b.layer(layer);
+                }
+                if (steps != null) {
+                    b.maxSteps(steps);
+                }
+                if (lr != null) {
+                    b.learningRate(lr);
+                }
+                if (numContrastive != null) {
+                    b.numContrastive(numContrastive);
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(HparamsFile.flagNames(e.getMessage()), e);
             }
             return b.build();
         }

@@ -13,6 +13,12 @@ final class HparamsFile {
     private HparamsFile() {
     }
 
+    /** A builder's message in the words of the command line: flag names for the fields a flag sets. */
+    static String flagNames(String message) {
+        return message.replace("v_lr", "--lr").replace("v_max_grad_steps", "--steps")
+                .replaceFirst("^layer must", "--layer must").replaceFirst("^num_contrastive", "--num-contrastive");
+    }
+
     static Hyperparameters read(Path file) throws IOException {
         String text = TextFiles.readString(file, MAX_BYTES);
         if (text.isBlank()) {

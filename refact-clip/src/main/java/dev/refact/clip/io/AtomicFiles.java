@@ -66,13 +66,14 @@ public final class AtomicFiles {
     /** Writes the file through a stream, atomically. */
     public static void write(Path target, Body body) throws IOException {
         writeChannel(target, ch -> {
-            OutputStream out = Channels.newOutputStream(ch);
-            body.writeTo(new java.io.BufferedOutputStream(out, 1 << 16) {
+            java.io.BufferedOutputStream out = new java.io.BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16) {
                 @Override
                 public void close() throws IOException {
                     flush(); // the channel is closed by writeChannel
                 }
-            });
+            };
+            body.writeTo(out);
+            out.flush();
         });
     }
 
