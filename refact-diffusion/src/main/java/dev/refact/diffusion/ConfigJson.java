@@ -99,7 +99,8 @@ final class ConfigJson {
             } catch (UnsupportedOperationException | NumberFormatException | IllegalStateException ex) {
                 continue; // the typed getter reports it
             }
-            String shown = e.isJsonArray() ? "= " + abbreviate(e.toString()) + ": " + v : "= " + v;
+            String one = v.isJsonPrimitive() ? v.getAsString() : v.toString();
+            String shown = e.isJsonArray() ? "= " + abbreviate(e.toString()) + ": " + one : "= " + one;
             if (!Double.isFinite(d)) {
                 throw error(key, shown + " is not a finite number");
             }
