@@ -10,7 +10,6 @@ import dev.refact.diffusion.Generation;
 import dev.refact.diffusion.GenerationOptions;
 import dev.refact.diffusion.ImageGrid;
 import dev.refact.diffusion.Images;
-import dev.refact.diffusion.SchedulerKind;
 import dev.refact.diffusion.StableDiffusionPipeline;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;

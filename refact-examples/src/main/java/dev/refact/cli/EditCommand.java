@@ -14,8 +14,6 @@ import dev.refact.core.eval.TextSpaceEvaluator;
 import dev.refact.core.eval.ProbeKind;
 import dev.refact.core.eval.TwoWayProbe;
 import dev.refact.core.stats.CovarianceStats;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -6,8 +6,6 @@ import dev.refact.clip.io.SafetensorsWriter;
 import dev.refact.clip.tokenizer.ClipTokenizer;
 import dev.refact.clip.tokenizer.Padding;
 import dev.refact.clip.torch.Tensors;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -94,7 +92,8 @@ final class EncodeCommand implements Callable<Integer> {
                 Progress.report(spec.commandLine().getErr(), "encode", to, n, start);
             }
             SafetensorsWriter w = new SafetensorsWriter().metadata("refact.kind", "encoding")
-                    .metadata("model", m.source()).metadata("model_fingerprint", m.fingerprint());
+                    .metadata("model", Path.of(m.source()).isAbsolute() && Path.of(m.source()).getFileName() != null
+                            ? Path.of(m.source()).getFileName().toString() : m.source()) // shareable: no local path.metadata("model_fingerprint", m.fingerprint());
             w.addLongs("input_ids", ids, n, ctx);
             for (Map.Entry<String, List<Tensor>> e : parts.entrySet()) {
                 TensorVector v = new TensorVector(e.getValue().toArray(new Tensor[0]));

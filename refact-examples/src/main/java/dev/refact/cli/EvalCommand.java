@@ -17,7 +17,6 @@ import dev.refact.core.stats.CovarianceStats;
 import dev.refact.diffusion.GenerationOptions;
 import dev.refact.diffusion.ImageGrid;
 import dev.refact.diffusion.Images;
-import dev.refact.diffusion.SchedulerKind;
 import dev.refact.diffusion.StableDiffusionPipeline;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;

@@ -18,8 +18,6 @@ import dev.refact.core.eval.SkippedRow;
 import dev.refact.core.eval.SweepPoint;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import dev.refact.clip.io.TextFiles;
 import java.util.List;

@@ -12,7 +12,6 @@ import dev.refact.diffusion.Generation;
 import dev.refact.diffusion.GenerationOptions;
 import dev.refact.diffusion.Images;
 import dev.refact.diffusion.ProgressListener;
-import dev.refact.diffusion.SchedulerKind;
 import dev.refact.diffusion.StableDiffusionPipeline;
 import java.awt.image.BufferedImage;
 import java.io.IOException;

@@ -2,7 +2,6 @@ package dev.refact.core.eval;
 
 import dev.refact.core.eval.DatasetIssue.Severity;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
