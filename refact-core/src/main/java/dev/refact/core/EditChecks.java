@@ -48,9 +48,11 @@ final class EditChecks {
             norm = delta.detach().norm().item_double();
         }
         if (norm == 0 && !(reason == StopReason.CONVERGED && steps == 0)) {
-            throw new IllegalStateException(what + " did not move: δ is still zero after " + steps + " steps"
-                    + " (learning rate " + lr + (hp.learningRate() > 1e3 ? " is far too large" : "")
-                    + "); nothing was edited and the weights were not changed");
+            String why = hp.learningRate() > 1e3 ? "learning rate " + lr + " is far too large"
+                    : "learning rate " + lr + "; the objective does not depend on δ here, e.g. in the last layer the "
+                    + "subject's position does not reach the pooled token";
+            throw new IllegalStateException(what + " did not move: δ is still zero after " + steps + " steps at layer "
+                    + hp.layer() + " (" + why + "); nothing was edited and the weights were not changed");
         }
         if (steps > 0 && losses.length > 1 && reason == StopReason.STEP_CAP
                 && losses[losses.length - 1] > losses[0] * (1 + 1e-6) + 1e-9) {

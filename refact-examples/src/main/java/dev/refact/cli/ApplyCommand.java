@@ -29,7 +29,8 @@ final class ApplyCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
     Path out;
 
-    @Option(names = "--force", description = "Apply even when an edit was made on other weights.")
+    @Option(names = "--force", description = "Apply even when an edit was made on other weights, or its update is "
+            + "more than 10 times the norm of the weight it changes (non-finite results are refused regardless).")
     boolean force;
 
     @Override

@@ -73,7 +73,8 @@ final class CompareCommand implements Callable<Integer> {
             description = "Queries per attention chunk (0 = unchunked; default 1024).")
     int attentionChunk;
 
-    @Option(names = "--force", description = "Apply an edit even when it was made on other weights.")
+    @Option(names = "--force", description = "Apply an edit even when it was made on other weights or is "
+            + "implausibly large (non-finite results are refused regardless).")
     boolean force;
 
     @Override

@@ -93,7 +93,8 @@ final class EncodeCommand implements Callable<Integer> {
             }
             SafetensorsWriter w = new SafetensorsWriter().metadata("refact.kind", "encoding")
                     .metadata("model", Path.of(m.source()).isAbsolute() && Path.of(m.source()).getFileName() != null
-                            ? Path.of(m.source()).getFileName().toString() : m.source()) // shareable: no local path.metadata("model_fingerprint", m.fingerprint());
+                            ? Path.of(m.source()).getFileName().toString() : m.source()) // shareable: no local path
+                    .metadata("model_fingerprint", m.fingerprint());
             w.addLongs("input_ids", ids, n, ctx);
             for (Map.Entry<String, List<Tensor>> e : parts.entrySet()) {
                 TensorVector v = new TensorVector(e.getValue().toArray(new Tensor[0]));

@@ -28,7 +28,14 @@ public final class FileErrors {
     public static String describe(IOException e) {
         if (e instanceof FileSystemException fse && fse.getFile() != null) {
             Path file = Path.of(fse.getFile());
-            String msg = file + ": " + reason(e, file);
+            // a reason given by the thrower (e.g. "no tokenizer found; give --tokenizer") says more than ours
+            String r = fse.getReason() != null && !(e instanceof AccessDeniedException) && !fse.getReason().isBlank()
+                    ? fse.getReason() : reason(e, file);
+            if (e instanceof NoSuchFileException && fse.getReason() != null && !r.contains("exist")
+                    && !r.contains("missing") && !r.contains("no ") && !r.contains("not found")) {
+                r = "does not exist (" + r + ")";
+            }
+            String msg = file + ": " + r;
             if (fse.getOtherFile() != null && !(e instanceof NoSuchFileException)) {
                 msg += " (" + fse.getOtherFile() + ")";
             }
