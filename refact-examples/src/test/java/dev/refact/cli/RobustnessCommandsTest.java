@@ -210,6 +210,47 @@ final class RobustnessCommandsTest {
         assertFalse(Files.exists(png));
     }
 
+    /** The tiny text encoder with layer 1's fc2 weight scaled by 1e30: finite weights, non-finite outputs. */
+    private Path overflowingEncoder() throws IOException {
+        Path te = Files.createDirectories(dir.resolve("nan-encoder"));
+        Files.copy(Path.of(MODEL).resolve("config.json"), te.resolve("config.json"));
+        try (SafetensorsFile sf = SafetensorsFile.open(Path.of(MODEL).resolve("model.safetensors"))) {
+            SafetensorsWriter w = new SafetensorsWriter();
+            for (String n : sf.names()) {
+                float[] v = sf.readFloats(n);
+                if (n.equals("text_model.encoder.layers.1.mlp.fc2.weight")) {
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] *= 1e30f;
+                    }
+                }
+                w.addFloats(n, v, sf.info(n).shape());
+            }
+            w.write(te.resolve("model.safetensors"));
+        }
+        return te;
+    }
+
+    @Test
+    void encode_encoderProducingNaN_failsNamingTheTextEncoder_noFileWritten() throws IOException {
+        Path prompts = Files.write(dir.resolve("p.txt"), List.of("a photo of a cat"), StandardCharsets.UTF_8);
+        Path out = dir.resolve("e.safetensors");
+        assertOneLineError(run("encode", "--model", overflowingEncoder().toString(), "--tokenizer", TOKENIZER,
+                "--prompts", prompts.toString(), "--out", out.toString()), "text encoder", "non-finite");
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void evalText_reportFilesHaveNormalPermissions() throws IOException {
+        Path out = dir.resolve("ev");
+        StatsCommandTest.Run r = run("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset",
+                SharedData.resolve("refact/road/RoAD_validation.csv").toString(), "--layer", "1", "--stats",
+                stats.toString(), "--steps", "3", "--num-contrastive", "2", "--rows", "0..0", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        for (String f : new String[] {"report.md", "metrics.csv", "results.jsonl"}) {
+            assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(out.resolve(f))), f);
+        }
+    }
+
     // ---- 1. + 5. applied edit files
 
     private Path editFile() {
