@@ -36,7 +36,7 @@ final class ApplyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         // output locations checked before any loading or computing
-        dev.refact.clip.io.AtomicFiles.checkWritableDirectory(out);
+        OutputChecks.folderOrSafetensors(out);
         List<SavedEdit> loaded = new java.util.ArrayList<>();
         for (Path p : edits) {
             loaded.add(SavedEdit.load(p)); // all files validated before the model is touched

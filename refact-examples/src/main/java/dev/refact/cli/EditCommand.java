@@ -82,7 +82,7 @@ final class EditCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         // output locations checked before any loading or computing
         if (out != null) {
-            dev.refact.clip.io.AtomicFiles.checkWritableDirectory(out);
+            OutputChecks.folderOrSafetensors(out);
         }
         if (saveEdit != null) {
             dev.refact.clip.io.AtomicFiles.checkCanCreate(saveEdit);
