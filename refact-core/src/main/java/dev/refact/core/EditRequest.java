@@ -37,12 +37,12 @@ public record EditRequest(String prompt, String subject, String source, String t
         source = requireText(source, "source");
         target = requireText(target, "target");
         if (!prompt.toLowerCase(Locale.ROOT).contains(subject.toLowerCase(Locale.ROOT))) {
-            throw new IllegalArgumentException(
-                    "subject \"" + subject + "\" does not occur in prompt \"" + prompt + "\"");
+            throw new IllegalArgumentException("subject " + dev.refact.clip.io.TextFiles.abbreviate(subject, 200)
+                    + " does not occur in prompt " + dev.refact.clip.io.TextFiles.abbreviate(prompt, 200));
         }
         if (source.equalsIgnoreCase(target)) {
-            throw new IllegalArgumentException("source and target are the same text \"" + source
-                    + "\": an edit needs a different target");
+            throw new IllegalArgumentException("source and target are the same text "
+                    + dev.refact.clip.io.TextFiles.abbreviate(source, 200) + ": an edit needs a different target");
         }
     }
 
