@@ -240,6 +240,33 @@ final class RobustnessCommandsTest {
     }
 
     @Test
+    void classify_visionTowerProducingNaN_failsNamingTheClassifier() throws IOException {
+        Path src = SharedData.resolve("models/tiny-clip-full");
+        Path cls = Files.createDirectories(dir.resolve("nan-classifier"));
+        for (String f : new String[] {"config.json", "preprocessor_config.json"}) {
+            Files.copy(src.resolve(f), cls.resolve(f));
+        }
+        try (SafetensorsFile sf = SafetensorsFile.open(src.resolve("model.safetensors"))) {
+            SafetensorsWriter w = new SafetensorsWriter();
+            for (String n : sf.names()) {
+                float[] v = sf.readFloats(n);
+                if (n.equals("vision_model.encoder.layers.0.mlp.fc2.weight")) {
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] *= 1e30f;
+                    }
+                }
+                w.addFloats(n, v, sf.info(n).shape());
+            }
+            w.write(cls.resolve("model.safetensors"));
+        }
+        Path out = dir.resolve("c.safetensors");
+        assertOneLineError(run("classify", "--classifier", cls.toString(), "--tokenizer", TOKENIZER, "--images",
+                src.resolve("images/img2_64x64.png").toString(), "--texts", "a cat", "a dog", "--out", out.toString()),
+                "classifier", "non-finite");
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
     void evalText_reportFilesHaveNormalPermissions() throws IOException {
         Path out = dir.resolve("ev");
         StatsCommandTest.Run r = run("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset",
