@@ -6,8 +6,6 @@ import com.google.gson.JsonParser;
 import com.google.gson.JsonSyntaxException;
 import dev.refact.clip.io.CheckpointFormatException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -91,7 +89,7 @@ public record ClipTextConfig(int hiddenSize, int intermediateSize, int numHidden
     public static ClipTextConfig read(Path configJson) throws IOException {
         JsonObject root;
         try {
-            JsonElement e = JsonParser.parseString(Files.readString(configJson, StandardCharsets.UTF_8));
+            JsonElement e = JsonParser.parseString(dev.refact.clip.io.TextFiles.readString(configJson, dev.refact.clip.io.TextFiles.MAX_JSON_BYTES));
             if (!e.isJsonObject()) {
                 throw new CheckpointFormatException(configJson, "not a JSON object");
             }
@@ -151,6 +149,10 @@ public record ClipTextConfig(int hiddenSize, int intermediateSize, int numHidden
     private static void positive(int v, String name) {
         if (v <= 0) {
             throw new IllegalArgumentException(name + " must be positive, got " + v);
+        }
+        int max = name.equals("num_hidden_layers") || name.equals("num_attention_heads") ? 1024 : 1 << 20;
+        if (v > max) { // checked before anything is allocated from it
+            throw new IllegalArgumentException(name + " = " + v + " is out of range (at most " + max + ")");
         }
     }
 }

@@ -8,7 +8,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -669,15 +668,11 @@ public final class ClipTextModel implements AutoCloseable {
     }
 
     private static MessageDigest newDigest() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return dev.refact.clip.io.Sha256.newDigest();
     }
 
     private static String sha256(byte[] data) {
-        return HexFormat.of().formatHex(newDigest().digest(data));
+        return dev.refact.clip.io.Sha256.hex(data);
     }
 
     /**

@@ -6,8 +6,6 @@ import com.google.gson.JsonParser;
 import com.google.gson.JsonSyntaxException;
 import dev.refact.clip.io.CheckpointFormatException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -76,7 +74,7 @@ public record ClipVisionConfig(int hiddenSize, int intermediateSize, int numHidd
     public static ClipVisionConfig read(Path configJson) throws IOException {
         JsonObject root;
         try {
-            JsonElement e = JsonParser.parseString(Files.readString(configJson, StandardCharsets.UTF_8));
+            JsonElement e = JsonParser.parseString(dev.refact.clip.io.TextFiles.readString(configJson, dev.refact.clip.io.TextFiles.MAX_JSON_BYTES));
             if (!e.isJsonObject()) {
                 throw new CheckpointFormatException(configJson, "not a JSON object");
             }

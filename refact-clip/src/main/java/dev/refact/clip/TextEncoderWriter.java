@@ -60,7 +60,9 @@ final class TextEncoderWriter {
         Files.createDirectories(dir);
         ParameterStore params = m.store();
         SafetensorsWriter w = new SafetensorsWriter();
-        w.metadata("refact.source", m.source());
+        // a shareable file: the folder's name, not the local absolute path
+        Path src = Path.of(m.source());
+        w.metadata("refact.source", src.isAbsolute() && src.getFileName() != null ? src.getFileName().toString() : m.source());
         w.metadata("refact.fingerprint", m.fingerprint());
         try (PointerScope scope = new PointerScope()) {
             for (String name : params.usedNames()) {
@@ -70,13 +72,7 @@ final class TextEncoderWriter {
             }
             w.write(dir.resolve("model.safetensors"));
         }
-        Path tmp = Files.createTempFile(dir, "config", ".json.tmp");
-        try {
-            Files.writeString(tmp, m.configJsonText(), StandardCharsets.UTF_8);
-            move(tmp, dir.resolve("config.json"));
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        dev.refact.clip.io.AtomicFiles.writeString(dir.resolve("config.json"), m.configJsonText());
     }
 
     /** One replaced byte range of the data section. */
@@ -121,27 +117,19 @@ final class TextEncoderWriter {
             byte[] header = header(sf.infos(), metadata);
             long dataStart = dataStart(in, src);
             long dataLength = in.size() - dataStart;
-            Path tmp = Files.createTempFile(parent, "." + out.getFileName(), ".tmp");
-            try {
-                try (FileChannel o = FileChannel.open(tmp, StandardOpenOption.WRITE,
-                        StandardOpenOption.TRUNCATE_EXISTING)) {
-                    ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-                    len.putLong(0, header.length);
-                    writeFully(o, len);
-                    writeFully(o, ByteBuffer.wrap(header));
-                    long pos = 0;
-                    for (Replacement r : replacements) {
-                        copy(in, dataStart + pos, r.begin() - pos, o, src);
-                        writeFully(o, r.bytes().duplicate());
-                        pos = r.end();
-                    }
-                    copy(in, dataStart + pos, dataLength - pos, o, src);
-                    o.force(true);
+            dev.refact.clip.io.AtomicFiles.writeChannel(out, o -> {
+                ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+                len.putLong(0, header.length);
+                writeFully(o, len);
+                writeFully(o, ByteBuffer.wrap(header));
+                long pos = 0;
+                for (Replacement r : replacements) {
+                    copy(in, dataStart + pos, r.begin() - pos, o, src);
+                    writeFully(o, r.bytes().duplicate());
+                    pos = r.end();
                 }
-                move(tmp, out);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+                copy(in, dataStart + pos, dataLength - pos, o, src);
+            });
         }
     }
 
@@ -243,11 +231,4 @@ final class TextEncoderWriter {
         return Files.exists(b) && Files.isSameFile(a, b);
     }
 
-    private static void move(Path tmp, Path target) throws IOException {
-        try {
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
 }

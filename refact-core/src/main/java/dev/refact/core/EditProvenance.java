@@ -9,7 +9,8 @@ import java.util.Objects;
  * Where an edit came from, recorded in every edit file (Tribuo-style provenance).
  *
  * @param modelFingerprint fingerprint of the weights the edit was computed on ({@code ClipTextModel.fingerprint()})
- * @param modelSource      folder or generator the model was loaded from
+ * @param modelSource      folder name (never an absolute path: one is reduced to its last element) or generator
+ *                         the model was loaded from
  * @param statisticsId     identifier of the covariance statistics used
  * @param libraryVersion   refact-java version
  * @param runtime          native runtime description (libtorch version, platform, threads)
@@ -25,6 +26,7 @@ public record EditProvenance(String modelFingerprint, String modelSource, String
         Objects.requireNonNull(libraryVersion, "libraryVersion");
         Objects.requireNonNull(runtime, "runtime");
         Objects.requireNonNull(createdAt, "createdAt");
+        modelSource = EditFileChecks.shareableSource(modelSource); // no absolute local paths in shareable files
     }
 
     /** The library version from the jar manifest, or the development version. */

@@ -7,13 +7,9 @@ import dev.refact.clip.tokenizer.ClipTokenizer;
 import dev.refact.clip.torch.Tensors;
 import dev.refact.clip.torch.TorchRuntime;
 import dev.refact.core.stats.CovarianceStats;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -110,6 +106,7 @@ final class RefactEditor implements Editor {
             t = System.nanoTime();
             try (ValueOptimizer.Search search = ValueOptimizer.run(model, hp, batch, trace, vBare, candidates, request,
                     listener)) {
+                EditChecks.searchMoved(search.delta(), search.steps(), search.stopReason(), search.losses(), request, hp);
                 Tensor vStar = vBare.add(search.delta());
                 timings.put("value", elapsed(t));
 
@@ -123,7 +120,9 @@ final class RefactEditor implements Editor {
                 try (RankOneUpdate.Factors f = RankOneUpdate.compute(stats, kMean, kBare, vBare, vStar)) {
                     Tensor u32 = f.u().to(model.dtype());
                     Tensor r32 = f.r().to(model.dtype());
+                    EditChecks.finiteUpdate(u32, r32, request);
                     model.applyRankOneUpdate(weightName, r32, u32, changeId);
+                    EditChecks.encoderStaysFinite(model, changeId);
                     u = Tensors.toFloats(u32);
                     r = Tensors.toFloats(r32);
                 }
@@ -193,13 +192,8 @@ final class RefactEditor implements Editor {
     }
 
     private String changeId(String fingerprint, EditRequest request) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            String key = fingerprint + "\n" + request + "\n" + hp.toJson() + "\n" + stats.id();
-            return "edit-" + HexFormat.of().formatHex(md.digest(key.getBytes(StandardCharsets.UTF_8))).substring(0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        String key = fingerprint + "\n" + request + "\n" + hp.toJson() + "\n" + stats.id();
+        return "edit-" + dev.refact.clip.io.Sha256.hex(key).substring(0, 16);
     }
 
     private static Duration elapsed(long startNanos) {

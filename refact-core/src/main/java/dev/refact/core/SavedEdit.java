@@ -79,6 +79,8 @@ public record SavedEdit(String changeId, int layer, String weightName, float[] u
                 .metadata("request", new GsonBuilder().disableHtmlEscaping().create().toJson(req))
                 .metadata("hyperparameters", hyperparametersJson)
                 .metadata("provenance", provenance.toJson())
+                .metadata(EditFileChecks.U_SHA256, EditFileChecks.checksum(u))
+                .metadata(EditFileChecks.R_SHA256, EditFileChecks.checksum(r))
                 .addFloats("u", u, u.length)
                 .addFloats("r", r, r.length)
                 .write(file);
@@ -112,12 +114,15 @@ public record SavedEdit(String changeId, int layer, String weightName, float[] u
                             + Arrays.toString(info.shape()));
                 }
             }
+            float[] uu = sf.readFloats("u");
+            float[] rr = sf.readFloats("r");
+            EditFileChecks.check(file, meta, uu, rr);
             try {
                 JsonObject req = JsonParser.parseString(meta.get("request")).getAsJsonObject();
                 EditRequest request = new EditRequest(req.get("prompt").getAsString(), req.get("subject").getAsString(),
                         req.get("source").getAsString(), req.get("target").getAsString());
                 return new SavedEdit(meta.get("change_id"), Integer.parseInt(meta.get("layer")), meta.get("weight"),
-                        sf.readFloats("u"), sf.readFloats("r"), meta.get("model_fingerprint"), request,
+                        uu, rr, meta.get("model_fingerprint"), request,
                         meta.get("hyperparameters"), EditProvenance.fromJson(meta.get("provenance")));
             } catch (RuntimeException e) {
                 throw new CheckpointFormatException(file, "invalid edit metadata: " + e.getMessage(), e);
@@ -144,11 +149,13 @@ public record SavedEdit(String changeId, int layer, String weightName, float[] u
         if (model.changes().contains(changeId)) {
             throw new IllegalStateException("edit " + changeId + " is already applied to this model");
         }
+        EditChecks.plausibleMagnitude(this, model, force);
         try (PointerScope scope = new PointerScope()) {
             Tensor rt = Tensors.floats(r, model.device(), r.length);
             Tensor ut = Tensors.floats(u, model.device(), u.length);
             model.applyRankOneUpdate(weightName, rt, ut, changeId);
         }
+        EditChecks.encoderStaysFinite(model, changeId);
     }
 
     private static String abbreviate(String fp) {

@@ -7,9 +7,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.refact.clip.io.CheckpointFormatException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,9 +26,10 @@ final class ConfigJson {
     static ConfigJson read(Path file) throws IOException {
         String text;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new CheckpointFormatException(file, "file not found");
+            text = dev.refact.clip.io.TextFiles.readString(file, dev.refact.clip.io.TextFiles.MAX_JSON_BYTES);
+        } catch (IOException e) {
+            throw new CheckpointFormatException(file, Files.exists(file) ? e.getMessage().replace(file + ": ", "")
+                    : "file not found");
         }
         try {
             JsonElement e = JsonParser.parseString(text);
@@ -68,6 +67,54 @@ final class ConfigJson {
         } catch (UnsupportedOperationException | NumberFormatException | IllegalStateException e) {
             throw error(key, "= " + json.get(key) + " is not a number");
         }
+    }
+
+    /**
+     * If {@code key} is present: a finite number (or, for a list, finite numbers) in [min, max], else an error
+     * naming the file and the key. Checked before anything is built from the value.
+     */
+    void requireRange(String key, double min, double max, boolean integer) throws CheckpointFormatException {
+        if (!has(key)) {
+            return;
+        }
+        JsonElement e = json.get(key);
+        java.util.List<JsonElement> values = new java.util.ArrayList<>();
+        if (e.isJsonArray()) {
+            e.getAsJsonArray().forEach(values::add);
+            if (values.size() > 16) {
+                throw error(key, "has " + values.size() + " entries; at most 16 are supported");
+            }
+        } else {
+            values.add(e);
+        }
+        for (JsonElement v : values) {
+            double d;
+            try {
+                if (v.isJsonPrimitive() && v.getAsJsonPrimitive().isBoolean()) {
+                    continue; // a type error reported by the typed getter
+                }
+                d = v.getAsDouble();
+            } catch (UnsupportedOperationException | NumberFormatException | IllegalStateException ex) {
+                continue; // the typed getter reports it
+            }
+            String one = v.isJsonPrimitive() ? v.getAsString() : v.toString();
+            String shown = e.isJsonArray() ? "= " + abbreviate(e.toString()) + ": " + one : "= " + one;
+            if (!Double.isFinite(d)) {
+                throw error(key, shown + " is not a finite number");
+            }
+            if (d < min || d > max || integer && d != Math.rint(d)) {
+                throw error(key, shown + " is out of range: expected " + (integer ? "an integer " : "a number ")
+                        + "in [" + fmt(min) + ", " + fmt(max) + "]");
+            }
+        }
+    }
+
+    private static String fmt(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 80 ? s.substring(0, 80) + "…" : s;
     }
 
     int requireInt(String key) throws CheckpointFormatException {

@@ -9,11 +9,17 @@ package dev.refact.diffusion;
  * @param scheduler     PNDM (default, SD 1.4's), DDIM or Euler
  * @param seed          seed of the initial noise: {@code torch.randn([b, 4, h, w], generator=Generator('cpu').manual_seed(seed))},
  *                      so a seed gives the same latents as diffusers with a CPU generator
- * @param height        image height in pixels, a multiple of 8 (default 512)
- * @param width         image width in pixels, a multiple of 8 (default 512)
+ * @param height        image height in pixels, a multiple of 8 in [8, {@value #MAX_SIDE}] (default 512)
+ * @param width         image width in pixels, a multiple of 8 in [8, {@value #MAX_SIDE}] (default 512)
  */
 public record GenerationOptions(int steps, double guidanceScale, SchedulerKind scheduler, long seed, int height,
                                 int width) {
+
+    /**
+     * Largest height or width: 2048 px (SD 1.x was trained at 512; a 2048² image already needs 65,536 latent
+     * positions per attention layer). Checked before anything is allocated.
+     */
+    public static final int MAX_SIDE = 2048;
 
     /** Validates. */
     public GenerationOptions {
@@ -29,6 +35,10 @@ public record GenerationOptions(int steps, double guidanceScale, SchedulerKind s
         if (height < 8 || width < 8 || height % 8 != 0 || width % 8 != 0) {
             throw new IllegalArgumentException("height and width must be positive multiples of 8, got " + height + "x"
                     + width);
+        }
+        if (height > MAX_SIDE || width > MAX_SIDE) {
+            throw new IllegalArgumentException("height and width must be at most " + MAX_SIDE + " px, got " + height
+                    + "x" + width);
         }
     }
 

@@ -5,7 +5,6 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -89,14 +88,10 @@ public final class Images {
         if (dir == null || !Files.isDirectory(dir)) {
             throw new IOException(file + ": folder " + dir + " does not exist");
         }
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
-        try {
-            if (!ImageIO.write(image, "png", tmp.toFile())) {
+        dev.refact.clip.io.AtomicFiles.write(file, out -> {
+            if (!ImageIO.write(image, "png", out)) {
                 throw new IOException(file + ": no PNG writer available");
             }
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 }

@@ -1,6 +1,7 @@
 package dev.refact.diffusion;
 
 import dev.refact.clip.io.CheckpointFormatException;
+import dev.refact.clip.torch.Finite;
 import dev.refact.clip.torch.Tensors;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -182,6 +183,8 @@ public final class StableDiffusionPipeline implements AutoCloseable {
             throw new IllegalArgumentException("prompt_embeds must be [b, 77, d], got " + Arrays.toString(ps));
         }
         checkWidth(ps[2]);
+        Finite.require(promptEmbeds, "text encoder (prompt embeddings)");
+        Finite.require(negativeEmbeds, "text encoder (negative prompt embeddings)");
         long b = ps[0];
         if (options.guided()) {
             if (negativeEmbeds == null) {
@@ -222,6 +225,7 @@ public final class StableDiffusionPipeline implements AutoCloseable {
                         Tensor in = options.guided() ? Ops.cat(0, current, current) : current;
                         in = scheduler.scaleModelInput(in, i);
                         Tensor noise = unet.forward(in, new double[] {ts[i]}, context).to(ScalarType.Float);
+                        Finite.require(noise, "unet step " + (i + 1) + " of " + ts.length);
                         Tensor guided = noise;
                         if (options.guided()) {
                             TensorVector parts = noise.chunk(2);
@@ -230,6 +234,7 @@ public final class StableDiffusionPipeline implements AutoCloseable {
                             guided = u.add(c.sub(u).mul(new Scalar(options.guidanceScale())));
                         }
                         next = scheduler.step(guided, i, current).prevSample();
+                        Finite.require(next, "scheduler step " + (i + 1) + " of " + ts.length);
                         if (observer != null) {
                             observer.onStep(i, ts[i], in, noise, guided, next);
                         }
@@ -271,6 +276,7 @@ public final class StableDiffusionPipeline implements AutoCloseable {
             TensorVector parts = new TensorVector();
             for (long i = 0; i < b; i++) {
                 Tensor one = vae.decodeLatents(latents.narrow(0, i, 1)).to(ScalarType.Float);
+                Finite.require(one, "vae decode" + (b > 1 ? " (image " + (i + 1) + ")" : "")); // before the clamp hides ±Inf
                 parts.push_back(one.clamp(new ScalarOptional(new Scalar(-1.0)), new ScalarOptional(new Scalar(1.0))));
             }
             return torch.cat(parts, 0).retainReference();

@@ -73,6 +73,7 @@ public record UNetConfig(int inChannels, int outChannels, List<Integer> blockOut
         if (!cls.equals("UNet2DConditionModel")) {
             throw c.error("_class_name", "= \"" + cls + "\" is not supported (expected UNet2DConditionModel)");
         }
+        ConfigBounds.unet(c); // numbers in range before anything is built
         c.requireDefault("act_fn", "silu");
         c.requireDefault("class_embed_type", null);
         c.requireDefault("num_class_embeds", null);

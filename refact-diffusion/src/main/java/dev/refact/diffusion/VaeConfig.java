@@ -44,6 +44,7 @@ public record VaeConfig(int inChannels, int outChannels, int latentChannels, Lis
         if (!cls.equals("AutoencoderKL")) {
             throw c.error("_class_name", "= \"" + cls + "\" is not supported (expected AutoencoderKL)");
         }
+        ConfigBounds.vae(c); // numbers in range before anything is built
         c.requireDefault("act_fn", "silu");
         c.requireDefault("use_quant_conv", true);
         c.requireDefault("use_post_quant_conv", true);

@@ -32,12 +32,15 @@ final class ApplyCommand implements Callable<Integer> {
                     + "(never the input file itself).")
     Path out;
 
-    @Option(names = "--force", description = "Apply even when an edit was made on other weights.")
+    @Option(names = "--force", description = "Apply even when an edit was made on other weights, or its update is "
+            + "more than 10 times the norm of the weight it changes (non-finite results are refused regardless).")
     boolean force;
 
     @Override
     public Integer call() throws Exception {
+        // output locations checked before any loading or computing
         model.checkOutput(out);
+        OutputChecks.folderOrSafetensors(out);
         List<SavedEdit> loaded = new java.util.ArrayList<>();
         for (Path p : edits) {
             loaded.add(SavedEdit.load(p)); // all files validated before the model is touched

@@ -61,6 +61,8 @@ final class ClassifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // output locations checked before any loading or computing
+        dev.refact.clip.io.AtomicFiles.checkCanCreate(out);
         LogitScale logitScale = LogitScale.parse(scale);
         List<RgbImage> decoded = new ArrayList<>();
         for (Path p : images) {
@@ -74,6 +76,9 @@ final class ClassifyCommand implements Callable<Integer> {
             Tensor px = zs.processor().pixelValues(decoded, zs.model().vision().device());
             Tensor ids = zs.inputIds(texts);
             ClipScores s = zs.model().scores(px, ids, logitScale);
+            dev.refact.clip.torch.Finite.require(s.imageEmbeds(), "classifier (image tower)");
+            dev.refact.clip.torch.Finite.require(s.textEmbeds(), "classifier (text tower)");
+            dev.refact.clip.torch.Finite.require(s.probs(), "classifier (probabilities)");
             new SafetensorsWriter()
                     .metadata("refact.kind", "classification")
                     .metadata("classifier", classifier.toString())

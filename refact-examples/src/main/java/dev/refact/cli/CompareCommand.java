@@ -10,7 +10,6 @@ import dev.refact.diffusion.Generation;
 import dev.refact.diffusion.GenerationOptions;
 import dev.refact.diffusion.ImageGrid;
 import dev.refact.diffusion.Images;
-import dev.refact.diffusion.SchedulerKind;
 import dev.refact.diffusion.StableDiffusionPipeline;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
@@ -74,13 +73,16 @@ final class CompareCommand implements Callable<Integer> {
             description = "Queries per attention chunk (0 = unchunked; default 1024).")
     int attentionChunk;
 
-    @Option(names = "--force", description = "Apply an edit even when it was made on other weights.")
+    @Option(names = "--force", description = "Apply an edit even when it was made on other weights or is "
+            + "implausibly large (non-finite results are refused regardless).")
     boolean force;
 
     @Override
     public Integer call() throws Exception {
+        // output locations checked before any loading or computing
+        dev.refact.clip.io.AtomicFiles.checkCanCreate(out);
         long[] seedList = parseSeeds(seeds);
-        GenerationOptions base = new GenerationOptions(steps, guidance, SchedulerKind.parse(scheduler), 0, height,
+        GenerationOptions base = GenerationFlags.options("--steps", steps, guidance, scheduler, 0, height,
                 width);
         List<SavedEdit> loaded = new ArrayList<>();
         for (Path p : edits) {

@@ -58,6 +58,8 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // output locations checked before any loading or computing
+        dev.refact.clip.io.AtomicFiles.checkWritableDirectory(out);
         Files.createDirectories(out);
         boolean generated = model == null;
         ModelOptions options = new ModelOptions();

@@ -14,8 +14,6 @@ import dev.refact.core.eval.TextSpaceEvaluator;
 import dev.refact.core.eval.ProbeKind;
 import dev.refact.core.eval.TwoWayProbe;
 import dev.refact.core.stats.CovarianceStats;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,6 +62,10 @@ final class EditCommand implements Callable<Integer> {
             description = "Contrastive prompts, one per line (all are used; default: 20 built-in captions).")
     Path contrastive;
 
+    @Option(names = "--allow-foreign-stats",
+            description = "Use --stats even when its provenance names another model's fingerprint.")
+    boolean allowForeignStats;
+
     @Option(names = "--steps", description = "Maximum v* steps (default 100).")
     Integer steps;
 
@@ -81,20 +83,30 @@ final class EditCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // output locations checked before any loading or computing
+        if (out != null) {
+            OutputChecks.folderOrSafetensors(out);
+        }
+        if (saveEdit != null) {
+            dev.refact.clip.io.AtomicFiles.checkCanCreate(saveEdit);
+        }
         Hyperparameters.Builder b = hparams == null ? Hyperparameters.roleEdits().toBuilder()
-                : Hyperparameters.fromJson(Files.readString(hparams, StandardCharsets.UTF_8)).toBuilder();
-        if (layer != null) {
-            b.layer(layer);
-        }
-        if (steps != null) {
-            b.maxSteps(steps);
-        }
-        if (lr != null) {
-            b.learningRate(lr);
+                : HparamsFile.read(hparams).toBuilder();
+        try {
+            if (layer != null) {
+                b.layer(layer);
+            }
+            if (steps != null) {
+                b.maxSteps(steps);
+            }
+            if (lr != null) {
+                b.learningRate(lr);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), HparamsFile.flagNames(e.getMessage()));
         }
         if (contrastive != null) {
-            List<String> lines = Files.readAllLines(contrastive, StandardCharsets.UTF_8).stream()
-                    .map(String::strip).filter(s -> !s.isEmpty()).toList();
+            List<String> lines = dev.refact.clip.io.TextFiles.readNonBlankLines(contrastive, "--contrastive file");
             b.contrastivePool(lines).numContrastive(lines.size());
         }
         Hyperparameters hp = b.build();
@@ -102,7 +114,8 @@ final class EditCommand implements Callable<Integer> {
         model.checkOutput(out);
         ClipTokenizer tokenizer = model.loadTokenizer();
         try (ClipTextModel m = model.loadModel();
-             CovarianceStats c = StatsSupport.loadOrCompute(stats, m, tokenizer, hp.layer(), spec.commandLine().getErr())) {
+             CovarianceStats c = StatsSupport.loadOrCompute(stats, m, tokenizer, hp.layer(), spec.commandLine().getErr(),
+                     allowForeignStats)) {
             boolean projected = hp.representation() == Representation.PROJECTED;
             TextSpaceEvaluator evaluator = new TextSpaceEvaluator(tokenizer, projected);
             List<TwoWayProbe> probes = probes(request, hp);

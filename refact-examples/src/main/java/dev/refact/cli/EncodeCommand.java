@@ -5,8 +5,6 @@ import dev.refact.clip.TextEncoding;
 import dev.refact.clip.io.SafetensorsWriter;
 import dev.refact.clip.tokenizer.ClipTokenizer;
 import dev.refact.clip.torch.Tensors;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -48,13 +46,12 @@ final class EncodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // output locations checked before any loading or computing
+        dev.refact.clip.io.AtomicFiles.checkCanCreate(out);
         if (batch < 1) {
             throw new IllegalArgumentException("--batch must be >= 1");
         }
-        if (!Files.isRegularFile(prompts)) {
-            throw new IllegalArgumentException("prompts file not found: " + prompts);
-        }
-        List<String> lines = Files.readAllLines(prompts, StandardCharsets.UTF_8);
+        List<String> lines = dev.refact.clip.io.TextFiles.readLines(prompts);
         if (lines.isEmpty()) {
             throw new IllegalArgumentException(prompts + ": no prompts (the file is empty)");
         }
@@ -74,6 +71,10 @@ final class EncodeCommand implements Callable<Integer> {
                 try (PointerScope step = new PointerScope()) {
                     Tensor t = Tensors.longs(chunk, m.device(), to - from, ctx);
                     try (TextEncoding enc = m.encode(t, hiddenStates)) {
+                        // non-finite outputs are an error, not a result
+                        dev.refact.clip.torch.Finite.require(enc.lastHiddenState(), "text encoder (prompts " + (from + 1)
+                                + ".." + to + ")");
+                        dev.refact.clip.torch.Finite.require(enc.textEmbeds(), "text encoder projection");
                         keep(parts, "last_hidden_state", enc.lastHiddenState());
                         keep(parts, "pooled", enc.pooled());
                         if (enc.textEmbeds() != null) {
@@ -90,7 +91,9 @@ final class EncodeCommand implements Callable<Integer> {
                 Progress.report(spec.commandLine().getErr(), "encode", to, n, start);
             }
             SafetensorsWriter w = new SafetensorsWriter().metadata("refact.kind", "encoding")
-                    .metadata("model", m.source()).metadata("model_fingerprint", m.fingerprint());
+                    .metadata("model", Path.of(m.source()).isAbsolute() && Path.of(m.source()).getFileName() != null
+                            ? Path.of(m.source()).getFileName().toString() : m.source()) // shareable: no local path
+                    .metadata("model_fingerprint", m.fingerprint());
             w.addLongs("input_ids", ids, n, ctx);
             for (Map.Entry<String, List<Tensor>> e : parts.entrySet()) {
                 TensorVector v = new TensorVector(e.getValue().toArray(new Tensor[0]));

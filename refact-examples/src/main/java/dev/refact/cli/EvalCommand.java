@@ -17,7 +17,6 @@ import dev.refact.core.stats.CovarianceStats;
 import dev.refact.diffusion.GenerationOptions;
 import dev.refact.diffusion.ImageGrid;
 import dev.refact.diffusion.Images;
-import dev.refact.diffusion.SchedulerKind;
 import dev.refact.diffusion.StableDiffusionPipeline;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
@@ -114,7 +113,7 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         EvalMode m = EvalMode.parse(mode);
         List<Integer> seedList = Ranges.ints(seeds, "--seeds");
-        GenerationOptions options = new GenerationOptions(diffusionSteps, guidance, SchedulerKind.parse(scheduler), 0,
+        GenerationOptions options = GenerationFlags.options("--diffusion-steps", diffusionSteps, guidance, scheduler, 0,
                 height, width);
         Dataset dataset = data.read();
         List<EvalCase> rows = data.select(dataset);
@@ -122,6 +121,7 @@ final class EvalCommand implements Callable<Integer> {
         EvalSupport.printIssues(spec.commandLine().getErr(), dataset);
         Hyperparameters hp = edit.hyperparameters(dataset.kind());
         Path dir = out != null ? out : Path.of("eval-" + EvalTextCommand.stem(dataset) + "-" + m.key());
+        dev.refact.clip.io.AtomicFiles.checkWritableDirectory(dir); // before any computation
         Path imageDir = saveImages ? dir.resolve("images") : null;
         ClipTokenizer tokenizer = model.loadTokenizer();
         Map<String, String> identity = new LinkedHashMap<>();
@@ -150,7 +150,8 @@ final class EvalCommand implements Callable<Integer> {
             EvaluationRunner.Builder b = EvaluationRunner.builder().mode(m).scorer(scorer).seeds(seedList)
                     .results(dir.resolve("results.jsonl")).listener(EvalSupport.progress(spec.commandLine().getErr(), "eval"));
             CovarianceStats stats = m == EvalMode.REFACT
-                    ? StatsSupport.loadOrCompute(edit.stats, clip, tokenizer, hp.layer(), spec.commandLine().getErr()) : null;
+                    ? StatsSupport.loadOrCompute(edit.stats, clip, tokenizer, hp.layer(), spec.commandLine().getErr(),
+                            edit.allowForeignStats) : null;
             try (stats) {
                 if (stats != null) {
                     b.editor(tokenizer, stats, hp);

@@ -18,9 +18,8 @@ import dev.refact.core.eval.SkippedRow;
 import dev.refact.core.eval.SweepPoint;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.refact.clip.io.TextFiles;
 import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.Option;
@@ -80,6 +79,10 @@ final class EvalSupport {
         @Option(names = "--num-contrastive", paramLabel = "N", description = "N contrastive captions (default 20).")
         Integer numContrastive;
 
+        @Option(names = "--allow-foreign-stats",
+                description = "Use --stats even when its provenance names another model's fingerprint.")
+        boolean allowForeignStats;
+
         @Option(names = "--steps", paramLabel = "N", description = "Maximum v* steps (default 100).")
         Integer steps;
 
@@ -89,17 +92,21 @@ final class EvalSupport {
         /** The hyperparameters: the file or the dataset kind's preset, then the flags. */
         Hyperparameters hyperparameters(DatasetKind kind) throws IOException {
             Hyperparameters.Builder b = builder(kind);
-            if (layer != null) {
-                b.layer(layer);
-            }
-            if (steps != null) {
-                b.maxSteps(steps);
-            }
-            if (lr != null) {
-                b.learningRate(lr);
-            }
-            if (numContrastive != null) {
-                b.numContrastive(numContrastive);
+            try {
+                if (layer != null) {
+                    b.layer(layer);
+                }
+                if (steps != null) {
+                    b.maxSteps(steps);
+                }
+                if (lr != null) {
+                    b.learningRate(lr);
+                }
+                if (numContrastive != null) {
+                    b.numContrastive(numContrastive);
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(HparamsFile.flagNames(e.getMessage()), e);
             }
             return b.build();
         }
@@ -107,15 +114,11 @@ final class EvalSupport {
         /** The base without the flags that a sweep varies (layer, N, lr stay as the file or preset has them). */
         Hyperparameters.Builder builder(DatasetKind kind) throws IOException {
             Hyperparameters.Builder b = hparams != null
-                    ? Hyperparameters.fromJson(Files.readString(hparams, StandardCharsets.UTF_8)).toBuilder()
+                    ? HparamsFile.read(hparams).toBuilder()
                     : (kind == DatasetKind.TIME ? Hyperparameters.appearanceEdits() : Hyperparameters.roleEdits())
                     .toBuilder();
             if (contrastive != null) {
-                List<String> lines = Files.readAllLines(contrastive, StandardCharsets.UTF_8).stream()
-                        .map(String::strip).filter(s -> !s.isEmpty()).toList();
-                if (lines.isEmpty()) {
-                    throw new IllegalArgumentException("--contrastive " + contrastive + " has no captions");
-                }
+                List<String> lines = TextFiles.readNonBlankLines(contrastive, "--contrastive file");
                 b.contrastivePool(lines);
             }
             if (steps != null) {

@@ -76,6 +76,7 @@ final class EvalTextCommand implements Callable<Integer> {
         EvalSupport.printIssues(spec.commandLine().getErr(), dataset);
         Hyperparameters hp = edit.hyperparameters(dataset.kind());
         Path dir = out != null ? out : Path.of("eval-text-" + stem(dataset) + "-" + (sequential ? "sequential" : m.key()));
+        dev.refact.clip.io.AtomicFiles.checkWritableDirectory(dir); // before any computation
         ClipTokenizer tokenizer = model.loadTokenizer();
         try (ClipTextModel clip = model.loadModel()) {
             if (m == EvalMode.REFACT && hp.layer() >= clip.config().numHiddenLayers()) {
@@ -87,7 +88,8 @@ final class EvalTextCommand implements Callable<Integer> {
             EvaluationRunner.Builder b = EvaluationRunner.builder().mode(m).scorer(scorer)
                     .listener(EvalSupport.progress(spec.commandLine().getErr(), sequential ? "sequential" : "eval-text"));
             CovarianceStats stats = m == EvalMode.REFACT
-                    ? StatsSupport.loadOrCompute(edit.stats, clip, tokenizer, hp.layer(), spec.commandLine().getErr()) : null;
+                    ? StatsSupport.loadOrCompute(edit.stats, clip, tokenizer, hp.layer(), spec.commandLine().getErr(),
+                            edit.allowForeignStats) : null;
             try (stats) {
                 if (stats != null) {
                     b.editor(tokenizer, stats, hp);

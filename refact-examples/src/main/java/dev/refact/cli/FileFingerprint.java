@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Stream;
@@ -30,12 +29,7 @@ final class FileFingerprint {
 
     /** The fingerprint of a file or a folder (recursively, sorted by relative path). */
     static String of(Path root) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        MessageDigest md = dev.refact.clip.io.Sha256.newDigest();
         List<Path> files;
         if (Files.isDirectory(root)) {
             try (Stream<Path> s = Files.walk(root, FileVisitOption.FOLLOW_LINKS)) {

@@ -12,7 +12,6 @@ import dev.refact.diffusion.Generation;
 import dev.refact.diffusion.GenerationOptions;
 import dev.refact.diffusion.Images;
 import dev.refact.diffusion.ProgressListener;
-import dev.refact.diffusion.SchedulerKind;
 import dev.refact.diffusion.StableDiffusionPipeline;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -96,7 +95,14 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        GenerationOptions options = new GenerationOptions(steps, guidance, SchedulerKind.parse(scheduler), seed,
+        // output locations checked before any loading or computing
+        if (out != null) {
+            dev.refact.clip.io.AtomicFiles.checkCanCreate(out);
+        }
+        if (saveTensors != null) {
+            dev.refact.clip.io.AtomicFiles.checkCanCreate(saveTensors);
+        }
+        GenerationOptions options = GenerationFlags.options("--steps", steps, guidance, scheduler, seed,
                 height, width);
         if (embedsFile == null && (prompts == null || prompts.isEmpty())) {
             throw new IllegalArgumentException("give --prompt TEXT or --prompt-embeds FILE");

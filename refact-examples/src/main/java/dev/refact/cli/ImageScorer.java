@@ -98,6 +98,10 @@ final class ImageScorer implements ProbeScorer {
                     generated.put(probe.prompt(), img);
                 }
                 p[i] = classifier.twoWay(img, probe.oldText(), probe.newText(), LogitScale.FIXED_100)[1];
+                if (!Double.isFinite(p[i])) {
+                    throw new IllegalStateException("classifier produced a non-finite probability for row " + row.row()
+                            + ", seed " + seed + ", probe " + i + "; the result is refused");
+                }
                 int k = index[probe.kind().ordinal()]++;
                 if (images != null) {
                     save(img, imagePath(images, row.row(), seed, i, probe.kind(), k));

@@ -54,8 +54,7 @@ public final class RefactCommand implements Runnable {
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
-            commandLine.getErr().println("refact: " + msg);
+            commandLine.getErr().println("refact: " + ErrorMessages.oneLine(ex));
             if (Boolean.getBoolean("refact.debug")) {
                 ex.printStackTrace(commandLine.getErr());
             }
@@ -64,12 +63,18 @@ public final class RefactCommand implements Runnable {
         });
         cl.setParameterExceptionHandler((ex, args2) -> {
             CommandLine c = ex.getCommandLine();
-            c.getErr().println("refact: " + ex.getMessage());
+            c.getErr().println("refact: " + ErrorMessages.clean(ex.getMessage()));
             c.getErr().println("Try '" + c.getCommandSpec().qualifiedName() + " --help' for more information.");
             c.getErr().flush();
             return 2;
         });
-        int code = cl.execute(args);
+        int code;
+        try {
+            code = cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            err.println("refact: " + ErrorMessages.oneLine(e));
+            code = 1;
+        }
         out.flush();
         err.flush();
         return code;

@@ -12,7 +12,6 @@ import dev.refact.core.stats.StatsProvenance;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -86,8 +85,10 @@ public final class StatsCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "use either --corpus or --import, not both");
         }
         Path target = out.toAbsolutePath();
-        if (target.getParent() == null || !Files.isDirectory(target.getParent())) {
-            throw new NoSuchFileException(target.toString(), null, "output folder does not exist");
+        dev.refact.clip.io.AtomicFiles.checkWritable(out); // before any computation
+        options(target, "check"); // flags checked before the model is loaded
+        if (corpus != null && !corpus.equals(BUILTIN_WORDNET)) {
+            dev.refact.clip.io.FileErrors.requireReadableFile(Path.of(corpus), "--corpus");
         }
         PrintWriter err = spec.commandLine().getErr();
         long start = System.nanoTime();
@@ -142,19 +143,26 @@ public final class StatsCommand implements Callable<Integer> {
             texts = Corpora.lines(file);
             name = file.getFileName().toString();
         }
-        StatsOptions options;
-        try {
-            options = StatsOptions.builder().batchSize(batch).maxTokens(maxTokens).sampleLimit(samples)
-                    .corpusName(corpusName != null ? corpusName : name)
-                    .checkpoint(partial(target)).checkpointEvery(checkpointEvery).build();
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-        }
+        StatsOptions options = options(target, name);
         ClipTokenizer tok = model.loadTokenizer();
         if (Files.exists(options.checkpoint())) {
             progress.err.println("refact stats: resuming from " + options.checkpoint());
         }
         return CovarianceStats.compute(m, tok, layer, texts, options, progress::report);
+    }
+
+    private StatsOptions options(Path target, String name) {
+        try {
+            return StatsOptions.builder().batchSize(batch).maxTokens(maxTokens).sampleLimit(samples)
+                    .corpusName(corpusName != null ? corpusName : name)
+                    .checkpoint(partial(target)).checkpointEvery(checkpointEvery).build();
+        } catch (IllegalArgumentException e) {
+            // the library names its fields; the user typed flags
+            String m = e.getMessage().replace("batchSize", "--batch").replace("maxTokens", "--max-tokens")
+                    .replace("sampleLimit", "--samples").replace("corpusName", "--corpus-name")
+                    .replace("checkpointEvery", "--checkpoint-every");
+            throw new CommandLine.ParameterException(spec.commandLine(), m);
+        }
     }
 
     static Path partial(Path target) {

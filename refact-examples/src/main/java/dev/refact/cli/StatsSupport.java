@@ -31,6 +31,12 @@ final class StatsSupport {
 
     static CovarianceStats loadOrCompute(Path file, ClipTextModel model, ClipTokenizer tokenizer, int layer,
                                          java.io.PrintWriter err) {
+        return loadOrCompute(file, model, tokenizer, layer, err, false);
+    }
+
+    /** As above; statistics of another model are refused unless {@code allowForeign} (--allow-foreign-stats). */
+    static CovarianceStats loadOrCompute(Path file, ClipTextModel model, ClipTokenizer tokenizer, int layer,
+                                         java.io.PrintWriter err, boolean allowForeign) {
         try {
             if (file != null) {
                 CovarianceStats s = CovarianceStats.load(file, model.device());
@@ -41,6 +47,10 @@ final class StatsSupport {
                     throw new IllegalArgumentException(file + ": statistics of layer " + l + " (" + d + "×" + d
                             + ") do not fit an edit of layer " + layer + " of this model (MLP width "
                             + model.config().intermediateSize() + ")");
+                }
+                if (!allowForeign && !dev.refact.core.stats.ForeignStatistics.computedOn(s, model)) {
+                    s.close();
+                    dev.refact.core.stats.ForeignStatistics.check(s, model, "--stats " + file, "--allow-foreign-stats");
                 }
                 return s;
             }

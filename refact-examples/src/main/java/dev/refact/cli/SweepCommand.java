@@ -72,6 +72,7 @@ final class SweepCommand implements Callable<Integer> {
                     + "--layers give a path containing {layer} (e.g. stats/L{layer}.safetensors)");
         }
         Path dir = out != null ? out : Path.of("sweep-" + EvalTextCommand.stem(dataset));
+        dev.refact.clip.io.AtomicFiles.checkWritableDirectory(dir); // before any computation
         ClipTokenizer tokenizer = model.loadTokenizer();
         try (ClipTextModel clip = model.loadModel()) {
             SweepRunner.Builder b = SweepRunner.builder()
@@ -82,7 +83,8 @@ final class SweepCommand implements Callable<Integer> {
                         Path file = edit.stats == null ? null
                                 : Path.of(edit.stats.toString().replace("{layer}", Integer.toString(layer)));
                         try {
-                            return StatsSupport.loadOrCompute(file, clip, tokenizer, layer, spec.commandLine().getErr());
+                            return StatsSupport.loadOrCompute(file, clip, tokenizer, layer, spec.commandLine().getErr(),
+                                    edit.allowForeignStats);
                         } catch (RuntimeException e) {
                             throw e;
                         } catch (Exception e) {

@@ -6,13 +6,8 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.refact.clip.tokenizer.ClipTokenizer;
 import dev.refact.clip.tokenizer.Padding;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -92,15 +87,14 @@ public final class TokenizeCommand implements Callable<Integer> {
     /** Reads {@code {"text": ...}} lines; the whole file is checked before anything is printed. */
     private static List<String> readJsonl(String source) throws IOException {
         List<String> out = new ArrayList<>();
-        BufferedReader r = source.equals("-")
-                ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8.newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT)))
-                : new BufferedReader(new InputStreamReader(Files.newInputStream(Path.of(source)),
-                        StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)));
-        try (r) {
-            String line;
+        // bounded and strict: a huge line or /dev/zero is refused with the file and line named
+        List<String> lines = source.equals("-")
+                ? dev.refact.clip.io.TextFiles.readLines(System.in, "standard input",
+                        dev.refact.clip.io.TextFiles.MAX_LINE_BYTES, dev.refact.clip.io.TextFiles.MAX_LINES)
+                : dev.refact.clip.io.TextFiles.readLines(Path.of(source));
+        {
             int n = 0;
-            while ((line = r.readLine()) != null) {
+            for (String line : lines) {
                 n++;
                 if (line.isBlank()) {
                     continue;
@@ -117,7 +111,7 @@ public final class TokenizeCommand implements Callable<Integer> {
                     }
                 } catch (JsonParseException ex) {
                     throw new IllegalArgumentException(source + ": line " + n + " is not valid JSON ("
-                            + ex.getMessage() + ")", ex);
+                            + ErrorMessages.clean(ex.getMessage()) + ")", ex);
                 }
                 if (text == null) {
                     throw new IllegalArgumentException(source + ": line " + n
@@ -125,8 +119,6 @@ public final class TokenizeCommand implements Callable<Integer> {
                 }
                 out.add(text);
             }
-        } catch (java.nio.charset.CharacterCodingException e) {
-            throw new IOException(source + ": not valid UTF-8 (" + e + ")", e);
         }
         return out;
     }

@@ -125,7 +125,9 @@ final class EvalCommandsTest {
         assertEquals(4, o.getAsJsonArray("points").size());
         List<String> csv = Files.readAllLines(out.resolve("sweep.csv"));
         assertEquals(5, csv.size());
-        assertTrue(csv.get(3).startsWith("2,0,0.05,2,0,"), csv.get(3));
+        // layer 2 is the tiny encoder's last layer: δ at the subject cannot reach the pooled token, the search does
+        // not move, and such an edit is a failure, not a success (issue 10)
+        assertTrue(csv.get(3).startsWith("2,0,0.05,2,2,"), csv.get(3));
         assertTrue(Files.readString(out.resolve("sweep.md")).contains("| 2 | 2 | 0.05 |"));
         assertEquals(4, Files.list(out.resolve("points")).count());
 

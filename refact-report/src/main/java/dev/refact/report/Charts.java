@@ -4,10 +4,8 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.text.DecimalFormat;
 import java.text.DecimalFormatSymbols;
 import java.util.List;
@@ -134,14 +132,6 @@ final class Charts {
 
     /** Renders to a temporary file beside {@code out}, then renames it (a failed chart leaves no partial PNG). */
     private static void write(JFreeChart chart, Path out) throws IOException {
-        Path tmp = Files.createTempFile(out.toAbsolutePath().getParent(), "." + out.getFileName(), ".tmp");
-        try {
-            try (OutputStream o = Files.newOutputStream(tmp)) {
-                ChartUtils.writeChartAsPNG(o, chart, WIDTH, HEIGHT);
-            }
-            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        dev.refact.clip.io.AtomicFiles.write(out, o -> ChartUtils.writeChartAsPNG(o, chart, WIDTH, HEIGHT));
     }
 }

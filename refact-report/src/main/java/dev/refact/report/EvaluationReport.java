@@ -20,10 +20,8 @@ import dev.refact.core.eval.SweepPoint;
 import dev.refact.core.eval.SweepResult;
 import java.awt.Color;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -569,13 +567,7 @@ public final class EvaluationReport {
     }
 
     private static Path writeText(Path file, String text) throws IOException {
-        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp");
-        try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        dev.refact.clip.io.AtomicFiles.writeString(file, text);
         return file;
     }
 }

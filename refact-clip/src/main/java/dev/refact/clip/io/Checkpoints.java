@@ -5,7 +5,6 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
@@ -166,7 +165,7 @@ public final class Checkpoints {
     static Map<String, Path> readWeightMap(Path index) throws IOException {
         JsonElement root;
         try {
-            root = JsonParser.parseString(Files.readString(index, StandardCharsets.UTF_8));
+            root = JsonParser.parseString(dev.refact.clip.io.TextFiles.readString(index, dev.refact.clip.io.TextFiles.MAX_JSON_BYTES));
         } catch (JsonParseException | java.nio.charset.MalformedInputException e) {
             throw new CheckpointFormatException(index, "not valid UTF-8 JSON: " + e.getMessage());
         }

@@ -6,13 +6,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -158,30 +153,14 @@ public final class SafetensorsWriter {
                 .thenComparing((a, b) -> Arrays.compareUnsigned(a.utf8Name, b.utf8Name)));
         byte[] header = header(ordered);
 
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
-        boolean done = false;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
-                writeFully(ch, len);
-                writeFully(ch, ByteBuffer.wrap(header));
-                for (Entry e : ordered) {
-                    e.writeData(ch);
-                }
-                ch.force(true);
+        AtomicFiles.writeChannel(target, ch -> {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
+            writeFully(ch, len);
+            writeFully(ch, ByteBuffer.wrap(header));
+            for (Entry e : ordered) {
+                e.writeData(ch);
             }
-            setPermissions(tmp, abs);
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
-            done = true;
-        } finally {
-            if (!done) {
-                Files.deleteIfExists(tmp);
-            }
-        }
+        });
     }
 
     // ---- internals
@@ -282,22 +261,6 @@ public final class SafetensorsWriter {
     private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
         while (b.hasRemaining()) {
             ch.write(b);
-        }
-    }
-
-    private static void setPermissions(Path tmp, Path target) {
-        PosixFileAttributeView view = Files.getFileAttributeView(tmp, PosixFileAttributeView.class);
-        if (view == null) {
-            return;
-        }
-        try {
-            if (Files.exists(target)) {
-                view.setPermissions(Files.getPosixFilePermissions(target));
-            } else {
-                view.setPermissions(PosixFilePermissions.fromString("rw-r--r--"));
-            }
-        } catch (IOException | UnsupportedOperationException e) {
-            // keep the temp file's permissions; not worth failing the write
         }
     }
 

@@ -223,7 +223,7 @@ public final class ClipTokenizer {
         Objects.requireNonNull(vocabJson, "vocabJson");
         Objects.requireNonNull(mergesTxt, "mergesTxt");
         Map<String, Integer> vocab = readVocab(vocabJson);
-        String text = readUtf8(mergesTxt, Files.readAllBytes(requireFile(mergesTxt)));
+        String text = readUtf8(mergesTxt, readBounded(requireFile(mergesTxt)));
         // HF: read().strip().split("\n")[1 : 49152 - 256 - 2 + 1]
         String[] lines = PyText.strip(text).split("\n", -1);
         List<String[]> pairs = parseMerges(lines, mergesTxt);
@@ -373,8 +373,20 @@ public final class ClipTokenizer {
         return out.toArray(new String[0]);
     }
 
+    /** Tokenizer files are a few MB; anything over 64 MiB is refused before it is read whole. */
+    private static byte[] readBounded(Path file) throws IOException {
+        long limit = dev.refact.clip.io.TextFiles.MAX_JSON_BYTES;
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            byte[] b = in.readNBytes((int) limit + 1);
+            if (b.length > limit) {
+                throw new dev.refact.clip.io.CheckpointFormatException(file, "larger than 64 MiB; not a tokenizer file");
+            }
+            return b;
+        }
+    }
+
     private static Map<String, Integer> readVocab(Path file) throws IOException {
-        String text = readUtf8(file, Files.readAllBytes(requireFile(file)));
+        String text = readUtf8(file, readBounded(requireFile(file)));
         Map<String, Integer> vocab = new LinkedHashMap<>(1 << 17);
         try (JsonReader r = new JsonReader(new StringReader(text))) {
             if (r.peek() != JsonToken.BEGIN_OBJECT) {

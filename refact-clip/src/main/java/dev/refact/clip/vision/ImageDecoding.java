@@ -39,14 +39,21 @@ import org.w3c.dom.Node;
 final class ImageDecoding {
     private static final String PNG_FORMAT = "javax_imageio_png_1.0";
 
+    /** Largest image file read: 256 MiB. */
+    static final int MAX_IMAGE_BYTES = 256 << 20;
+
     private ImageDecoding() {
     }
 
     static RgbImage decode(Path path) throws IOException {
-        if (!Files.isRegularFile(path)) {
-            throw new IOException("image file not found: " + path);
+        dev.refact.clip.io.FileErrors.requireReadableFile(path, "image");
+        byte[] file;
+        try (java.io.InputStream s = Files.newInputStream(path)) {
+            file = s.readNBytes(MAX_IMAGE_BYTES + 1); // bounded: /dev/zero or a huge file is refused, not read whole
         }
-        byte[] file = Files.readAllBytes(path);
+        if (file.length > MAX_IMAGE_BYTES) {
+            throw new IOException(path + ": larger than 256 MiB, the limit for an image file");
+        }
         try (ImageInputStream in = ImageIO.createImageInputStream(new java.io.ByteArrayInputStream(file))) {
             if (in == null) {
                 throw new IOException("cannot open image " + path);

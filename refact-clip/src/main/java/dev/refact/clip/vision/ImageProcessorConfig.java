@@ -6,7 +6,6 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -122,7 +121,7 @@ public record ImageProcessorConfig(boolean doResize, int shortestEdge, int resiz
         }
         JsonObject o;
         try {
-            JsonElement e = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8));
+            JsonElement e = JsonParser.parseString(dev.refact.clip.io.TextFiles.readString(file, dev.refact.clip.io.TextFiles.MAX_JSON_BYTES));
             if (!e.isJsonObject()) {
                 throw new IOException(file + ": expected a JSON object");
             }

@@ -4,7 +4,6 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.Objects;
 import javax.imageio.ImageIO;
@@ -99,15 +98,12 @@ public final class RgbImage {
         if (dir != null) {
             Files.createDirectories(dir);
         }
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
-        try {
-            if (!ImageIO.write(toBufferedImage(), "png", tmp.toFile())) {
+        java.awt.image.BufferedImage image = toBufferedImage();
+        dev.refact.clip.io.AtomicFiles.write(path, out -> {
+            if (!ImageIO.write(image, "png", out)) {
                 throw new IOException("no PNG writer available for " + path);
             }
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 
     /** A {@code TYPE_INT_RGB} copy, for drawing grids and reports. */

@@ -1,11 +1,6 @@
 package dev.refact.core.eval;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,18 +20,15 @@ final class CsvReader {
         }
     }
 
+    /** The largest dataset file read: 64 MiB (RoAD and TIME are a few hundred KB). */
+    static final long MAX_BYTES = 64L << 20;
+
     private CsvReader() {
     }
 
     static List<Row> read(Path file) throws IOException {
-        byte[] bytes = Files.readAllBytes(file);
-        String text;
-        try {
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            throw new DatasetFormatException(file, 0, 0, "is not valid UTF-8 (" + e.getMessage() + ")");
-        }
+        // bounded and strict: /dev/zero or a huge file is refused after MAX_BYTES, naming the file
+        String text = dev.refact.clip.io.TextFiles.readString(file, MAX_BYTES);
         return parse(text, file);
     }
 

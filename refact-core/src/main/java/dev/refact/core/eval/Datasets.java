@@ -2,7 +2,6 @@ package dev.refact.core.eval;
 
 import dev.refact.core.eval.DatasetIssue.Severity;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -44,9 +43,7 @@ public final class Datasets {
      * @throws IOException            if the file cannot be read
      */
     public static Dataset read(Path csv) throws IOException {
-        if (!Files.isRegularFile(csv)) {
-            throw new IOException("dataset file not found: " + csv);
-        }
+        dev.refact.clip.io.FileErrors.requireReadableFile(csv, "dataset file");
         List<CsvReader.Row> rows = CsvReader.read(csv);
         if (rows.isEmpty()) {
             throw new DatasetFormatException(csv, 0, 0, "is empty (expected a RoAD or TIME header)");

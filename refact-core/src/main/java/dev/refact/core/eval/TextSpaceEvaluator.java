@@ -116,6 +116,7 @@ public final class TextSpaceEvaluator {
                 Tensor ids = Tensors.longs(flat, model.device(), chunk.size(), n);
                 try (TextEncoding enc = model.encode(ids)) {
                     Tensor rep = model.represent(enc.pooled(), projected);
+                    dev.refact.clip.torch.Finite.require(rep, "text encoder"); // a NaN score is an error, not a result
                     float[] all = Tensors.toFloats(rep);
                     int w = all.length / chunk.size();
                     for (int i = 0; i < chunk.size(); i++) {

@@ -166,8 +166,11 @@ public final class Corpora {
                 if (b == '\n') {
                     break;
                 }
+                if (n == dev.refact.clip.io.TextFiles.MAX_LINE_BYTES) {
+                    throw new IOException("line " + (lineNumber + 1) + " is longer than 1 MiB, the limit for one line");
+                }
                 if (n == line.length) {
-                    line = Arrays.copyOf(line, n * 2);
+                    line = Arrays.copyOf(line, Math.min(n * 2, dev.refact.clip.io.TextFiles.MAX_LINE_BYTES));
                 }
                 line[n++] = b;
             }

@@ -8,15 +8,10 @@ import dev.refact.clip.tokenizer.ClipTokenizer;
 import dev.refact.clip.torch.Tensors;
 import dev.refact.clip.torch.TorchRuntime;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.Objects;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -278,16 +273,7 @@ public final class CovarianceStats implements AutoCloseable {
     }
 
     private static String sha256Of(Path file) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), md)) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-        }
-        return HexFormat.of().formatHex(md.digest());
+        return dev.refact.clip.io.Sha256.ofFile(file);
     }
 
     /** The layer whose fc2 inputs these are. */

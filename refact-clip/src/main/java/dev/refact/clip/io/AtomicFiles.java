@@ -1,0 +1,220 @@
+package dev.refact.clip.io;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/**
+ * The one way refact writes a file: a temporary file in the target's directory, flushed to disk, given normal
+ * permissions ({@code rw-r--r--}, or the replaced file's), then renamed over the target. A failed write leaves
+ * the target as it was and removes the temporary file; error messages name the target, never the temporary
+ * file.
+ */
+public final class AtomicFiles {
+    private AtomicFiles() {
+    }
+
+    /** Writes the body of a file to a stream (the stream is closed by {@link AtomicFiles}). */
+    @FunctionalInterface
+    public interface Body {
+        /**
+         * Writes the file's bytes.
+         *
+         * @param out the temporary file's stream; do not close it
+         * @throws IOException if writing fails
+         */
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    /** Writes a channel-oriented body (for large files written with positional or direct buffers). */
+    @FunctionalInterface
+    public interface ChannelBody {
+        /**
+         * Writes the file's bytes.
+         *
+         * @param ch the temporary file's channel, positioned at 0; do not close it
+         * @throws IOException if writing fails
+         */
+        void writeTo(FileChannel ch) throws IOException;
+    }
+
+    /**
+     * Writes {@code text} as UTF-8, atomically.
+     *
+     * @throws IOException naming {@code target} if its folder does not exist or is not writable
+     */
+    public static void writeString(Path target, String text) throws IOException {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        write(target, out -> out.write(bytes));
+    }
+
+    /** Writes {@code bytes}, atomically. */
+    public static void writeBytes(Path target, byte[] bytes) throws IOException {
+        write(target, out -> out.write(bytes));
+    }
+
+    /** Writes the file through a stream, atomically. */
+    public static void write(Path target, Body body) throws IOException {
+        writeChannel(target, ch -> {
+            java.io.BufferedOutputStream out = new java.io.BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16) {
+                @Override
+                public void close() throws IOException {
+                    flush(); // the channel is closed by writeChannel
+                }
+            };
+            body.writeTo(out);
+            out.flush();
+        });
+    }
+
+    /**
+     * Writes the file through a channel, atomically.
+     *
+     * @throws IOException naming {@code target} (never the temporary file) if anything fails; the target is then
+     *                     unchanged
+     */
+    public static void writeChannel(Path target, ChannelBody body) throws IOException {
+        Path abs = target.toAbsolutePath();
+        Path dir = checkWritable(target);
+        Path tmp;
+        try {
+            tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+        } catch (IOException e) {
+            throw new IOException("cannot write " + target + ": " + FileErrors.reason(e, dir), e);
+        }
+        boolean done = false;
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                body.writeTo(ch);
+                ch.force(true);
+            }
+            setPermissions(tmp, abs);
+            try {
+                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+            }
+            done = true;
+        } catch (FileSystemException e) {
+            // messages of FileSystemException carry the temporary file's name: report the target instead
+            throw new IOException("cannot write " + target + ": " + FileErrors.reason(e, abs), e);
+        } catch (IOException e) {
+            String m = e.getMessage();
+            if (m != null && m.contains(tmp.getFileName().toString())) {
+                throw new IOException("cannot write " + target + ": " + m.replace(tmp.toString(), target.toString())
+                        .replace(tmp.getFileName().toString(), target.getFileName().toString()), e);
+            }
+            throw e;
+        } finally {
+            if (!done) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // the write already failed; report that
+                }
+            }
+        }
+    }
+
+    /**
+     * Checks, before a long computation, that {@code target} can be written: its folder exists (or can be made)
+     * and is writable, and the target itself is not a folder. Returns the absolute folder.
+     *
+     * @throws IOException a one-line message naming {@code target} and the problem
+     */
+    public static Path checkWritable(Path target) throws IOException {
+        Path abs = target.toAbsolutePath();
+        Path dir = abs.getParent();
+        if (dir == null) {
+            throw new IOException("cannot write " + target + ": it is a file-system root");
+        }
+        if (Files.isDirectory(abs)) {
+            throw new IOException("cannot write " + target + ": it is a directory");
+        }
+        if (!Files.exists(dir)) {
+            throw new IOException("cannot write " + target + ": directory " + dir + " does not exist");
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new IOException("cannot write " + target + ": " + dir + " is not a directory");
+        }
+        if (!Files.isWritable(dir)) {
+            throw new IOException("cannot write " + target + ": permission denied on directory " + dir);
+        }
+        if (Files.exists(abs) && !Files.isWritable(abs) && !Files.isWritable(dir)) {
+            throw new IOException("cannot write " + target + ": permission denied");
+        }
+        return dir;
+    }
+
+    /**
+     * Checks, before a long computation, that {@code dir} is (or can be created as) a writable folder: the
+     * nearest existing ancestor must be a writable folder.
+     *
+     * @throws IOException a one-line message naming {@code dir} and the problem
+     */
+    public static void checkWritableDirectory(Path dir) throws IOException {
+        Path abs = dir.toAbsolutePath();
+        if (Files.exists(abs)) {
+            if (!Files.isDirectory(abs)) {
+                throw new IOException("cannot write into " + dir + ": it is a file, not a directory");
+            }
+            if (!Files.isWritable(abs)) {
+                throw new IOException("cannot write into " + dir + ": permission denied");
+            }
+            return;
+        }
+        Path p = abs.getParent();
+        while (p != null && !Files.exists(p)) {
+            p = p.getParent();
+        }
+        if (p == null || !Files.isDirectory(p)) {
+            throw new IOException("cannot create " + dir + ": " + (p == null ? "no existing parent" : p
+                    + " is a file, not a directory"));
+        }
+        if (!Files.isWritable(p)) {
+            throw new IOException("cannot create " + dir + ": permission denied on " + p);
+        }
+    }
+
+    /**
+     * Checks, before a long computation, that {@code target} can be written once its folder is created (by the
+     * caller): {@link #checkWritable} if the folder exists, else {@link #checkWritableDirectory} of the folder.
+     *
+     * @throws IOException a one-line message naming {@code target} and the problem
+     */
+    public static void checkCanCreate(Path target) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        if (dir != null && !Files.exists(dir)) {
+            checkWritableDirectory(dir);
+            return;
+        }
+        checkWritable(target);
+    }
+
+    /** Permissions of a newly written file: those of the file it replaces, or {@code rw-r--r--}. */
+    private static void setPermissions(Path tmp, Path target) {
+        PosixFileAttributeView view = Files.getFileAttributeView(tmp, PosixFileAttributeView.class);
+        if (view == null) {
+            return;
+        }
+        try {
+            if (Files.exists(target)) {
+                view.setPermissions(Files.getPosixFilePermissions(target));
+            } else {
+                view.setPermissions(PosixFilePermissions.fromString("rw-r--r--"));
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // keep the temporary file's permissions; not worth failing the write
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package dev.refact.core;
+
+import dev.refact.clip.ClipTextModel;
+import dev.refact.clip.io.CheckpointFormatException;
+import dev.refact.clip.io.Sha256;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Checks of an edit file's metadata against its tensors (docs/formats.md, "Edit files"): a known
+ * {@code refact.edit_version}, a non-negative {@code layer} that agrees with {@code weight}, and SHA-256 content
+ * checksums of {@code u} and {@code r} ({@code u_sha256}, {@code r_sha256}: of the little-endian float32 bytes)
+ * so that a damaged or tampered file is refused.
+ */
+final class EditFileChecks {
+    /** Metadata key of u's checksum. */
+    static final String U_SHA256 = "u_sha256";
+    /** Metadata key of r's checksum. */
+    static final String R_SHA256 = "r_sha256";
+    /** Edit-file versions this library reads. */
+    static final Set<String> KNOWN_VERSIONS = Set.of(SavedEdit.VERSION);
+
+    private EditFileChecks() {
+    }
+
+    /** The checksum of a vector as written in {@code u_sha256} / {@code r_sha256}. */
+    static String checksum(float[] v) {
+        return Sha256.ofFloats(v);
+    }
+
+    /**
+     * Checks a loaded edit file.
+     *
+     * @param file the file, for messages
+     * @param meta its metadata
+     * @param u    the tensor u as read
+     * @param r    the tensor r as read
+     * @throws CheckpointFormatException naming the file and the disagreement
+     */
+    static void check(Path file, Map<String, String> meta, float[] u, float[] r) throws CheckpointFormatException {
+        String version = meta.get("refact.edit_version");
+        if (version == null) {
+            throw new CheckpointFormatException(file, "edit file lacks metadata 'refact.edit_version'");
+        }
+        if (!KNOWN_VERSIONS.contains(version)) {
+            throw new CheckpointFormatException(file, "edit file version " + abbreviate(version)
+                    + " is not one this refact reads (known: " + String.join(", ", KNOWN_VERSIONS.stream().sorted()
+                    .toList()) + "); use a newer refact");
+        }
+        int layer;
+        try {
+            layer = Integer.parseInt(meta.get("layer").strip());
+        } catch (NumberFormatException e) {
+            throw new CheckpointFormatException(file, "metadata 'layer' is " + abbreviate(meta.get("layer"))
+                    + ", not a layer number");
+        }
+        if (layer < 0) {
+            throw new CheckpointFormatException(file, "metadata 'layer' is " + layer + "; layers are numbered from 0");
+        }
+        String expected = ClipTextModel.fc2WeightName(layer);
+        if (!expected.equals(meta.get("weight"))) {
+            throw new CheckpointFormatException(file, "metadata 'weight' " + abbreviate(meta.get("weight"))
+                    + " disagrees with 'layer' " + layer + " (expected " + expected + ")");
+        }
+        if (u.length == 0 || r.length == 0) {
+            throw new CheckpointFormatException(file, "u and r must not be empty (u[" + u.length + "], r["
+                    + r.length + "])");
+        }
+        if (meta.get("change_id").isBlank() || meta.get("model_fingerprint").isBlank()) {
+            throw new CheckpointFormatException(file, "metadata 'change_id' and 'model_fingerprint' must not be empty");
+        }
+        checkSum(file, meta, U_SHA256, "u", u);
+        checkSum(file, meta, R_SHA256, "r", r);
+    }
+
+    private static void checkSum(Path file, Map<String, String> meta, String key, String tensor, float[] v)
+            throws CheckpointFormatException {
+        String want = meta.get(key);
+        if (want == null) {
+            throw new CheckpointFormatException(file, "edit file lacks metadata '" + key + "' (the checksum of "
+                    + tensor + "); files written before checksums were added must be made again");
+        }
+        if (!want.equalsIgnoreCase(checksum(v))) {
+            throw new CheckpointFormatException(file, tensor, "content does not match its checksum " + key
+                    + ": the file was damaged or modified");
+        }
+    }
+
+    /**
+     * A source for the provenance of a shareable file: an absolute local path is reduced to its last element (the
+     * folder or file name), so that edit files do not reveal local directory layouts.
+     *
+     * @param source a folder, file or generator description
+     * @return the same text, or the last path element of an absolute path
+     */
+    static String shareableSource(String source) {
+        if (source == null) {
+            return null;
+        }
+        boolean absolute = source.startsWith("/") || source.startsWith("\\") || source.startsWith("~")
+                || source.matches("^[A-Za-z]:[\\\\/].*");
+        if (!absolute) {
+            return source;
+        }
+        String s = source.replace('\\', '/');
+        while (s.length() > 1 && s.endsWith("/")) {
+            s = s.substring(0, s.length() - 1);
+        }
+        int slash = s.lastIndexOf('/');
+        String last = slash >= 0 ? s.substring(slash + 1) : s;
+        return last.isEmpty() ? "(local folder)" : last;
+    }
+
+    private static String abbreviate(String s) {
+        return dev.refact.clip.io.TextFiles.abbreviate(s, 80);
+    }
+}

@@ -1,0 +1,48 @@
+package dev.refact.core.stats;
+
+import dev.refact.clip.ClipTextModel;
+
+/**
+ * Statistics belong to one model: C = E[k kᵀ] of another model's keys gives a wrong update. The provenance of
+ * every statistics file names the fingerprint of the weights its keys came from; {@link #check} compares it with a
+ * model's. Imported statistics whose provenance says {@code "unknown"} pass.
+ */
+public final class ForeignStatistics {
+    private ForeignStatistics() {
+    }
+
+    /**
+     * Whether {@code stats} were computed on {@code model}'s weights (as loaded, or as they are now).
+     *
+     * @param stats the statistics
+     * @param model the model an edit is about to change
+     * @return true if the fingerprints agree or the statistics do not name one
+     */
+    public static boolean computedOn(CovarianceStats stats, ClipTextModel model) {
+        String fp = stats.provenance().modelFingerprint();
+        return fp == null || fp.isBlank() || fp.equals("unknown") || fp.equals(model.baseFingerprint())
+                || fp.equals(model.fingerprint());
+    }
+
+    /**
+     * Refuses statistics computed on another model.
+     *
+     * @param stats the statistics
+     * @param model the model
+     * @param where what to call the statistics in the message (a file name, say)
+     * @param flag  the override to mention (e.g. {@code "--allow-foreign-stats"}), or null
+     * @throws IllegalArgumentException naming both fingerprints
+     */
+    public static void check(CovarianceStats stats, ClipTextModel model, String where, String flag) {
+        if (!computedOn(stats, model)) {
+            throw new IllegalArgumentException(where + " were computed on another model (fingerprint "
+                    + abbreviate(stats.provenance().modelFingerprint()) + ", this model is "
+                    + abbreviate(model.baseFingerprint()) + "); an edit with them would be wrong"
+                    + (flag == null ? "" : " (" + flag + " uses them anyway)"));
+        }
+    }
+
+    private static String abbreviate(String fp) {
+        return fp.length() > 12 ? fp.substring(0, 12) + "…" : fp;
+    }
+}
