@@ -809,7 +809,7 @@ public final class ClipTextModel implements AutoCloseable {
     }
 
     /**
-     * Identifies the current weights by content: SHA-256 (hex) over every used parameter, in checkpoint order, of
+     * Identifies the current weights by content: SHA-256 (hex) over every used parameter, in name order, of
      * the SHA-256 of its name, shape and float32 values. Two models with the same weights (for example an edited
      * model and the same model saved in float32 and loaded again) have the same fingerprint; undoing every change
      * restores the base fingerprint. Per-parameter hashes are cached, so after an edit only the changed parameter
@@ -823,7 +823,7 @@ public final class ClipTextModel implements AutoCloseable {
             long start = System.nanoTime();
             int hashed = 0;
             MessageDigest md = newDigest();
-            for (String name : params.usedNames()) {
+            for (String name : new java.util.TreeSet<>(params.usedNames())) { // sorted: files order names freely
                 byte[] h = parameterDigests.get(name);
                 if (h == null) {
                     h = hashParameter(name);
