@@ -78,6 +78,10 @@ public final class ClipTextModel implements AutoCloseable {
     private final java.util.Map<String, byte[]> parameterDigests = new java.util.HashMap<>();
     private final java.util.concurrent.locks.ReentrantLock editLock = new java.util.concurrent.locks.ReentrantLock();
     private volatile boolean closed;
+    /** Change ids recorded in the loaded weights file: changes applied before the model was saved. */
+    private final List<String> inheritedChanges = new ArrayList<>();
+    /** Weights-file metadata key listing the applied change ids (a JSON array). */
+    static final String CHANGES_METADATA = "refact.changes";
     private static final System.Logger LOG = System.getLogger(ClipTextModel.class.getName());
 
     private ClipTextModel(ClipTextConfig config, ParameterStore params, String prefix, Device device,
@@ -141,6 +145,7 @@ public final class ClipTextModel implements AutoCloseable {
         try {
             ClipTextModel model = new ClipTextModel(config, store, "text_model.", ownedDevice(device), computeDtype,
                     dir.toString());
+            model.inheritedChanges.addAll(savedChanges(files));
             LOG.log(System.Logger.Level.INFO, () -> "loaded text encoder " + files + " as " + computeDtype + ": "
                     + config.numHiddenLayers() + " layers × " + config.hiddenSize());
             return model;
@@ -148,6 +153,26 @@ public final class ClipTextModel implements AutoCloseable {
             store.close();
             throw e;
         }
+    }
+
+    /** The change ids a model saved by {@link #save} recorded in its weights file ({@code refact.changes}). */
+    private static List<String> savedChanges(List<Path> files) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (Path f : files) {
+            try (dev.refact.clip.io.SafetensorsFile sf = dev.refact.clip.io.SafetensorsFile.open(f)) {
+                String json = sf.metadata().get(CHANGES_METADATA);
+                if (json != null) {
+                    try {
+                        com.google.gson.JsonParser.parseString(json).getAsJsonArray()
+                                .forEach(e -> out.add(e.getAsString()));
+                    } catch (RuntimeException e) {
+                        throw new CheckpointFormatException(f, "metadata " + CHANGES_METADATA
+                                + " is not a JSON array of change ids: " + e.getMessage(), e);
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /** A copy of {@code device} that belongs to no open scope (the model owns and closes it). */
@@ -790,7 +815,20 @@ public final class ClipTextModel implements AutoCloseable {
         }
     }
 
-    /** The changes applied since loading, oldest first. */
+    /**
+     * Every change these weights carry, oldest first: those recorded in the loaded file (applied before it was
+     * saved with {@link #save}; they cannot be undone here), then {@link #changes()}.
+     *
+     * @throws IllegalStateException if the model is closed
+     */
+    public List<String> appliedChanges() {
+        checkOpen();
+        List<String> all = new ArrayList<>(inheritedChanges);
+        all.addAll(changes());
+        return List.copyOf(all);
+    }
+
+    /** The changes applied since loading, oldest first (undoable with {@link #undo}). */
     public List<String> changes() {
         checkOpen();
         return journal.stream().map(Change::id).toList();
@@ -879,6 +917,9 @@ public final class ClipTextModel implements AutoCloseable {
         SafetensorsWriter w = new SafetensorsWriter();
         w.metadata("refact.source", source);
         w.metadata("refact.fingerprint", fingerprint());
+        com.google.gson.JsonArray applied = new com.google.gson.JsonArray();
+        appliedChanges().forEach(applied::add);
+        w.metadata(CHANGES_METADATA, applied.toString());
         try (PointerScope scope = new PointerScope()) {
             for (String name : params.usedNames()) {
                 DType stored = params.storedDtype(name);

@@ -144,6 +144,8 @@ final class OwnershipTest {
             try (ClipTextModel again = ClipTextModel.load(dir.resolve("edited"))) {
                 assertEquals(edited, again.fingerprint(), "same weights, same identity");
                 assertEquals(edited, again.baseFingerprint());
+                assertEquals(List.of("e1"), again.appliedChanges(), "the saved weights remember the change");
+                assertEquals(List.of(), again.changes(), "but cannot undo it");
             }
             m.undo("e1");
             assertEquals(base, m.fingerprint(), "undo restores the identity");

@@ -137,9 +137,10 @@ public record SavedEdit(String changeId, int layer, String weightName, float[] u
      * @throws IllegalArgumentException if the model has no such weight or the shapes differ
      */
     public AppliedEdit apply(ClipTextModel model, boolean force) {
-        if (model.changes().contains(changeId)) {
+        if (model.appliedChanges().contains(changeId)) {
             throw new IllegalStateException("edit " + changeId + " (\"" + request.prompt() + "\" → \""
-                    + request.target() + "\") is already applied to this model");
+                    + request.target() + "\") is already applied to this model"
+                    + (model.changes().contains(changeId) ? "" : " (it was saved with the weights)"));
         }
         if (!force && !model.fingerprint().equals(modelFingerprint)) {
             throw new IllegalStateException("edit " + changeId + " (\"" + request.prompt() + "\" → \"" + request.target()
