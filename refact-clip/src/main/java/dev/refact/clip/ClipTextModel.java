@@ -49,11 +49,18 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * and {@link #replaceParameter} (in-place weight change, journalled so that {@link #fingerprint()}
  * always identifies the current weights).
  *
- * <p>Threading: forward passes may run concurrently; weight changes must not overlap with anything
- * else. Memory: the model owns its weights; {@link #close()} frees them. Every forward method makes
- * its temporaries in a private {@code PointerScope}; returned tensors (and {@link TextEncoding} /
- * {@link MlpTrace}) belong to the caller's innermost open {@code PointerScope}, or to the caller when
- * none is open (see {@link Tensors#handOff}).
+ * <p>Threading: forward passes may run concurrently; weight changes are serialised by the edit claim
+ * ({@link #claimForEdit()}): a change while another thread holds it fails fast with
+ * {@code IllegalStateException("... is being edited by another thread")}.
+ *
+ * <p>Memory: the model owns its weights privately; {@link #close()} frees them, after which every method throws
+ * {@code IllegalStateException("ClipTextModel ... is closed")}. The array-level {@link #encode(ClipTokenizer, String)}
+ * returns plain arrays. Engine-level methods make their temporaries in a private {@code PointerScope}; what they
+ * return (tensors, and {@link TextEncoding} / {@link MlpTrace} / {@link SuffixCache} as one unit each) belongs to
+ * the caller's innermost open scope ({@link TensorScope}), or to the caller when none is open
+ * ({@link Tensors#handOff}, {@link Tensors#handOffOwner}).
+ *
+ * <p>Identity: {@link #fingerprint()} hashes the weights' content, so equal weights have equal fingerprints.
  */
 public final class ClipTextModel implements AutoCloseable {
     /** Names of tensors a checkpoint may carry that the model does not use. */
