@@ -132,6 +132,27 @@ public final class ClipTextModel implements AutoCloseable {
     }
 
     /**
+     * Loads a text encoder onto a device named by a string, in a dtype named by a string: no JavaCPP types needed.
+     *
+     * @param device {@code cpu}, {@code cuda} or {@code cuda:N}
+     * @param dtype  {@code float32}, {@code float16} or {@code bfloat16}
+     * @throws IllegalArgumentException for an unknown device or dtype, or CUDA without a CUDA build
+     * @throws CheckpointFormatException as {@link #load(Path, Device, ScalarType)}
+     */
+    public static ClipTextModel load(Path path, String device, String dtype) throws IOException {
+        ScalarType type = switch (dtype.trim().toLowerCase(Locale.ROOT)) {
+            case "float32", "float", "f32", "fp32" -> torch.ScalarType.Float;
+            case "float16", "half", "f16", "fp16" -> torch.ScalarType.Half;
+            case "bfloat16", "bf16" -> torch.ScalarType.BFloat16;
+            default -> throw new IllegalArgumentException("unknown dtype '" + dtype
+                    + "': use float32, float16 or bfloat16");
+        };
+        try (Device d = Tensors.device(device)) {
+            return load(path, d, type);
+        }
+    }
+
+    /**
      * Loads a text encoder.
      *
      * @param path         a diffusers root, a {@code text_encoder/} folder, a CLIPModel folder, or a

@@ -249,4 +249,15 @@ final class OwnershipTest {
             assertTrue(m.toString().contains("fingerprint " + fp.substring(0, 12)), m.toString());
         }
     }
+
+    @Test
+    void load_withDeviceAndDtypeNames_needsNoJavaCppTypes() throws IOException {
+        Path tiny = SharedData.resolve("models/tiny-random-clip-text");
+        try (ClipTextModel a = ClipTextModel.load(tiny, "cpu", "float32"); ClipTextModel b = ClipTextModel.load(tiny)) {
+            assertEquals(b.fingerprint(), a.fingerprint());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ClipTextModel.load(tiny, "cpu", "int8"));
+        assertTrue(e.getMessage().contains("unknown dtype 'int8'"), e.getMessage());
+    }
 }

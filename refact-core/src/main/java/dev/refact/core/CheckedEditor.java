@@ -26,7 +26,11 @@ final class CheckedEditor implements Editor {
     public EditResult edit(ClipTextModel model, EditRequest request) {
         try (ClipTextModel.EditClaim claim = model.claimForEdit()) {
             checkStatistics(model);
-            return delegate.edit(model, request);
+            long start = System.nanoTime();
+            EditResult r = delegate.edit(model, request);
+            LOG.log(System.Logger.Level.DEBUG, () -> String.format(java.util.Locale.ROOT, "%s in %.1f s", r,
+                    (System.nanoTime() - start) / 1e9));
+            return r;
         }
     }
 

@@ -239,4 +239,28 @@ final class MisuseTest {
         assertFalse(p.toString().isEmpty());
         p.close();
     }
+
+    /** The README's "Use it as a library" sample, on a diffusers-layout folder built from the tiny fixture. */
+    @Test
+    void pretrainedLoad_readmeSample_runsOnADiffusersFolder(@TempDir Path dir) throws IOException {
+        Path root = dir.resolve("sd");
+        model.save(root.resolve("text_encoder"));
+        Files.createDirectories(root.resolve("tokenizer"));
+        for (String f : new String[] {"vocab.json", "merges.txt"}) {
+            Files.copy(TinyFixture.TOKENIZER.resolve(f), root.resolve("tokenizer").resolve(f));
+        }
+        Path statsFile = dir.resolve("layer1.stats.safetensors");
+        stats.save(statsFile);
+        try (Pretrained sd = Pretrained.load(root, new StatisticsCache(dir.resolve("cache")))) {
+            sd.useStatistics(CovarianceStats.load(statsFile));
+            EditResult result = sd.editor(fast()).edit(sd.model(), EditorTest.PRESIDENT);
+            assertTrue(result.toString().startsWith("EditResult["), result.toString());
+            double s = sd.encode("The President of the United States").cosineSimilarity(sd.encode("Joe Biden"));
+            assertTrue(Double.isFinite(s));
+            result.save(dir.resolve("president.edit.safetensors"));
+            sd.model().save(dir.resolve("edited").resolve("text_encoder"));
+            result.undo();
+            assertEquals(model.fingerprint(), sd.model().fingerprint(), "same weights as the fixture it was saved from");
+        }
+    }
 }
