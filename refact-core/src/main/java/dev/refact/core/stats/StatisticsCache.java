@@ -16,7 +16,7 @@ import java.util.function.Supplier;
  * it).
  *
  * <p>File name: {@code <first 16 hex digits of the model fingerprint>-layer<L>-<corpus>-<samples>.safetensors}
- * in the {@link #save} format. The fingerprint is of the model's content ({@link ClipTextModel#fingerprint()}),
+ * in the {@link CovarianceStats#save} format. The fingerprint is of the model's content ({@link ClipTextModel#fingerprint()}),
  * so an edited model gets its own entries. Writes are atomic; a corrupt entry is reported, not silently replaced.
  * Hits, misses and writes are logged ({@code System.Logger} {@code dev.refact.core.stats.StatisticsCache}, INFO).
  *
