@@ -25,6 +25,12 @@ public record EncodedText(String text, long[] inputIds, int hiddenSize, float[] 
      * Copies the arrays and checks their lengths.
      *
      * @throws IllegalArgumentException if {@code lastHiddenState} is not [n·d] or {@code pooled} not [d]
+     * @param text the text
+     * @param inputIds [n] token ids
+     * @param hiddenSize d, the hidden width
+     * @param lastHiddenState [n·d] last hidden state, row-major
+     * @param pooled [d] pooled output
+     * @param representation [p] representation
      */
     public EncodedText {
         Objects.requireNonNull(text, "text");
@@ -39,25 +45,25 @@ public record EncodedText(String text, long[] inputIds, int hiddenSize, float[] 
         }
     }
 
-    /** [n] token ids (a copy). */
+    /** {@return [n] token ids (a copy)} */
     @Override
     public long[] inputIds() {
         return inputIds.clone();
     }
 
-    /** [n·d] last hidden state, row-major (a copy). */
+    /** {@return [n·d] last hidden state, row-major (a copy)} */
     @Override
     public float[] lastHiddenState() {
         return lastHiddenState.clone();
     }
 
-    /** [d] pooled output (a copy). */
+    /** {@return [d] pooled output (a copy)} */
     @Override
     public float[] pooled() {
         return pooled.clone();
     }
 
-    /** [p] representation (a copy). */
+    /** {@return [p] representation (a copy)} */
     @Override
     public float[] representation() {
         return representation.clone();
@@ -67,6 +73,8 @@ public record EncodedText(String text, long[] inputIds, int hiddenSize, float[] 
      * The last hidden state at one token position: [d] (a copy).
      *
      * @throws IndexOutOfBoundsException for a position outside [0, n)
+     * @param position token position in [0, n)
+     * @return the last hidden state at one token position: [d] (a copy)
      */
     public float[] hiddenStateAt(int position) {
         Objects.checkIndex(position, inputIds.length);
@@ -77,6 +85,8 @@ public record EncodedText(String text, long[] inputIds, int hiddenSize, float[] 
      * Cosine similarity of the two representations, in [-1, 1] (computed in double).
      *
      * @throws IllegalArgumentException if the representations have different widths (different models)
+     * @param other another encoded text (same model)
+     * @return cosine similarity of the two representations, in [-1, 1] (computed in double)
      */
     public double cosineSimilarity(EncodedText other) {
         return cosineSimilarity(representation, other.representation);
@@ -86,6 +96,9 @@ public record EncodedText(String text, long[] inputIds, int hiddenSize, float[] 
      * Cosine similarity of two vectors, computed in double; 0 when either is zero.
      *
      * @throws IllegalArgumentException if the lengths differ
+     * @param a first vector
+     * @param b second vector (same length)
+     * @return cosine similarity of two vectors, computed in double; 0 when either is zero
      */
     public static double cosineSimilarity(float[] a, float[] b) {
         if (a.length != b.length) {

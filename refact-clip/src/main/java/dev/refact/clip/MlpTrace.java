@@ -40,27 +40,27 @@ public final class MlpTrace implements AutoCloseable {
         this.owned = new OwnedTensors("MlpTrace", residual, key, output);
     }
 
-    /** 0-based layer index. */
+    /** {@return 0-based layer index} */
     public int layer() {
         return layer;
     }
 
-    /** [b,n,d] the residual stream entering the MLP. */
+    /** {@return [b,n,d] the residual stream entering the MLP} */
     public Tensor residual() {
         return owned.check(residual);
     }
 
-    /** [b,n,i] the fc2 input. */
+    /** {@return [b,n,i] the fc2 input} */
     public Tensor key() {
         return owned.check(key);
     }
 
-    /** [b,n,d] the fc2 output including the bias. */
+    /** {@return [b,n,d] the fc2 output including the bias} */
     public Tensor output() {
         return owned.check(output);
     }
 
-    /** Whether {@link #close()} has run (then the tensors are freed). */
+    /** {@return whether {@link #close()} has run (then the tensors are freed)} */
     public boolean isClosed() {
         return owned.isClosed();
     }

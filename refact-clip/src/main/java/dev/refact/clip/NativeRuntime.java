@@ -41,7 +41,11 @@ public final class NativeRuntime {
         TorchRuntime.configure(intraOpThreads, enableNnpack);
     }
 
-    /** Loads the natives if needed and describes them (libtorch version, platform, threads, CUDA). */
+    /**
+     * Loads the natives if needed and describes them.
+     *
+     * @return libtorch version, platform, threads, CUDA availability
+     */
     public static String describe() {
         return TorchRuntime.describe();
     }

@@ -31,22 +31,22 @@ public final class SuffixCache implements AutoCloseable {
         this.owned = new OwnedTensors("SuffixCache", this.tensors);
     }
 
-    /** The layer whose output the suffix pass starts from. */
+    /** {@return the layer whose output the suffix pass starts from} */
     public int layer() {
         return layer;
     }
 
-    /** First recomputed position. */
+    /** {@return first recomputed position} */
     public int start() {
         return start;
     }
 
-    /** k, v of layer+1, then of layer+2, … ([b,h,start,hd] each; owned by this cache). */
+    /** {@return k, v of layer+1, then of layer+2, … ([b,h,start,hd] each; owned by this cache)} */
     public List<Tensor> tensors() {
         return owned.check(tensors);
     }
 
-    /** Whether {@link #close()} has run. */
+    /** {@return whether {@link #close()} has run} */
     public boolean isClosed() {
         return owned.isClosed();
     }

@@ -32,12 +32,16 @@ public final class TensorScope implements AutoCloseable {
         this.scope = new PointerScope();
     }
 
-    /** Opens a scope on the current thread; it becomes the owner of what the library returns until closed. */
+    /**
+     * Opens a scope on the current thread; it becomes the owner of what the library returns until closed.
+     *
+     * @return the open scope
+     */
     public static TensorScope open() {
         return new TensorScope();
     }
 
-    /** Whether {@link #close()} has run. */
+    /** {@return whether {@link #close()} has run} */
     public boolean isClosed() {
         return closed;
     }

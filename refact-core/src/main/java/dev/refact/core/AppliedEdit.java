@@ -8,16 +8,16 @@ package dev.refact.core;
  * order throws {@link IllegalStateException} and changes nothing.
  */
 public interface AppliedEdit {
-    /** The id under which the model journals this change ({@code ClipTextModel.changes()}). */
+    /** {@return the id under which the model journals this change ({@code ClipTextModel.changes()})} */
     String changeId();
 
-    /** The edited layer. */
+    /** {@return the edited layer} */
     int layer();
 
-    /** The checkpoint name of the edited weight, e.g. {@code text_model.encoder.layers.9.mlp.fc2.weight}. */
+    /** {@return the checkpoint name of the edited weight, e.g. {@code text_model.encoder.layers.9.mlp.fc2.weight}} */
     String weightName();
 
-    /** Whether {@link #undo()} has run. */
+    /** {@return whether {@link #undo()} has run} */
     boolean isUndone();
 
     /**

@@ -54,6 +54,8 @@ public final class Pretrained implements AutoCloseable {
      * both), with the default statistics cache.
      *
      * @throws IOException if the model or tokenizer cannot be read (the message names the file)
+     * @param path a diffusers root or a folder with the text encoder and tokenizer
+     * @return the bundle (owns the model)
      */
     public static Pretrained load(Path path) throws IOException {
         return load(path, StatisticsCache.defaultCache());
@@ -63,6 +65,9 @@ public final class Pretrained implements AutoCloseable {
      * As {@link #load(Path)} with a given statistics cache.
      *
      * @throws IOException if the model or tokenizer cannot be read
+     * @param path a diffusers root or a folder with the text encoder and tokenizer
+     * @param cache the statistics cache
+     * @return the bundle (owns the model)
      */
     public static Pretrained load(Path path, StatisticsCache cache) throws IOException {
         Objects.requireNonNull(cache, "cache");
@@ -77,25 +82,29 @@ public final class Pretrained implements AutoCloseable {
 
     /**
      * Bundles an already loaded model and tokenizer; the returned object owns (and closes) the model.
+     * @param model the text encoder
+     * @param tokenizer its tokenizer
+     * @param cache the statistics cache
+     * @return the bundle (owns the model)
      */
     public static Pretrained of(ClipTextModel model, ClipTokenizer tokenizer, StatisticsCache cache) {
         return new Pretrained(Path.of(model.source()), Objects.requireNonNull(model, "model"),
                 Objects.requireNonNull(tokenizer, "tokenizer"), Objects.requireNonNull(cache, "cache"));
     }
 
-    /** The text encoder (owned by this object: do not close it separately). */
+    /** {@return the text encoder (owned by this object: do not close it separately)} */
     public ClipTextModel model() {
         checkOpen();
         return model;
     }
 
-    /** The tokenizer. */
+    /** {@return the tokenizer} */
     public ClipTokenizer tokenizer() {
         checkOpen();
         return tokenizer;
     }
 
-    /** The statistics cache. */
+    /** {@return the statistics cache} */
     public StatisticsCache cache() {
         return cache;
     }
@@ -107,6 +116,8 @@ public final class Pretrained implements AutoCloseable {
      * @throws IOException           if the cache cannot be read or written
      * @throws IllegalStateException if closed, or if the statistics must be computed and the built-in corpus is
      *                               missing
+     * @param layer 0-based layer
+     * @return statistics at {@code layer}, owned by this object
      */
     public synchronized CovarianceStats statistics(int layer) throws IOException {
         checkOpen();
@@ -122,6 +133,7 @@ public final class Pretrained implements AutoCloseable {
     /**
      * Uses {@code stats} for edits at its layer from now on; this object takes ownership (closes it, and closes
      * statistics it held for that layer before).
+     * @param stats statistics to use (ownership passes to this object)
      */
     public synchronized void useStatistics(CovarianceStats stats) {
         checkOpen();
@@ -135,6 +147,8 @@ public final class Pretrained implements AutoCloseable {
      * An editor with these hyperparameters, the tokenizer and {@link #statistics(int)} at their layer.
      *
      * @throws IOException if statistics must be loaded or computed and that fails
+     * @param hyperparameters the hyperparameters
+     * @return an editor with these hyperparameters, the tokenizer and {@link #statistics(int)} at their layer
      */
     public Editor editor(Hyperparameters hyperparameters) throws IOException {
         return Editor.builder().tokenizer(tokenizer()).statistics(statistics(hyperparameters.layer()))
@@ -146,12 +160,19 @@ public final class Pretrained implements AutoCloseable {
      *
      * @throws IOException if statistics must be loaded or computed and that fails
      * @see Editor#edit(ClipTextModel, EditRequest)
+     * @param request the edit request
+     * @return the applied edit
      */
     public EditResult edit(EditRequest request) throws IOException {
         return editor(Hyperparameters.roleEdits()).edit(model(), request);
     }
 
-    /** Encodes one text to float arrays; see {@link ClipTextModel#encode(ClipTokenizer, String)}. */
+    /**
+     * Encodes one text to float arrays; see {@link ClipTextModel#encode(ClipTokenizer, String)}.
+     *
+     * @param text the text
+     * @return the encoding as float arrays
+     */
     public EncodedText encode(String text) {
         return model().encode(tokenizer(), text);
     }

@@ -26,6 +26,7 @@ public final class OwnedTensors implements AutoCloseable {
      * Takes ownership of {@code retained} (null entries are skipped).
      *
      * @param owner the owning object's name, for the "closed" message
+     * @param retained tensors retained outside every open scope
      */
     public OwnedTensors(String owner, Tensor... retained) {
         this.owner = owner;
@@ -37,7 +38,13 @@ public final class OwnedTensors implements AutoCloseable {
         }
     }
 
-    /** Takes ownership of {@code first} and every tensor of {@code more} (null entries are skipped). */
+    /**
+     * Takes ownership of {@code first} and every tensor of {@code more} (null entries are skipped).
+     *
+     * @param owner the owning object's name, for messages
+     * @param more further tensors to own
+     * @param first tensors to own
+     */
     public OwnedTensors(String owner, Collection<Tensor> more, Tensor... first) {
         this(owner, first);
         for (Tensor t : more) {
@@ -51,6 +58,9 @@ public final class OwnedTensors implements AutoCloseable {
      * Returns {@code value} if the owner is open.
      *
      * @throws IllegalStateException "{@code <owner> is closed}" after {@link #close()}
+     * @param <T> the value type
+     * @param value the value to return
+     * @return {@code value}
      */
     public <T> T check(T value) {
         if (closed) {
@@ -64,12 +74,12 @@ public final class OwnedTensors implements AutoCloseable {
         check(this);
     }
 
-    /** Whether {@link #close()} has run. */
+    /** {@return whether {@link #close()} has run} */
     public boolean isClosed() {
         return closed;
     }
 
-    /** How many tensors are owned (0 after close). */
+    /** {@return how many tensors are owned (0 after close)} */
     public synchronized int size() {
         return tensors.size();
     }

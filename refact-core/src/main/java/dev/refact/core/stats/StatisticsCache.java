@@ -36,6 +36,7 @@ public final class StatisticsCache {
      * A cache in {@code dir} (created when the first entry is written).
      *
      * @throws NullPointerException if {@code dir} is null
+     * @param dir the cache folder
      */
     public StatisticsCache(Path dir) {
         this.dir = Objects.requireNonNull(dir, "dir");
@@ -44,6 +45,7 @@ public final class StatisticsCache {
     /**
      * The default cache: {@code $REFACT_CACHE/stats} when the environment variable is set, else
      * {@code ~/.cache/refact/stats}.
+     * @return the default cache
      */
     public static StatisticsCache defaultCache() {
         String env = System.getenv("REFACT_CACHE");
@@ -52,7 +54,7 @@ public final class StatisticsCache {
         return new StatisticsCache(dir);
     }
 
-    /** The cache folder. */
+    /** {@return the cache folder} */
     public Path dir() {
         return dir;
     }
@@ -62,6 +64,11 @@ public final class StatisticsCache {
      *
      * @throws IllegalArgumentException if the fingerprint is shorter than 16 characters, the layer or samples are
      *                                  negative, or the corpus name is not a plain file-name fragment
+     * @param modelFingerprint the model's fingerprint (64 hex digits)
+     * @param layer 0-based layer
+     * @param corpus corpus name (part of the key)
+     * @param samples number of texts (part of the key)
+     * @return the file that holds (or would hold) the entry
      */
     public Path fileFor(String modelFingerprint, int layer, String corpus, long samples) {
         if (modelFingerprint.length() < 16) {
@@ -83,6 +90,10 @@ public final class StatisticsCache {
      *
      * @return the statistics (owned by the caller), or empty on a miss
      * @throws IOException if the entry exists but cannot be read (the message names the file)
+     * @param model the text encoder
+     * @param layer 0-based layer
+     * @param corpus corpus name (part of the key)
+     * @param samples number of texts (part of the key)
      */
     public Optional<CovarianceStats> find(ClipTextModel model, int layer, String corpus, long samples)
             throws IOException {
@@ -110,6 +121,10 @@ public final class StatisticsCache {
      *                of the key
      * @return statistics owned by the caller
      * @throws IOException if reading or writing the cache fails
+     * @param model the text encoder
+     * @param tokenizer its tokenizer
+     * @param layer 0-based layer
+     * @param listener progress receiver
      */
     public CovarianceStats getOrCompute(ClipTextModel model, ClipTokenizer tokenizer, int layer,
                                         Supplier<Iterable<String>> corpus, StatsOptions options,
@@ -139,6 +154,11 @@ public final class StatisticsCache {
      * @param samples texts to use (e.g. {@link #DEFAULT_WORDNET_SAMPLES})
      * @throws IllegalStateException if the entry is missing and the built-in corpus is not on the class path
      * @throws IOException           if reading or writing the cache fails
+     * @param model the text encoder
+     * @param tokenizer its tokenizer
+     * @param layer 0-based layer
+     * @param listener progress receiver
+     * @return statistics owned by the caller
      */
     public CovarianceStats getOrComputeWordNet(ClipTextModel model, ClipTokenizer tokenizer, int layer, long samples,
                                                StatsListener listener) throws IOException {
