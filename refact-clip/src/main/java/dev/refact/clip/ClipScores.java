@@ -84,7 +84,7 @@ public final class ClipScores implements AutoCloseable {
         return out;
     }
 
-    /** Whether {@link #close()} has run (then every tensor is freed). */
+    /** {@return whether {@link #close()} has run (then every tensor is freed)} */
     public boolean isClosed() {
         return owned.isClosed();
     }

@@ -138,6 +138,8 @@ public final class ClipTextModel implements AutoCloseable {
      * @param dtype  {@code float32}, {@code float16} or {@code bfloat16}
      * @throws IllegalArgumentException for an unknown device or dtype, or CUDA without a CUDA build
      * @throws CheckpointFormatException as {@link #load(Path, Device, ScalarType)}
+     * @param path a diffusers root or a folder with the text encoder and tokenizer
+     * @return the model (owned by the caller)
      */
     public static ClipTextModel load(Path path, String device, String dtype) throws IOException {
         ScalarType type = switch (dtype.trim().toLowerCase(Locale.ROOT)) {
@@ -366,6 +368,9 @@ public final class ClipTextModel implements AutoCloseable {
      * @throws NullPointerException     if an argument is null
      * @throws IllegalArgumentException if the tokenizer's ids fall outside this model's vocabulary
      * @throws IllegalStateException    if the model is closed
+     * @param tokenizer its tokenizer
+     * @param text the text
+     * @return the encoding as plain arrays
      */
     public EncodedText encode(ClipTokenizer tokenizer, String text) {
         return encode(tokenizer, List.of(java.util.Objects.requireNonNull(text, "text"))).get(0);
@@ -377,6 +382,8 @@ public final class ClipTextModel implements AutoCloseable {
      * @return one result per text, in order
      * @throws IllegalArgumentException if {@code texts} is empty or ids fall outside the vocabulary
      * @throws IllegalStateException    if the model is closed
+     * @param tokenizer its tokenizer
+     * @param texts the texts (at least one)
      */
     public List<EncodedText> encode(ClipTokenizer tokenizer, List<String> texts) {
         java.util.Objects.requireNonNull(tokenizer, "tokenizer");
@@ -661,6 +668,8 @@ public final class ClipTextModel implements AutoCloseable {
      *
      * @throws IllegalArgumentException for an unknown name
      * @throws IllegalStateException    if the model is closed
+     * @param name the parameter's checkpoint name
+     * @return a copy of the values
      */
     public float[] parameterValues(String name) {
         checkOpen();
@@ -672,6 +681,8 @@ public final class ClipTextModel implements AutoCloseable {
      *
      * @throws IllegalArgumentException for an unknown name
      * @throws IllegalStateException    if the model is closed
+     * @param name the parameter's checkpoint name
+     * @return the shape
      */
     public long[] parameterShape(String name) {
         checkOpen();
@@ -848,6 +859,7 @@ public final class ClipTextModel implements AutoCloseable {
      * saved with {@link #save}; they cannot be undone here), then {@link #changes()}.
      *
      * @throws IllegalStateException if the model is closed
+     * @return the change ids, oldest first
      */
     public List<String> appliedChanges() {
         checkOpen();
@@ -1014,6 +1026,7 @@ public final class ClipTextModel implements AutoCloseable {
      * }</pre>
      *
      * @throws IllegalStateException "model ... is being edited by another thread", or if the model is closed
+     * @return the claim; close it to release
      */
     public EditClaim claimForEdit() {
         checkOpen();
@@ -1024,7 +1037,7 @@ public final class ClipTextModel implements AutoCloseable {
         return editLock::unlock;
     }
 
-    /** Whether {@link #close()} has run. */
+    /** {@return whether {@link #close()} has run} */
     public boolean isClosed() {
         return closed;
     }

@@ -68,7 +68,7 @@ public final class TextEncoding implements AutoCloseable {
         return owned.check(mlpKeys);
     }
 
-    /** Whether {@link #close()} has run (then every tensor is freed). */
+    /** {@return whether {@link #close()} has run (then every tensor is freed)} */
     public boolean isClosed() {
         return owned.isClosed();
     }

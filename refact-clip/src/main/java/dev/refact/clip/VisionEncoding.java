@@ -62,7 +62,7 @@ public final class VisionEncoding implements AutoCloseable {
         return owned.check(imageEmbeds);
     }
 
-    /** Whether {@link #close()} has run (then every tensor is freed). */
+    /** {@return whether {@link #close()} has run (then every tensor is freed)} */
     public boolean isClosed() {
         return owned.isClosed();
     }

@@ -135,6 +135,7 @@ public record SavedEdit(String changeId, int layer, String weightName, float[] u
      *                                  fingerprint mismatch (without force), if the model is being edited by
      *                                  another thread, or if the model is closed
      * @throws IllegalArgumentException if the model has no such weight or the shapes differ
+     * @param model the text encoder
      */
     public AppliedEdit apply(ClipTextModel model, boolean force) {
         if (model.appliedChanges().contains(changeId)) {

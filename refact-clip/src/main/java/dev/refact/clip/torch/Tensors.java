@@ -54,6 +54,9 @@ public final class Tensors {
      * caller as one unit, under the same rule as {@link #handOff}: with a {@code PointerScope} open, that scope
      * closes the object when it closes (closing it earlier is safe: {@code close()} must be idempotent); with
      * none open, the caller closes it. Call it after the producing scope has closed.
+     * @param <H> the owner type
+     * @param owner the holder, whose {@code close()} is idempotent
+     * @return {@code owner}
      */
     public static <H extends AutoCloseable> H handOffOwner(H owner) {
         if (PointerScope.getInnerScope() != null) {

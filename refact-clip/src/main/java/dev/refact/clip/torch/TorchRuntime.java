@@ -123,7 +123,7 @@ public final class TorchRuntime {
         }
     }
 
-    /** Whether the natives have been loaded in this JVM. */
+    /** {@return whether the natives have been loaded in this JVM} */
     public static boolean isLoaded() {
         return loaded;
     }

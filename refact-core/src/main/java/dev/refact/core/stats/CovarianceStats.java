@@ -342,6 +342,7 @@ public final class CovarianceStats implements AutoCloseable {
      * A copy of C as float64, row-major: [i·i] (72 MiB for SD 1.x's i = 3072).
      *
      * @throws IllegalStateException if closed
+     * @return a copy of C
      */
     public synchronized double[] matrixValues() {
         checkOpen();
@@ -351,12 +352,14 @@ public final class CovarianceStats implements AutoCloseable {
     /**
      * Whether these statistics were computed on the weights {@code modelFingerprint} identifies (their provenance
      * records the fingerprint of the model the keys came from).
+     * @param modelFingerprint the model's fingerprint (64 hex digits)
+     * @return whether the recorded fingerprint equals {@code modelFingerprint}
      */
     public boolean isFor(String modelFingerprint) {
         return provenance().modelFingerprint().equals(modelFingerprint);
     }
 
-    /** Whether {@link #close()} has run. */
+    /** {@return whether {@link #close()} has run} */
     public boolean isClosed() {
         return closed;
     }
