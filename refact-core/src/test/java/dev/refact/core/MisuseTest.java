@@ -174,6 +174,7 @@ final class MisuseTest {
     void statistics_afterClose_sayClosed_andFreeTheirMatrix() {
         CovarianceStats s = CovarianceStats.fromMatrix(stats.matrix(), 1, stats.count(), stats.provenance(),
                 model.device());
+        Editor built = editor(s, ProgressListener.NONE);
         Tensor matrix = s.matrix();
         assertEquals(1, matrix.referenceCount(), "the statistics are the matrix's only owner");
         assertArrayEquals(stats.matrixValues(), s.matrixValues());
@@ -188,6 +189,10 @@ final class MisuseTest {
         }
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> editor(s, ProgressListener.NONE));
         assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        IllegalStateException late = assertThrows(IllegalStateException.class,
+                () -> built.edit(model, EditorTest.PRESIDENT));
+        assertTrue(late.getMessage().endsWith("are closed"), late.getMessage());
+        assertTrue(model.changes().isEmpty());
         s.close();
     }
 
@@ -231,7 +236,11 @@ final class MisuseTest {
         r.undo();
         assertEquals(before, p.encode("The President of the United States").cosineSimilarity(p.encode("Joe Biden")),
                 1e-12);
+        EditResult pending = p.editor(fast()).edit(p.model(), EditorTest.PRESIDENT);
         p.close();
+        IllegalStateException closedModel = assertThrows(IllegalStateException.class, pending::undo);
+        assertTrue(closedModel.getMessage().endsWith("is closed"), closedModel.getMessage());
+        assertThrows(IllegalStateException.class, () -> p.editor(fast()).edit(m, EditorTest.PRESIDENT));
         assertTrue(m.isClosed());
         assertTrue(s.isClosed());
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> p.encode("x"));
