@@ -176,7 +176,7 @@ public final class ClipTextModel implements AutoCloseable {
             ClipTextModel model = new ClipTextModel(config, store, "text_model.", ownedDevice(device), computeDtype,
                     dir.toString());
             model.inheritedChanges.addAll(savedChanges(files));
-            LOG.log(System.Logger.Level.INFO, () -> "loaded text encoder " + files + " as " + computeDtype + ": "
+            LOG.log(System.Logger.Level.DEBUG, () -> "loaded text encoder " + files + " as " + computeDtype + ": "
                     + config.numHiddenLayers() + " layers × " + config.hiddenSize());
             return model;
         } catch (IOException | RuntimeException e) {

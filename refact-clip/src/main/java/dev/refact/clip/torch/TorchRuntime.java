@@ -24,7 +24,7 @@ import org.bytedeco.pytorch.global.torch;
  * {@link #ensureLoaded()} (every class in refact-java that touches a tensor calls it first; it is cheap after
  * the first call). The configuration is {@link #configure(int, boolean)} if the application called it (the public
  * entry is {@code dev.refact.clip.NativeRuntime}), else the default above. Loading and configuration are logged
- * through {@code System.Logger} {@code dev.refact.clip.torch.TorchRuntime} (level INFO / DEBUG).
+ * through {@code System.Logger} {@code dev.refact.clip.torch.TorchRuntime} (level DEBUG).
  */
 public final class TorchRuntime {
     private static final String[] LIBS_IN_ORDER = {"libgomp.so.1", "libc10.so", "libtorch_cpu.so", "libtorch.so"};
@@ -74,7 +74,7 @@ public final class TorchRuntime {
                         + "intra-op threads " + threads + ", NNPACK off)");
             }
             apply();
-            LOG.log(System.Logger.Level.INFO, () -> "loaded PyTorch natives for " + platform + " (JavaCPP cache "
+            LOG.log(System.Logger.Level.DEBUG, () -> "loaded PyTorch natives for " + platform + " (JavaCPP cache "
                     + cacheDir() + "): " + describe());
         }
     }

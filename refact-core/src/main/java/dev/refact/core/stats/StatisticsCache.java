@@ -18,7 +18,7 @@ import java.util.function.Supplier;
  * <p>File name: {@code <first 16 hex digits of the model fingerprint>-layer<L>-<corpus>-<samples>.safetensors}
  * in the {@link CovarianceStats#save} format. The fingerprint is of the model's content ({@link ClipTextModel#fingerprint()}),
  * so an edited model gets its own entries. Writes are atomic; a corrupt entry is reported, not silently replaced.
- * Hits, misses and writes are logged ({@code System.Logger} {@code dev.refact.core.stats.StatisticsCache}, INFO).
+ * Hits, misses and writes are logged ({@code System.Logger} {@code dev.refact.core.stats.StatisticsCache}, DEBUG).
  *
  * <pre>{@code
  * StatisticsCache cache = StatisticsCache.defaultCache();           // $REFACT_CACHE/stats or ~/.cache/refact/stats
@@ -99,7 +99,7 @@ public final class StatisticsCache {
             throws IOException {
         Path file = fileFor(model.fingerprint(), layer, corpus, samples);
         if (!Files.isRegularFile(file)) {
-            LOG.log(System.Logger.Level.INFO, () -> "statistics cache miss: " + file);
+            LOG.log(System.Logger.Level.DEBUG, () -> "statistics cache miss: " + file);
             return Optional.empty();
         }
         CovarianceStats s = CovarianceStats.load(file, model.device());
@@ -109,7 +109,7 @@ public final class StatisticsCache {
             throw new IOException(file + ": cached statistics are for " + what + ", not layer " + layer
                     + " of a model with MLP width " + model.config().intermediateSize() + "; delete the file");
         }
-        LOG.log(System.Logger.Level.INFO, () -> "statistics cache hit: " + file);
+        LOG.log(System.Logger.Level.DEBUG, () -> "statistics cache hit: " + file);
         return Optional.of(s);
     }
 
@@ -143,7 +143,7 @@ public final class StatisticsCache {
             s.close();
             throw e;
         }
-        LOG.log(System.Logger.Level.INFO, () -> String.format(Locale.ROOT,
+        LOG.log(System.Logger.Level.DEBUG, () -> String.format(Locale.ROOT,
                 "statistics computed in %.1f s and cached: %s", (System.nanoTime() - start) / 1e9, file));
         return s;
     }
