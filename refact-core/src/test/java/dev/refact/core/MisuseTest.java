@@ -199,6 +199,25 @@ final class MisuseTest {
     @Test
     void statisticsCache_computesOnce_thenHits(@TempDir Path dir) throws IOException {
         StatisticsCache cache = new StatisticsCache(dir.resolve("stats"));
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger(StatisticsCache.class.getName());
+        List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                logged.add(r.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Level oldLevel = jul.getLevel();
+        jul.setLevel(java.util.logging.Level.FINE);
+        jul.addHandler(capture);
         AtomicInteger corpusReads = new AtomicInteger();
         StatsOptions options = StatsOptions.builder().corpusName("tiny").sampleLimit(22).build();
         double[] first;
@@ -218,6 +237,10 @@ final class MisuseTest {
             assertArrayEquals(first, s.matrixValues(), "read back bit for bit");
         }
         assertEquals(1, corpusReads.get(), "the second call is a cache hit");
+        jul.removeHandler(capture);
+        jul.setLevel(oldLevel);
+        assertTrue(logged.stream().anyMatch(m -> m.startsWith("statistics cache miss: "))
+                && logged.stream().anyMatch(m -> m.startsWith("statistics cache hit: " + file)), logged.toString());
         assertTrue(cache.find(model, 2, "tiny", 22).isEmpty(), "another layer is another entry");
         assertThrows(IllegalArgumentException.class, () -> cache.fileFor(model.fingerprint(), 1, "../x", 1));
     }
