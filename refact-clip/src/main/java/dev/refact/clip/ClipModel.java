@@ -208,12 +208,7 @@ public final class ClipModel implements AutoCloseable {
                     cos.retainReference(), logits.contiguous().retainReference(), probs.retainReference(), scale,
                     value);
         }
-        Tensors.handOff(result.imageEmbeds());
-        Tensors.handOff(result.textEmbeds());
-        Tensors.handOff(result.cosine());
-        Tensors.handOff(result.logitsPerImage());
-        Tensors.handOff(result.probs());
-        return result;
+        return Tensors.handOffOwner(result);
     }
 
     /** A one-line description for logs. */

@@ -1,6 +1,7 @@
 package dev.refact.clip;
 
 import dev.refact.clip.torch.Tensors;
+import dev.refact.clip.torch.OwnedTensors;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -15,6 +16,7 @@ import org.bytedeco.pytorch.Tensor;
  * </ul>
  */
 public final class ClipScores implements AutoCloseable {
+    private final OwnedTensors owned;
     private final Tensor imageEmbeds;
     private final Tensor textEmbeds;
     private final Tensor cosine;
@@ -32,31 +34,32 @@ public final class ClipScores implements AutoCloseable {
         this.probs = probs;
         this.scale = scale;
         this.scaleValue = scaleValue;
+        this.owned = new OwnedTensors("ClipScores", imageEmbeds, textEmbeds, cosine, logitsPerImage, probs);
     }
 
     /** [n,p]. */
     public Tensor imageEmbeds() {
-        return imageEmbeds;
+        return owned.check(imageEmbeds);
     }
 
     /** [m,p]. */
     public Tensor textEmbeds() {
-        return textEmbeds;
+        return owned.check(textEmbeds);
     }
 
     /** [n,m]. */
     public Tensor cosine() {
-        return cosine;
+        return owned.check(cosine);
     }
 
     /** [n,m]. */
     public Tensor logitsPerImage() {
-        return logitsPerImage;
+        return owned.check(logitsPerImage);
     }
 
     /** [n,m], each row sums to 1. */
     public Tensor probs() {
-        return probs;
+        return owned.check(probs);
     }
 
     /** Which temperature was used. */
@@ -71,7 +74,7 @@ public final class ClipScores implements AutoCloseable {
 
     /** The probabilities as {@code [image][text]}. */
     public double[][] probabilities() {
-        double[] flat = Tensors.toDoubles(probs);
+        double[] flat = Tensors.toDoubles(owned.check(probs));
         int n = (int) probs.size(0);
         int m = (int) probs.size(1);
         double[][] out = new double[n][m];
@@ -81,12 +84,14 @@ public final class ClipScores implements AutoCloseable {
         return out;
     }
 
+    /** {@return whether {@link #close()} has run (then every tensor is freed)} */
+    public boolean isClosed() {
+        return owned.isClosed();
+    }
+
+    /** Frees every tensor; idempotent. */
     @Override
     public void close() {
-        imageEmbeds.close();
-        textEmbeds.close();
-        cosine.close();
-        logitsPerImage.close();
-        probs.close();
+        owned.close();
     }
 }

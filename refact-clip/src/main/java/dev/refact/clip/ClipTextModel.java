@@ -1,6 +1,9 @@
 package dev.refact.clip;
 
 import dev.refact.clip.io.CheckpointFormatException;
+import dev.refact.clip.io.Checkpoints;
+import dev.refact.clip.tokenizer.ClipTokenizer;
+import dev.refact.clip.tokenizer.Padding;
 import dev.refact.clip.torch.Tensors;
 import dev.refact.clip.torch.TorchRuntime;
 import java.io.IOException;
@@ -42,11 +45,18 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * and {@link #replaceParameter} (in-place weight change, journalled so that {@link #fingerprint()}
  * always identifies the current weights).
  *
- * <p>Threading: forward passes may run concurrently; weight changes must not overlap with anything
- * else. Memory: the model owns its weights; {@link #close()} frees them. Every forward method makes
- * its temporaries in a private {@code PointerScope}; returned tensors (and {@link TextEncoding} /
- * {@link MlpTrace}) belong to the caller's innermost open {@code PointerScope}, or to the caller when
- * none is open (see {@link Tensors#handOff}).
+ * <p>Threading: forward passes may run concurrently; weight changes are serialised by the edit claim
+ * ({@link #claimForEdit()}): a change while another thread holds it fails fast with
+ * {@code IllegalStateException("... is being edited by another thread")}.
+ *
+ * <p>Memory: the model owns its weights privately; {@link #close()} frees them, after which every method throws
+ * {@code IllegalStateException("ClipTextModel ... is closed")}. The array-level {@link #encode(ClipTokenizer, String)}
+ * returns plain arrays. Engine-level methods make their temporaries in a private {@code PointerScope}; what they
+ * return (tensors, and {@link TextEncoding} / {@link MlpTrace} / {@link SuffixCache} as one unit each) belongs to
+ * the caller's innermost open scope ({@link TensorScope}), or to the caller when none is open
+ * ({@link Tensors#handOff}, {@link Tensors#handOffOwner}).
+ *
+ * <p>Identity: {@link #fingerprint()} hashes the weights' content, so equal weights have equal fingerprints.
  */
 public final class ClipTextModel implements AutoCloseable {
     /** Names of tensors a checkpoint may carry that the model does not use. */
@@ -69,6 +79,15 @@ public final class ClipTextModel implements AutoCloseable {
     private final List<Change> journal = new ArrayList<>();
     private final java.util.Map<String, Tensor> originals = new java.util.HashMap<>();
     private String baseFingerprint;
+    private String fingerprint;                                          // cached content hash, null when stale
+    private final java.util.Map<String, byte[]> parameterDigests = new java.util.HashMap<>();
+    private final java.util.concurrent.locks.ReentrantLock editLock = new java.util.concurrent.locks.ReentrantLock();
+    private volatile boolean closed;
+    /** Change ids recorded in the loaded weights file: changes applied before the model was saved. */
+    private final List<String> inheritedChanges = new ArrayList<>();
+    /** Weights-file metadata key listing the applied change ids (a JSON array). */
+    static final String CHANGES_METADATA = "refact.changes";
+    private static final System.Logger LOG = System.getLogger(ClipTextModel.class.getName());
 
     ClipTextModel(ClipTextConfig config, ParameterStore params, String prefix, Device device,
                   ScalarType dtype, String source, TextEncoderCheckpoint origin) throws CheckpointFormatException {
@@ -112,6 +131,29 @@ public final class ClipTextModel implements AutoCloseable {
     }
 
     /**
+     * Loads a text encoder onto a device named by a string, in a dtype named by a string: no JavaCPP types needed.
+     *
+     * @param device {@code cpu}, {@code cuda} or {@code cuda:N}
+     * @param dtype  {@code float32}, {@code float16} or {@code bfloat16}
+     * @throws IllegalArgumentException for an unknown device or dtype, or CUDA without a CUDA build
+     * @throws CheckpointFormatException as {@link #load(Path, Device, ScalarType)}
+     * @param path a diffusers root or a folder with the text encoder and tokenizer
+     * @return the model (owned by the caller)
+     */
+    public static ClipTextModel load(Path path, String device, String dtype) throws IOException {
+        ScalarType type = switch (dtype.trim().toLowerCase(Locale.ROOT)) {
+            case "float32", "float", "f32", "fp32" -> torch.ScalarType.Float;
+            case "float16", "half", "f16", "fp16" -> torch.ScalarType.Half;
+            case "bfloat16", "bf16" -> torch.ScalarType.BFloat16;
+            default -> throw new IllegalArgumentException("unknown dtype '" + dtype
+                    + "': use float32, float16 or bfloat16");
+        };
+        try (Device d = Tensors.device(device)) {
+            return load(path, d, type);
+        }
+    }
+
+    /**
      * Loads a text encoder (for SDXL checkpoints, the first one). See {@link #load(Path, int, Device, ScalarType)}.
      *
      * @param path         a checkpoint folder or single file (layout detected from its tensor names)
@@ -146,12 +188,38 @@ public final class ClipTextModel implements AutoCloseable {
         TextEncoderCheckpoint ck = TextEncoderCheckpoint.resolve(path, encoder);
         ParameterStore store = ck.read(device, computeDtype);
         try {
-            return new ClipTextModel(ck.config(), store, "text_model.", ownedDevice(device), computeDtype,
-                    ck.sourceName(), ck);
+            ClipTextModel model = new ClipTextModel(ck.config(), store, "text_model.", ownedDevice(device),
+                    computeDtype, ck.sourceName(), ck);
+            model.inheritedChanges.addAll(savedChanges(ck.isSingleFile() ? List.of(ck.weights())
+                    : Checkpoints.weightFiles(ck.weights())));
+            LOG.log(System.Logger.Level.DEBUG, () -> "loaded text encoder " + ck.weights() + " (" + ck.layoutName()
+                    + ") as " + computeDtype + ": " + ck.config().numHiddenLayers() + " layers × "
+                    + ck.config().hiddenSize());
+            return model;
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;
         }
+    }
+
+    /** The change ids a model saved by {@link #save} recorded in its weights file ({@code refact.changes}). */
+    private static List<String> savedChanges(List<Path> files) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (Path f : files) {
+            try (dev.refact.clip.io.SafetensorsFile sf = dev.refact.clip.io.SafetensorsFile.open(f)) {
+                String json = sf.metadata().get(CHANGES_METADATA);
+                if (json != null) {
+                    try {
+                        com.google.gson.JsonParser.parseString(json).getAsJsonArray()
+                                .forEach(e -> out.add(e.getAsString()));
+                    } catch (RuntimeException e) {
+                        throw new CheckpointFormatException(f, "metadata " + CHANGES_METADATA
+                                + " is not a JSON array of change ids: " + e.getMessage(), e);
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /** A copy of {@code device} that belongs to no open scope (the model owns and closes it). */
@@ -184,8 +252,9 @@ public final class ClipTextModel implements AutoCloseable {
         return config;
     }
 
-    /** The device holding the weights (owned by the model; do not close). */
+    /** The device holding the weights (owned by the model; do not close). Engine-level: JavaCPP type. */
     public Device device() {
+        checkOpen();
         return device;
     }
 
@@ -244,6 +313,70 @@ public final class ClipTextModel implements AutoCloseable {
 
     // ------------------------------------------------------------------ forward
 
+    /**
+     * Encodes one text as Stable Diffusion does (77 tokens: start, BPE ids cut so that the end token stays, end,
+     * end-token padding) and returns float arrays: no native memory reaches the caller.
+     *
+     * <pre>{@code
+     * EncodedText a = model.encode(tokenizer, "a photo of a cat");
+     * EncodedText b = model.encode(tokenizer, "a photo of a kitten");
+     * double similarity = a.cosineSimilarity(b);      // of the representations
+     * float[] states = a.lastHiddenState();            // [77 × d], what the UNet consumes
+     * }</pre>
+     *
+     * @throws NullPointerException     if an argument is null
+     * @throws IllegalArgumentException if the tokenizer's ids fall outside this model's vocabulary
+     * @throws IllegalStateException    if the model is closed
+     * @param tokenizer its tokenizer
+     * @param text the text
+     * @return the encoding as plain arrays
+     */
+    public EncodedText encode(ClipTokenizer tokenizer, String text) {
+        return encode(tokenizer, List.of(java.util.Objects.requireNonNull(text, "text"))).get(0);
+    }
+
+    /**
+     * Encodes several texts in one batch; see {@link #encode(ClipTokenizer, String)}.
+     *
+     * @return one result per text, in order
+     * @throws IllegalArgumentException if {@code texts} is empty or ids fall outside the vocabulary
+     * @throws IllegalStateException    if the model is closed
+     * @param tokenizer its tokenizer
+     * @param texts the texts (at least one)
+     */
+    public List<EncodedText> encode(ClipTokenizer tokenizer, List<String> texts) {
+        java.util.Objects.requireNonNull(tokenizer, "tokenizer");
+        checkOpen();
+        if (texts.isEmpty()) {
+            throw new IllegalArgumentException("no texts to encode");
+        }
+        int n = config.maxPositionEmbeddings();
+        long[][] ids = tokenizer.batch(texts, n, Padding.END_TOKEN);
+        long[] flat = new long[texts.size() * n];
+        for (int i = 0; i < ids.length; i++) {
+            System.arraycopy(ids[i], 0, flat, i * n, n);
+        }
+        int d = config.hiddenSize();
+        int p = representationDim();
+        float[] last;
+        float[] pooled;
+        float[] rep;
+        try (PointerScope scope = new PointerScope()) {
+            TextEncoding enc = encode(Tensors.longs(flat, device, texts.size(), n));  // closed by the scope
+            last = Tensors.toFloats(enc.lastHiddenState());
+            pooled = Tensors.toFloats(enc.pooled());
+            rep = Tensors.toFloats(represent(enc.pooled(), true));
+        }
+        List<EncodedText> out = new ArrayList<>(texts.size());
+        for (int i = 0; i < texts.size(); i++) {
+            out.add(new EncodedText(texts.get(i), ids[i], d,
+                    Arrays.copyOfRange(last, i * n * d, (i + 1) * n * d),
+                    Arrays.copyOfRange(pooled, i * d, (i + 1) * d),
+                    Arrays.copyOfRange(rep, i * p, (i + 1) * p)));
+        }
+        return out;
+    }
+
     /** Encodes token ids [b,n] (int64, any device) without per-layer outputs. */
     public TextEncoding encode(Tensor inputIds) {
         return encode(inputIds, false);
@@ -258,6 +391,7 @@ public final class ClipTextModel implements AutoCloseable {
      * @throws IllegalArgumentException for a wrong rank, too many positions or ids outside the vocabulary
      */
     public TextEncoding encode(Tensor inputIds, boolean withLayerOutputs) {
+        checkOpen();
         checkIds(inputIds);
         TextEncoding result;
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
@@ -285,10 +419,7 @@ public final class ClipTextModel implements AutoCloseable {
             result = new TextEncoding(last.retainReference(), pooled.retainReference(),
                     embeds == null ? null : embeds.retainReference(), hidden, keys);
         }
-        handOffAll(result.lastHiddenState(), result.pooled(), result.textEmbeds());
-        result.hiddenStates().forEach(Tensors::handOff);
-        result.mlpKeys().forEach(Tensors::handOff);
-        return result;
+        return Tensors.handOffOwner(result);
     }
 
     /**
@@ -299,6 +430,7 @@ public final class ClipTextModel implements AutoCloseable {
      * @throws IllegalArgumentException for a layer outside [0, L)
      */
     public MlpTrace traceMlp(Tensor inputIds, int layer) {
+        checkOpen();
         checkLayer(layer);
         checkIds(inputIds);
         MlpTrace trace;
@@ -312,8 +444,7 @@ public final class ClipTextModel implements AutoCloseable {
             Tensor out = layers[layer].mlpOutput(key);
             trace = new MlpTrace(layer, h.retainReference(), key.retainReference(), out.retainReference());
         }
-        handOffAll(trace.residual(), trace.key(), trace.output());
-        return trace;
+        return Tensors.handOffOwner(trace);
     }
 
     /**
@@ -325,6 +456,7 @@ public final class ClipTextModel implements AutoCloseable {
      * @return the last hidden state [b,n,d], owned by the caller
      */
     public Tensor forwardFrom(int layer, Tensor layerOutput) {
+        checkOpen();
         checkLayer(layer);
         Tensor out;
         try (PointerScope scope = new PointerScope()) {
@@ -347,6 +479,7 @@ public final class ClipTextModel implements AutoCloseable {
      * @param start       first position that will change (0 &lt; start &lt; n)
      */
     public SuffixCache suffixCache(int layer, Tensor layerOutput, int start) {
+        checkOpen();
         checkLayer(layer);
         long n = layerOutput.size(1);
         if (start < 1 || start >= n) {
@@ -364,7 +497,7 @@ public final class ClipTextModel implements AutoCloseable {
                 }
             }
         }
-        return new SuffixCache(layer, start, kv);
+        return Tensors.handOffOwner(new SuffixCache(layer, start, kv));
     }
 
     /**
@@ -373,6 +506,7 @@ public final class ClipTextModel implements AutoCloseable {
      * {@code suffix}. Returns [b,n−start,d], equal (up to rounding) to the same rows of {@link #forwardFrom}.
      */
     public Tensor forwardSuffix(SuffixCache cache, Tensor suffix) {
+        checkOpen();
         Tensor out;
         try (PointerScope scope = new PointerScope()) {
             Tensor mask = ClipEncoderLayer.suffixMask(cache.start(), suffix.size(1), suffix.device());
@@ -390,6 +524,7 @@ public final class ClipTextModel implements AutoCloseable {
      * (argmax of the ids for the legacy {@code eos_token_id = 2} configs, as HF does). Returns [b,d].
      */
     public Tensor pool(Tensor lastHidden, Tensor inputIds) {
+        checkOpen();
         Tensor out;
         try (PointerScope scope = new PointerScope()) {
             Tensor ids = inputIds.to(lastHidden.device(), torch.ScalarType.Long);
@@ -414,20 +549,13 @@ public final class ClipTextModel implements AutoCloseable {
      * and {@code projected} is true, else the pooled output itself (a new tensor either way). [b,p] or [b,d].
      */
     public Tensor represent(Tensor pooled, boolean projected) {
+        checkOpen();
         Tensor out;
         try (PointerScope scope = new PointerScope()) {
             Tensor r = projected && projection != null ? torch.linear(pooled, projection) : pooled.mul(new Scalar(1.0));
             out = r.retainReference();
         }
         return Tensors.handOff(out);
-    }
-
-    private static void handOffAll(Tensor... tensors) {
-        for (Tensor t : tensors) {
-            if (t != null) {
-                Tensors.handOff(t);
-            }
-        }
     }
 
     private Tensor embed(Tensor ids) {
@@ -475,21 +603,54 @@ public final class ClipTextModel implements AutoCloseable {
 
     /** Names of all parameters, in checkpoint order. */
     public List<String> parameterNames() {
+        checkOpen();
         return params.usedNames();
     }
 
     /**
      * The live parameter tensor (owned by the model: do not close, do not modify; use
-     * {@link #replaceParameter}).
+     * {@link #replaceParameter}). Engine-level and unsafe (a live native tensor, invalid after {@link #close()});
+     * users read weights with {@link #parameterValues} and {@link #parameterShape}.
      *
      * @throws IllegalArgumentException for an unknown name
+     * @throws IllegalStateException    if the model is closed
+     * @deprecated returns a live internal tensor; use {@link #parameterValues(String)} (a copy)
      */
+    @Deprecated
     public Tensor parameter(String name) {
+        checkOpen();
         return params.get(name);
+    }
+
+    /**
+     * A copy of a parameter's values as float32, row-major (e.g. {@code fc2.weight} [d,i] gives d·i floats).
+     *
+     * @throws IllegalArgumentException for an unknown name
+     * @throws IllegalStateException    if the model is closed
+     * @param name the parameter's checkpoint name
+     * @return a copy of the values
+     */
+    public float[] parameterValues(String name) {
+        checkOpen();
+        return Tensors.toFloats(params.get(name));
+    }
+
+    /**
+     * The shape of a parameter, e.g. {@code [768, 3072]} for an SD 1.x {@code fc2.weight}.
+     *
+     * @throws IllegalArgumentException for an unknown name
+     * @throws IllegalStateException    if the model is closed
+     * @param name the parameter's checkpoint name
+     * @return the shape
+     */
+    public long[] parameterShape(String name) {
+        checkOpen();
+        return Tensors.shape(params.get(name));
     }
 
     /** A copy of a parameter as float32 on the model's device, owned by the caller. */
     public Tensor copyOfParameter(String name) {
+        checkOpen();
         Tensor out;
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             out = params.get(name).clone().retainReference();
@@ -505,6 +666,12 @@ public final class ClipTextModel implements AutoCloseable {
      *                                  duplicate change id; the weights are unchanged then
      */
     public void replaceParameter(String name, Tensor value, String changeId) {
+        try (EditClaim claim = claimForEdit()) {
+            replaceParameterClaimed(name, value, changeId);
+        }
+    }
+
+    private void replaceParameterClaimed(String name, Tensor value, String changeId) {
         checkNewChange(changeId);
         Tensor target = params.get(name);
         requireSameShape(name, target, value);
@@ -514,6 +681,7 @@ public final class ClipTextModel implements AutoCloseable {
             keepOriginal(name);
             target.copy_(v);
             journal.add(new Change(changeId, name, v.retainReference(), null));
+            weightsChanged(name);
         }
     }
 
@@ -528,6 +696,12 @@ public final class ClipTextModel implements AutoCloseable {
      *                                  weights are unchanged then
      */
     public void applyRankOneUpdate(String name, Tensor r, Tensor u, String changeId) {
+        try (EditClaim claim = claimForEdit()) {
+            applyRankOneUpdateClaimed(name, r, u, changeId);
+        }
+    }
+
+    private void applyRankOneUpdateClaimed(String name, Tensor r, Tensor u, String changeId) {
         checkNewChange(changeId);
         Tensor w = params.get(name);
         long[] ws = Tensors.shape(w);
@@ -546,6 +720,7 @@ public final class ClipTextModel implements AutoCloseable {
             keepOriginal(name);
             w.copy_(updated); // bitwise the same as w.add_(outer(r, u)), which undo replays
             journal.add(new Change(changeId, name, rr.retainReference(), uu.retainReference()));
+            weightsChanged(name);
         }
     }
 
@@ -556,6 +731,12 @@ public final class ClipTextModel implements AutoCloseable {
      * @throws IllegalStateException if {@code changeId} is not the most recent change (undo later changes first)
      */
     public void undo(String changeId) {
+        try (EditClaim claim = claimForEdit()) {
+            undoClaimed(changeId);
+        }
+    }
+
+    private void undoClaimed(String changeId) {
         if (journal.isEmpty() || !journal.get(journal.size() - 1).id().equals(changeId)) {
             throw new IllegalStateException("change " + changeId + " is not the most recent change of this model "
                     + "(changes, oldest first: " + changes() + "); undo the later changes first");
@@ -572,6 +753,7 @@ public final class ClipTextModel implements AutoCloseable {
             }
         }
         last.close();
+        weightsChanged(name);
         if (journal.stream().noneMatch(c -> c.parameter().equals(name))) {
             originals.remove(name).close();
         }
@@ -631,48 +813,92 @@ public final class ClipTextModel implements AutoCloseable {
         }
     }
 
-    /** The changes applied since loading, oldest first. */
+    /**
+     * Every change these weights carry, oldest first: those recorded in the loaded file (applied before it was
+     * saved with {@link #save}; they cannot be undone here), then {@link #changes()}.
+     *
+     * @throws IllegalStateException if the model is closed
+     * @return the change ids, oldest first
+     */
+    public List<String> appliedChanges() {
+        checkOpen();
+        List<String> all = new ArrayList<>(inheritedChanges);
+        all.addAll(changes());
+        return List.copyOf(all);
+    }
+
+    /** The changes applied since loading, oldest first (undoable with {@link #undo}). */
     public List<String> changes() {
+        checkOpen();
         return journal.stream().map(Change::id).toList();
     }
 
-    /** SHA-256 (hex) of the weights as loaded: parameter names, shapes and float32 values. */
+    /**
+     * The {@link #fingerprint()} of the weights before the first change (as loaded or generated). Taken at the
+     * latest when the first change is applied.
+     */
     public synchronized String baseFingerprint() {
+        checkOpen();
         if (baseFingerprint == null) {
-            baseFingerprint = hashWeights();
+            baseFingerprint = fingerprint();
         }
         return baseFingerprint;
     }
 
-    /** Identifies the current weights: the base fingerprint plus the journal of changes. */
-    public String fingerprint() {
-        String base = baseFingerprint();
-        if (journal.isEmpty()) {
-            return base;
+    /**
+     * Identifies the current weights by content: SHA-256 (hex) over every used parameter, in name order, of
+     * the SHA-256 of its name, shape and float32 values. Two models with the same weights (for example an edited
+     * model and the same model saved in float32 and loaded again) have the same fingerprint; undoing every change
+     * restores the base fingerprint. Per-parameter hashes are cached, so after an edit only the changed parameter
+     * is hashed again.
+     *
+     * @throws IllegalStateException if the model is closed
+     */
+    public synchronized String fingerprint() {
+        checkOpen();
+        if (fingerprint == null) {
+            long start = System.nanoTime();
+            int hashed = 0;
+            MessageDigest md = newDigest();
+            for (String name : new java.util.TreeSet<>(params.usedNames())) { // sorted: files order names freely
+                byte[] h = parameterDigests.get(name);
+                if (h == null) {
+                    h = hashParameter(name);
+                    parameterDigests.put(name, h);
+                    hashed++;
+                }
+                md.update(h);
+            }
+            fingerprint = HexFormat.of().formatHex(md.digest());
+            int n = hashed;
+            String fp = fingerprint;
+            LOG.log(System.Logger.Level.DEBUG, () -> String.format(Locale.ROOT,
+                    "fingerprint of %s: %s (%d parameter(s) hashed in %.1f ms)", source, fp.substring(0, 12), n,
+                    (System.nanoTime() - start) / 1e6));
         }
-        return sha256((base + "\n" + String.join("\n", changes())).getBytes(StandardCharsets.UTF_8));
+        return fingerprint;
     }
 
-    private String hashWeights() {
+    /** Forgets the cached hash of {@code name} (its values changed). */
+    private synchronized void weightsChanged(String name) {
+        parameterDigests.remove(name);
+        fingerprint = null;
+    }
+
+    private byte[] hashParameter(String name) {
         MessageDigest md = newDigest();
-        for (String name : params.usedNames()) {
-            try (PointerScope scope = new PointerScope()) {
-                Tensor t = params.get(name).to(Tensors.cpu(), torch.ScalarType.Float).contiguous();
-                md.update(name.getBytes(StandardCharsets.UTF_8));
-                md.update(Arrays.toString(Tensors.shape(t)).getBytes(StandardCharsets.UTF_8));
-                ByteBuffer buf = t.data_ptr_float().capacity(t.numel()).asByteBuffer();
-                md.update(buf);
-            }
+        try (PointerScope scope = new PointerScope()) {
+            Tensor t = params.get(name).to(Tensors.cpu(), torch.ScalarType.Float).contiguous();
+            md.update(name.getBytes(StandardCharsets.UTF_8));
+            md.update(Arrays.toString(Tensors.shape(t)).getBytes(StandardCharsets.UTF_8));
+            ByteBuffer buf = t.data_ptr_float().capacity(t.numel()).asByteBuffer();
+            md.update(buf);
         }
-        return HexFormat.of().formatHex(md.digest());
+        return md.digest();
     }
 
     private static MessageDigest newDigest() {
         return dev.refact.clip.io.Sha256.newDigest();
-    }
-
-    private static String sha256(byte[] data) {
-        return dev.refact.clip.io.Sha256.hex(data);
     }
 
     /**
@@ -688,6 +914,7 @@ public final class ClipTextModel implements AutoCloseable {
      * @throws IllegalArgumentException for single-file output of a generated or sharded model, or onto its input
      */
     public void save(Path path) throws IOException {
+        checkOpen();
         TextEncoderWriter.save(this, path);
     }
 
@@ -704,21 +931,88 @@ public final class ClipTextModel implements AutoCloseable {
         return json;
     }
 
-    /** A one-line description for logs. */
+    /**
+     * A one-line description for logs and JShell: layers × width, MLP width, activation, dtype, device, projection,
+     * source, changes and the fingerprint prefix (when it has been computed; it is not computed for this).
+     */
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "ClipTextModel[%d layers × %d, mlp %d, %s, projection %s, %s]",
+        if (closed) {
+            return "ClipTextModel[closed, " + source + "]";
+        }
+        String fp;
+        synchronized (this) {
+            fp = fingerprint == null ? "not computed" : fingerprint.substring(0, 12);
+        }
+        return String.format(Locale.ROOT, "ClipTextModel[%d layers × %d, mlp %d, %s, %s on %s, projection %s, %s, "
+                        + "%d change(s), fingerprint %s]",
                 config.numHiddenLayers(), config.hiddenSize(), config.intermediateSize(), config.hiddenAct(),
-                projection == null ? "none" : projection.size(0), source);
+                dtype.toString().toLowerCase(Locale.ROOT), device.str().getString(),
+                projection == null ? "none" : projection.size(0), source, journal.size(), fp);
     }
 
+    // ------------------------------------------------------------------ edit claims and lifecycle
+
+    /**
+     * Held by the one thread that is changing the model's weights ({@link #claimForEdit()}); closing it releases
+     * the claim.
+     */
+    public interface EditClaim extends AutoCloseable {
+        /** Releases the claim (no checked exception). */
+        @Override
+        void close();
+    }
+
+    /**
+     * Claims the model for one edit: while the claim is held, weight changes from other threads fail fast. The
+     * claim is re-entrant (the holding thread may claim again, e.g. an editor applying a change), so an editor
+     * claims the model for the whole computation and the weight change inside it.
+     *
+     * <pre>{@code
+     * try (ClipTextModel.EditClaim claim = model.claimForEdit()) {
+     *     ... compute, then model.applyRankOneUpdate(...)
+     * }
+     * }</pre>
+     *
+     * @throws IllegalStateException "model ... is being edited by another thread", or if the model is closed
+     * @return the claim; close it to release
+     */
+    public EditClaim claimForEdit() {
+        checkOpen();
+        if (!editLock.tryLock()) {
+            throw new IllegalStateException("model " + source + " is being edited by another thread; edits of one "
+                    + "model must not overlap (edit models one thread at a time)");
+        }
+        return editLock::unlock;
+    }
+
+    /** {@return whether {@link #close()} has run} */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("ClipTextModel " + source + " is closed");
+        }
+    }
+
+    /**
+     * Frees the weights, the undo journal and the device (every pointer the model owned becomes null); later
+     * calls of any method throw {@code IllegalStateException("... is closed")}. Idempotent.
+     */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         journal.forEach(Change::close);
         journal.clear();
         originals.values().forEach(Tensor::close);
         originals.clear();
         params.close();
         device.close();
+        parameterDigests.clear();
     }
 }

@@ -213,16 +213,7 @@ public final class ClipVisionModel implements AutoCloseable {
             result = new VisionEncoding(withHiddenStates ? emb.retainReference() : null, hidden, x.retainReference(),
                     pooled.retainReference(), embeds == null ? null : embeds.retainReference());
         }
-        if (result.embeddings() != null) {
-            Tensors.handOff(result.embeddings());
-        }
-        result.hiddenStates().forEach(Tensors::handOff);
-        Tensors.handOff(result.lastHiddenState());
-        Tensors.handOff(result.pooled());
-        if (result.imageEmbeds() != null) {
-            Tensors.handOff(result.imageEmbeds());
-        }
-        return result;
+        return Tensors.handOffOwner(result);
     }
 
     /** {@code [class ; patches·Wᵀ] + position}: [b,3,S,S] → [b,T,W]. */

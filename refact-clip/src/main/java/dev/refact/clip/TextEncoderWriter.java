@@ -64,6 +64,7 @@ final class TextEncoderWriter {
         Path src = Path.of(m.source());
         w.metadata("refact.source", src.isAbsolute() && src.getFileName() != null ? src.getFileName().toString() : m.source());
         w.metadata("refact.fingerprint", m.fingerprint());
+        w.metadata(ClipTextModel.CHANGES_METADATA, appliedChangesJson(m));
         try (PointerScope scope = new PointerScope()) {
             for (String name : params.usedNames()) {
                 DType stored = params.storedDtype(name);
@@ -111,7 +112,7 @@ final class TextEncoderWriter {
             Map<String, String> metadata = new LinkedHashMap<>(sf.metadata());
             metadata.put("refact.source", String.valueOf(src.getFileName()));
             metadata.put("refact.fingerprint", m.fingerprint());
-            metadata.put("refact.changes", String.join(",", m.changes()));
+            metadata.put(ClipTextModel.CHANGES_METADATA, appliedChangesJson(m));
             metadata.put("refact.edited_tensors",
                     String.join(",", replacements.stream().map(Replacement::key).toList()));
             byte[] header = header(sf.infos(), metadata);
@@ -231,4 +232,11 @@ final class TextEncoderWriter {
         return Files.exists(b) && Files.isSameFile(a, b);
     }
 
+
+    /** JSON array of the change ids applied to these weights, oldest first (read back on load). */
+    private static String appliedChangesJson(ClipTextModel m) {
+        com.google.gson.JsonArray applied = new com.google.gson.JsonArray();
+        m.appliedChanges().forEach(applied::add);
+        return applied.toString();
+    }
 }

@@ -1,10 +1,15 @@
 package dev.refact.clip;
 
+import dev.refact.clip.torch.OwnedTensors;
 import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * The outputs of one text-encoder forward pass. Owns its tensors: close it.
+ * The outputs of one text-encoder forward pass, as tensors (for float arrays see
+ * {@link ClipTextModel#encode(dev.refact.clip.tokenizer.ClipTokenizer, String)}). Owns its tensors privately
+ * ({@link OwnedTensors}); {@link ClipTextModel#encode(Tensor)} hands it to the caller as one unit: it belongs to
+ * the caller's innermost open scope ({@link TensorScope}), or to the caller when none is open. Accessors throw
+ * {@code IllegalStateException("TextEncoding is closed")} after {@link #close()}.
  *
  * <p>Shapes for a batch of {@code b} prompts of {@code n} tokens (width d, MLP width i, projection p,
  * L layers):
@@ -24,6 +29,7 @@ public final class TextEncoding implements AutoCloseable {
     private final Tensor textEmbeds;
     private final List<Tensor> hiddenStates;
     private final List<Tensor> mlpKeys;
+    private final OwnedTensors owned;
 
     TextEncoding(Tensor lastHiddenState, Tensor pooled, Tensor textEmbeds, List<Tensor> hiddenStates,
                  List<Tensor> mlpKeys) {
@@ -32,41 +38,51 @@ public final class TextEncoding implements AutoCloseable {
         this.textEmbeds = textEmbeds;
         this.hiddenStates = List.copyOf(hiddenStates);
         this.mlpKeys = List.copyOf(mlpKeys);
+        List<Tensor> all = new java.util.ArrayList<>(this.hiddenStates);
+        all.addAll(this.mlpKeys);
+        this.owned = new OwnedTensors("TextEncoding", all, lastHiddenState, pooled, textEmbeds);
     }
 
     /** [b,n,d] after the final LayerNorm. */
     public Tensor lastHiddenState() {
-        return lastHiddenState;
+        return owned.check(lastHiddenState);
     }
 
     /** [b,d] at the first end token. */
     public Tensor pooled() {
-        return pooled;
+        return owned.check(pooled);
     }
 
     /** [b,p] projected pooled output, or null when the model has no {@code text_projection}. */
     public Tensor textEmbeds() {
-        return textEmbeds;
+        return owned.check(textEmbeds);
     }
 
     /** L+1 tensors [b,n,d], or empty. */
     public List<Tensor> hiddenStates() {
-        return hiddenStates;
+        return owned.check(hiddenStates);
     }
 
     /** L tensors [b,n,i] (fc2 inputs), or empty. */
     public List<Tensor> mlpKeys() {
-        return mlpKeys;
+        return owned.check(mlpKeys);
+    }
+
+    /** {@return whether {@link #close()} has run (then every tensor is freed)} */
+    public boolean isClosed() {
+        return owned.isClosed();
+    }
+
+    /** Frees every tensor; idempotent. */
+    @Override
+    public void close() {
+        owned.close();
     }
 
     @Override
-    public void close() {
-        lastHiddenState.close();
-        pooled.close();
-        if (textEmbeds != null) {
-            textEmbeds.close();
-        }
-        hiddenStates.forEach(Tensor::close);
-        mlpKeys.forEach(Tensor::close);
+    public String toString() {
+        return owned.isClosed() ? "TextEncoding[closed]" : "TextEncoding[last hidden state "
+                + dev.refact.clip.torch.Tensors.shapeString(lastHiddenState) + ", " + hiddenStates.size()
+                + " hidden states]";
     }
 }

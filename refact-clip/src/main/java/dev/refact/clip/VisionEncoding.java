@@ -1,6 +1,7 @@
 package dev.refact.clip;
 
 import java.util.List;
+import dev.refact.clip.torch.OwnedTensors;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -19,6 +20,7 @@ import org.bytedeco.pytorch.Tensor;
  * </ul>
  */
 public final class VisionEncoding implements AutoCloseable {
+    private final OwnedTensors owned;
     private final Tensor embeddings;
     private final List<Tensor> hiddenStates;
     private final Tensor lastHiddenState;
@@ -32,43 +34,42 @@ public final class VisionEncoding implements AutoCloseable {
         this.lastHiddenState = lastHiddenState;
         this.pooled = pooled;
         this.imageEmbeds = imageEmbeds;
+        this.owned = new OwnedTensors("VisionEncoding", this.hiddenStates, embeddings, lastHiddenState, pooled, imageEmbeds);
     }
 
     /** [b,T,W] before {@code pre_layrnorm}, or null. */
     public Tensor embeddings() {
-        return embeddings;
+        return owned.check(embeddings);
     }
 
     /** L+1 tensors [b,T,W], or empty. */
     public List<Tensor> hiddenStates() {
-        return hiddenStates;
+        return owned.check(hiddenStates);
     }
 
     /** [b,T,W]. */
     public Tensor lastHiddenState() {
-        return lastHiddenState;
+        return owned.check(lastHiddenState);
     }
 
     /** [b,W]. */
     public Tensor pooled() {
-        return pooled;
+        return owned.check(pooled);
     }
 
     /** [b,p], or null. */
     public Tensor imageEmbeds() {
-        return imageEmbeds;
+        return owned.check(imageEmbeds);
     }
 
+    /** {@return whether {@link #close()} has run (then every tensor is freed)} */
+    public boolean isClosed() {
+        return owned.isClosed();
+    }
+
+    /** Frees every tensor; idempotent. */
     @Override
     public void close() {
-        if (embeddings != null) {
-            embeddings.close();
-        }
-        hiddenStates.forEach(Tensor::close);
-        lastHiddenState.close();
-        pooled.close();
-        if (imageEmbeds != null) {
-            imageEmbeds.close();
-        }
+        owned.close();
     }
 }

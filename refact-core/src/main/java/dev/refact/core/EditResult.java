@@ -17,7 +17,7 @@ import java.util.Objects;
  *
  * <p>{@link #undo()} restores the model's weights bit for bit; edits must be undone newest first.
  */
-public final class EditResult {
+public final class EditResult implements AppliedEdit {
     private final EditRequest request;
     private final Hyperparameters hyperparameters;
     private final String changeId;
@@ -73,16 +73,19 @@ public final class EditResult {
     }
 
     /** The id under which the model journals this change. */
+    @Override
     public String changeId() {
         return changeId;
     }
 
     /** The edited layer. */
+    @Override
     public int layer() {
         return hyperparameters.layer();
     }
 
     /** The edited weight's checkpoint name. */
+    @Override
     public String weightName() {
         return weightName;
     }
@@ -153,16 +156,19 @@ public final class EditResult {
     }
 
     /** Whether {@link #undo()} has run. */
-    public boolean isUndone() {
+    @Override
+    public synchronized boolean isUndone() {
         return undone;
     }
 
     /**
      * Restores the weights the edit changed, bit for bit.
      *
-     * @throws IllegalStateException if already undone, or if later changes to the model have not been undone
+     * @throws IllegalStateException if already undone, if later changes to the model have not been undone, or if
+     *                               the model is closed
      */
-    public void undo() {
+    @Override
+    public synchronized void undo() {
         if (undone) {
             throw new IllegalStateException("edit " + changeId + " is already undone");
         }

@@ -25,7 +25,11 @@ import java.util.Objects;
  * and u = C⁻¹k̄/‖C⁻¹k̄‖, (2) searches v* contrastively, (3) adds r uᵀ to {@code layers[L].mlp.fc2.weight}.
  * A failed edit (bad input, divergence, singular C) throws and leaves the weights bit-identical.
  *
- * <p>An editor is immutable and may be shared; a model must not be edited from two threads at once.
+ * <p>An editor is immutable and may be shared between threads. Misuse fails fast: a second thread editing the
+ * same model while an edit runs gets {@code IllegalStateException("model ... is being edited by another
+ * thread")}; statistics whose provenance names other weights are refused (see
+ * {@link Builder#allowStatisticsOfOtherModels}); a closed model or closed statistics give
+ * {@code IllegalStateException("... closed")}.
  */
 public interface Editor {
 
@@ -35,7 +39,10 @@ public interface Editor {
      * @throws IllegalArgumentException if the request does not fit the model (subject not found by the
      *                                  tokenizer, prompt longer than 77 tokens, layer outside the model, statistics
      *                                  of another layer or width)
-     * @throws IllegalStateException    if the computation fails (singular statistics, non-finite values)
+     * @throws IllegalStateException    if the computation fails (singular statistics, non-finite values), if
+     *                                  another thread is editing the model, or if the model or statistics are
+     *                                  closed
+     * @throws IllegalArgumentException also if the statistics were computed on another model (unless allowed)
      */
     EditResult edit(ClipTextModel model, EditRequest request);
 
@@ -60,11 +67,30 @@ public interface Editor {
         private CovarianceStats statistics;
         private ClipTokenizer tokenizer;
         private ProgressListener listener = ProgressListener.NONE;
+        private boolean allowStatisticsOfOtherModels;
 
         Builder() {
         }
 
-        /** Every setting of the edit (required; e.g. {@link Hyperparameters#roleEdits()}). */
+        /**
+         * Whether to accept statistics whose provenance records another model's fingerprint than the edited
+         * model's (current or as loaded). Default false: such edits throw {@code IllegalArgumentException}; when
+         * true they are logged as a warning ({@code System.Logger} {@code dev.refact.core.Editor}).
+         *
+         * @param value true to allow
+         * @return this builder
+         */
+        public Builder allowStatisticsOfOtherModels(boolean value) {
+            allowStatisticsOfOtherModels = value;
+            return this;
+        }
+
+        /**
+         * The hyperparameters every edit uses (default {@link Hyperparameters#roleEdits()}).
+         *
+         * @param value the hyperparameters
+         * @return this builder
+         */
         public Builder hyperparameters(Hyperparameters value) {
             hyperparameters = Objects.requireNonNull(value, "hyperparameters");
             return this;
@@ -107,7 +133,8 @@ public interface Editor {
             CovarianceStats stats = hyperparameters.covarianceDamping() > 0
                     && statistics.damping() != hyperparameters.covarianceDamping()
                     ? statistics.withDamping(hyperparameters.covarianceDamping()) : statistics;
-            return new RefactEditor(hyperparameters, stats, tokenizer, listener);
+            return new CheckedEditor(new RefactEditor(hyperparameters, stats, tokenizer, listener), stats,
+                    allowStatisticsOfOtherModels);
         }
     }
 }

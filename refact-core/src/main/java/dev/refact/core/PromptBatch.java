@@ -55,7 +55,11 @@ final class PromptBatch implements AutoCloseable {
         for (int i = 0; i < b; i++) {
             System.arraycopy(rows[i], 0, flat, i * n, n);
         }
-        return new PromptBatch(List.copyOf(prompts), Tensors.longs(flat, model.device(), b, n), last, n);
+        Tensor ids;
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+            ids = Tensors.longs(flat, model.device(), b, n).retainReference(); // owned by the batch only
+        }
+        return Tensors.handOffOwner(new PromptBatch(List.copyOf(prompts), ids, last, n));
     }
 
     List<String> prompts() {

@@ -22,7 +22,8 @@ final class RankOneUpdate {
     }
 
     /**
-     * The two factors of the update. Owns its tensors (float64, on the statistics' device).
+     * The two factors of the update. Owns its tensors privately (float64, on the statistics' device); handed to the
+     * caller as one unit ({@code Tensors.handOffOwner}).
      *
      * @param u           [i] unit direction C⁻¹k̄/‖C⁻¹k̄‖
      * @param r           [d] (v* − v_b)/(k_bᵀu)
@@ -69,8 +70,6 @@ final class RankOneUpdate {
             }
             f = new Factors(u.retainReference(), r.retainReference(), denom);
         }
-        Tensors.handOff(f.u());
-        Tensors.handOff(f.r());
-        return f;
+        return Tensors.handOffOwner(f);
     }
 }

@@ -135,19 +135,25 @@ public record SavedEdit(String changeId, int layer, String weightName, float[] u
      * {@code model.undo(changeId())} removes it bit-exactly.
      *
      * @param force apply even when the model's fingerprint differs from the one the edit was made on
-     * @throws IllegalStateException    on a fingerprint mismatch (without force), or if already applied
+     * @return a handle whose {@link AppliedEdit#undo()} removes the change bit for bit
+     * @throws IllegalStateException    if this edit is already applied to the model ("already applied"), on a
+     *                                  fingerprint mismatch (without force), if the model is being edited by
+     *                                  another thread, or if the model is closed
      * @throws IllegalArgumentException if the model has no such weight or the shapes differ
+     * @param model the text encoder
      */
-    public void apply(ClipTextModel model, boolean force) {
+    public AppliedEdit apply(ClipTextModel model, boolean force) {
+        if (model.appliedChanges().contains(changeId)) {
+            throw new IllegalStateException("edit " + changeId + " (\"" + request.prompt() + "\" → \""
+                    + request.target() + "\") is already applied to this model"
+                    + (model.changes().contains(changeId) ? "" : " (it was saved with the weights)"));
+        }
         if (!force && !model.fingerprint().equals(modelFingerprint)) {
             throw new IllegalStateException("edit " + changeId + " (\"" + request.prompt() + "\" → \"" + request.target()
                     + "\") was computed on weights with fingerprint " + abbreviate(modelFingerprint)
                     + " but this model's weights are " + abbreviate(model.fingerprint())
                     + (model.changes().isEmpty() ? "" : " (after changes " + model.changes() + ")")
                     + "; apply the edits in the order they were made, or force it");
-        }
-        if (model.changes().contains(changeId)) {
-            throw new IllegalStateException("edit " + changeId + " is already applied to this model");
         }
         EditChecks.plausibleMagnitude(this, model, force);
         try (PointerScope scope = new PointerScope()) {
@@ -156,6 +162,19 @@ public record SavedEdit(String changeId, int layer, String weightName, float[] u
             model.applyRankOneUpdate(weightName, rt, ut, changeId);
         }
         EditChecks.encoderStaysFinite(model, changeId);
+        return new SavedEditApplication(this, model);
+    }
+
+    /** u [i] (a copy). */
+    @Override
+    public float[] u() {
+        return u.clone();
+    }
+
+    /** r [d] (a copy). */
+    @Override
+    public float[] r() {
+        return r.clone();
     }
 
     private static String abbreviate(String fp) {

@@ -88,17 +88,20 @@ final class ValueOptimizer {
         Tensor adamM = null;
         Tensor adamV = null;
         SuffixCache cache = null;
+        Tensor clean = null;
         try {
             try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
                 mask = Tensors.floats(maskData, model.device(), b, m, 1).to(model.dtype()).retainReference();
-                Tensor clean = trace.residual().add(trace.output()).detach();           // clean layer-L output
-                base = clean.narrow(1, start, m).contiguous().retainReference();
+                Tensor c = trace.residual().add(trace.output()).detach();               // clean layer-L output
+                clean = c.retainReference();
+                base = c.narrow(1, start, m).contiguous().retainReference();
                 ids = batch.ids().narrow(1, start, m).contiguous().retainReference();
-                cache = model.suffixCache(layer, clean, start);
                 delta = torch.zeros(new long[] {d}, Tensors.options(model.dtype(), model.device())).retainReference();
                 adamM = torch.zeros(new long[] {d}, Tensors.options(model.dtype(), model.device())).retainReference();
                 adamV = torch.zeros(new long[] {d}, Tensors.options(model.dtype(), model.device())).retainReference();
             }
+            // handed to the caller's scope (or to us); it must outlive the scope above, and is closed in finally
+            cache = model.suffixCache(layer, clean, start);
             delta.set_requires_grad(true);
             StopReason reason = StopReason.STEP_CAP;
             double lastP = Double.NaN;
@@ -131,12 +134,13 @@ final class ValueOptimizer {
                     clamp(delta, maxNorm);
                 }
             }
-            try (NoGradGuard ng = new NoGradGuard()) {
-                Tensor out = delta.detach().clone();
-                return new Search(out, steps, reason, lastP, toArray(losses), toArray(probs));
+            Tensor out;
+            try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+                out = delta.detach().clone().retainReference();
             }
+            return Tensors.handOffOwner(new Search(out, steps, reason, lastP, toArray(losses), toArray(probs)));
         } finally {
-            for (Tensor t : new Tensor[] {mask, base, ids, delta, adamM, adamV}) {
+            for (Tensor t : new Tensor[] {mask, clean, base, ids, delta, adamM, adamV}) {
                 if (t != null) {
                     t.close();
                 }

@@ -69,7 +69,7 @@ public final class ClipPromptEncoder implements PromptEncoder {
      * Encodes token ids directly.
      *
      * @param ids rows of 77 token ids
-     * @return [rows, 77, d]; the caller owns it
+     * @return [rows, 77, d], belonging to the caller's innermost open scope (or to the caller when none is open)
      */
     public Tensor encodeIds(long[][] ids) {
         long[] flat = new long[ids.length * MAX_LENGTH];
@@ -80,14 +80,13 @@ public final class ClipPromptEncoder implements PromptEncoder {
             }
             System.arraycopy(ids[i], 0, flat, i * MAX_LENGTH, MAX_LENGTH);
         }
+        Tensor states;
         try (PointerScope scope = new PointerScope()) {
-            Tensor t = Tensors.longs(flat, model.device(), ids.length, MAX_LENGTH);
-            scope.attach(t);
-            t.close();
+            Tensor t = Tensors.longs(flat, model.device(), ids.length, MAX_LENGTH); // belongs to the scope
             try (TextEncoding enc = model.encode(t)) {
-                Tensor states = enc.lastHiddenState().clone();
-                return states.retainReference();
+                states = enc.lastHiddenState().clone().retainReference();
             }
         }
+        return Tensors.handOff(states);
     }
 }

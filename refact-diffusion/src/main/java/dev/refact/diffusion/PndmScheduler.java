@@ -92,8 +92,7 @@ final class PndmScheduler implements Scheduler {
             e = modelOutput.add(ets.peekFirst()).div(new Scalar(2.0));
             x = curSample;
             // the remembered sample is handed back to the current scope, which frees it
-            org.bytedeco.javacpp.PointerScope.getInnerScope().attach(curSample);
-            curSample.close();
+            dev.refact.clip.torch.Tensors.handOff(curSample);
             curSample = null;
         } else {
             Iterator<Tensor> it = ets.iterator();

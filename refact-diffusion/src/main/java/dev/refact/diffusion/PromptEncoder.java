@@ -17,7 +17,9 @@ public interface PromptEncoder {
      * Encodes prompts.
      *
      * @param prompts one or more prompts ({@code ""} is the unconditional prompt)
-     * @return [prompts.size(), 77, d] float states; the caller owns it
+     * @return [prompts.size(), 77, d] float states, under the library's hand-off rule ({@code Tensors.handOff}): they
+     *         belong to the caller's innermost open scope, or to the caller when none is open (an implementation
+     *         that always leaves them to the caller is also accepted by the pipeline)
      * @throws IllegalArgumentException for a prompt the encoder cannot take
      */
     Tensor encode(List<String> prompts);

@@ -144,14 +144,10 @@ public final class StableDiffusionPipeline implements AutoCloseable {
         }
         List<String> neg = negatives(prompts.size(), negativePrompts);
         try (PointerScope scope = new PointerScope()) {
-            Tensor cond = encoder.encode(prompts);
-            scope.attach(cond);
-            cond.close();
+            Tensor cond = Tensors.handOff(encoder.encode(prompts)); // the scope owns it either way
             Tensor uncond = null;
             if (options.guided()) {
-                uncond = encoder.encode(neg);
-                scope.attach(uncond);
-                uncond.close();
+                uncond = Tensors.handOff(encoder.encode(neg));
             }
             return generate(cond, uncond, options, latents, listener, null);
         }

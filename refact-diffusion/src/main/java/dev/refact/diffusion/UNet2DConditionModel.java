@@ -227,9 +227,7 @@ public final class UNet2DConditionModel implements AutoCloseable {
         for (int i = 0; i < batch; i++) {
             t[i] = (float) (timesteps.length == 1 ? timesteps[0] : timesteps[i]);
         }
-        Tensor tt = Tensors.floats(t, device, batch, 1);
-        PointerScope.getInnerScope().attach(tt);
-        tt.close(); // the enclosing scope now holds the only reference
+        Tensor tt = Tensors.floats(t, device, batch, 1); // handed to the enclosing scope
         Tensor exponent = torch.arange(new Scalar(0), new Scalar(half), Tensors.options(ScalarType.Float, device))
                 .mul(new Scalar(-Math.log(10000.0)))
                 .div(new Scalar((double) (half - config.freqShift())));

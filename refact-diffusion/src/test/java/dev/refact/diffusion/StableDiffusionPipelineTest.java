@@ -113,9 +113,7 @@ final class StableDiffusionPipelineTest {
     }
 
     private static Tensor attached(Tensor t) {
-        PointerScope.getInnerScope().attach(t);
-        t.close();
-        return t;
+        return Tensors.handOff(t);
     }
 
     @Test

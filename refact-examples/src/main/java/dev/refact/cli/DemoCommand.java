@@ -94,12 +94,12 @@ final class DemoCommand implements Callable<Integer> {
                 TextSpaceEvaluator evaluator = new TextSpaceEvaluator(tok, true);
                 TextSpaceEvaluator.Reference ref = evaluator.reference(m, probes);
                 double[] before = evaluator.score(m, ref);
-                float[] original = Tensors.toFloats(m.parameter(ClipTextModel.fc2WeightName(layer)));
+                float[] original = m.parameterValues(ClipTextModel.fc2WeightName(layer));
                 EditResult result = Editor.builder().tokenizer(tok).statistics(c).hyperparameters(hp).build()
                         .edit(m, request);
                 double[] after = evaluator.score(m, ref);
                 report.add("edit", EditCommand.summary(result, probes, before, after));
-                float[] edited = Tensors.toFloats(m.parameter(ClipTextModel.fc2WeightName(layer)));
+                float[] edited = m.parameterValues(ClipTextModel.fc2WeightName(layer));
 
                 Path editFile = out.resolve("president.edit.safetensors");
                 result.save(editFile);
@@ -111,11 +111,11 @@ final class DemoCommand implements Callable<Integer> {
                 try (ClipTextModel fresh = options.loadModel()) {
                     SavedEdit.load(editFile).apply(fresh, false);
                     report.addProperty("reapplied_bit_exact", Arrays.equals(edited,
-                            Tensors.toFloats(fresh.parameter(ClipTextModel.fc2WeightName(layer)))));
+                            fresh.parameterValues(ClipTextModel.fc2WeightName(layer))));
                 }
                 result.undo();
                 report.addProperty("undo_bit_exact", Arrays.equals(original,
-                        Tensors.toFloats(m.parameter(ClipTextModel.fc2WeightName(layer)))));
+                        m.parameterValues(ClipTextModel.fc2WeightName(layer))));
             }
         }
         spec.commandLine().getOut().println(new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(report));

@@ -188,10 +188,7 @@ final class GenerateCommand implements Callable<Integer> {
                     throw new IllegalArgumentException(file + ": no tensor '" + name + "' (has " + f.names() + ")");
                 }
             }
-            Tensor t = f.toTensor(n, ScalarType.Float, Tensors.cpu());
-            PointerScope.getInnerScope().attach(t);
-            t.close();
-            return t;
+            return Tensors.handOff(f.toTensor(n, ScalarType.Float, Tensors.cpu()));
         }
     }
 

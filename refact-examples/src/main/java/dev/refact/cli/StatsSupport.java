@@ -4,17 +4,17 @@ import dev.refact.clip.ClipTextModel;
 import dev.refact.clip.tokenizer.ClipTokenizer;
 import dev.refact.core.stats.Corpora;
 import dev.refact.core.stats.CovarianceStats;
-import dev.refact.core.stats.StatsOptions;
+import dev.refact.core.stats.StatisticsCache;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
 /**
  * Statistics for the commands that edit: loaded from {@code --stats FILE}, or computed from the built-in corpus
- * (WordNet 3.1 glosses) and cached under {@code $REFACT_CACHE} (default {@code ~/.cache/refact}) by model
- * fingerprint, layer and sample count, so that the next edit of the same model reuses them.
+ * (WordNet 3.1 glosses) and cached in the library's {@link StatisticsCache} ({@code $REFACT_CACHE/stats}, default
+ * {@code ~/.cache/refact/stats}) by model fingerprint, layer and sample count, so that the next edit of the same
+ * model reuses them.
  */
 final class StatsSupport {
     /** Texts used when statistics are computed on the fly (the paper used 100,000 WikiText lines). */
@@ -54,11 +54,12 @@ final class StatsSupport {
                 }
                 return s;
             }
-            Path cache = cacheDir().resolve(String.format(Locale.ROOT, "%s-layer%d-%s-%d.safetensors",
-                    model.fingerprint().substring(0, 16), layer, Corpora.WORDNET, ON_THE_FLY_SAMPLES));
-            if (Files.isRegularFile(cache)) {
-                err.println("refact: using cached statistics " + cache);
-                return CovarianceStats.load(cache, model.device());
+            StatisticsCache cache = new StatisticsCache(cacheDir());
+            java.util.Optional<CovarianceStats> hit = cache.find(model, layer, Corpora.WORDNET, ON_THE_FLY_SAMPLES);
+            if (hit.isPresent()) {
+                err.println("refact: using cached statistics " + cache.fileFor(model.fingerprint(), layer,
+                        Corpora.WORDNET, ON_THE_FLY_SAMPLES));
+                return hit.get();
             }
             if (!Corpora.wordNetAvailable()) {
                 throw new IllegalArgumentException("no --stats given and the built-in corpus is not on the class path; "
@@ -68,22 +69,18 @@ final class StatsSupport {
                     + "from %d WordNet glosses (the paper used 100,000 WikiText-103 lines; see docs/statistics.md)%n",
                     layer, ON_THE_FLY_SAMPLES);
             long start = System.nanoTime();
-            StatsOptions options = StatsOptions.builder().sampleLimit(ON_THE_FLY_SAMPLES).corpusName(Corpora.WORDNET)
-                    .build();
-            CovarianceStats s = CovarianceStats.compute(model, tokenizer, layer, Corpora.wordNetGlosses(), options,
+            CovarianceStats s = cache.getOrComputeWordNet(model, tokenizer, layer, ON_THE_FLY_SAMPLES,
                     p -> Progress.report(err, "statistics (texts)", p.texts(), ON_THE_FLY_SAMPLES, start));
-            Files.createDirectories(cache.getParent());
-            s.save(cache);
-            err.println("refact: cached statistics in " + cache);
+            err.println("refact: cached statistics in " + cache.fileFor(model.fingerprint(), layer, Corpora.WORDNET,
+                    ON_THE_FLY_SAMPLES));
             return s;
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }
     }
 
+    /** The library's default statistics cache folder ({@link StatisticsCache#defaultCache()}). */
     static Path cacheDir() {
-        String env = System.getenv("REFACT_CACHE");
-        return env != null && !env.isBlank() ? Path.of(env).resolve("stats")
-                : Path.of(System.getProperty("user.home"), ".cache", "refact", "stats");
+        return StatisticsCache.defaultCache().dir();
     }
 }

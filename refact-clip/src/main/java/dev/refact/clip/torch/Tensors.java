@@ -21,10 +21,13 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * always goes through an explicit copy to CPU. None of these methods leaks a native temporary:
  * each works in its own {@link PointerScope}.
  *
- * <p><b>Ownership rule of refact-java</b> (every method that returns a tensor follows it, via
- * {@link #handOff}): a returned tensor belongs to the caller's innermost open {@code PointerScope},
- * which frees it when it closes; with no scope open, the caller owns it and must {@code close()} it.
- * Closing it early inside a scope is safe.
+ * <p><b>Ownership rule of refact-java</b> (one rule for every method that returns native memory, see
+ * {@code docs/architecture.md}): what a method returns — a tensor ({@link #handOff}) or an object holding tensors
+ * such as {@code TextEncoding} ({@link #handOffOwner}) — belongs to the caller's innermost open
+ * {@code PointerScope} (a {@code TensorScope} for users), which frees it when it closes; with no scope open,
+ * the caller owns it and must {@code close()} it. Closing it early inside a scope is safe. Long-lived objects
+ * made by factories ({@code ClipTextModel.load}, {@code CovarianceStats.load}) always belong to the caller.
+ * Objects that keep tensors own them privately ({@link OwnedTensors}), outside every scope.
  *
  * <p>Not a user-facing API: it is public because refact-core and refact-diffusion use it.
  */
@@ -44,6 +47,39 @@ public final class Tensors {
             retained.releaseReference();
         }
         return retained;
+    }
+
+    /**
+     * Hands an object that owns tensors privately (a result holder; its tensors belong to no open scope) to the
+     * caller as one unit, under the same rule as {@link #handOff}: with a {@code PointerScope} open, that scope
+     * closes the object when it closes (closing it earlier is safe: {@code close()} must be idempotent); with
+     * none open, the caller closes it. Call it after the producing scope has closed.
+     * @param <H> the owner type
+     * @param owner the holder, whose {@code close()} is idempotent
+     * @return {@code owner}
+     */
+    public static <H extends AutoCloseable> H handOffOwner(H owner) {
+        if (PointerScope.getInnerScope() != null) {
+            new ScopeCloser(owner); // attaches itself to the innermost scope
+        }
+        return owner;
+    }
+
+    /**
+     * A native-less pointer whose deallocation closes an owner: attached to the innermost scope when
+     * constructed, so that the scope's close closes the owner.
+     */
+    private static final class ScopeCloser extends org.bytedeco.javacpp.Pointer {
+        ScopeCloser(AutoCloseable owner) {
+            super((org.bytedeco.javacpp.Pointer) null);
+            deallocator(() -> {
+                try {
+                    owner.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException("closing " + owner + " failed: " + e.getMessage(), e);
+                }
+            });
+        }
     }
 
     /** The CPU device. Callers own the returned object. */

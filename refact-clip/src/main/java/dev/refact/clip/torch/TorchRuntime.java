@@ -20,12 +20,19 @@ import org.bytedeco.pytorch.global.torch;
  *       convolution).</li>
  * </ul>
  *
- * <p>Every class in refact-java that touches a tensor calls {@link #ensureLoaded()} first; it is
- * cheap after the first call.
+ * <p>Nothing happens on class load. The natives are loaded, and the configuration applied, on the first
+ * {@link #ensureLoaded()} (every class in refact-java that touches a tensor calls it first; it is cheap after
+ * the first call). The configuration is {@link #configure(int, boolean)} if the application called it (the public
+ * entry is {@code dev.refact.clip.NativeRuntime}), else the default above. Loading and configuration are logged
+ * through {@code System.Logger} {@code dev.refact.clip.torch.TorchRuntime} (level DEBUG).
  */
 public final class TorchRuntime {
     private static final String[] LIBS_IN_ORDER = {"libgomp.so.1", "libc10.so", "libtorch_cpu.so", "libtorch.so"};
     private static volatile boolean loaded;
+    private static final System.Logger LOG = System.getLogger(TorchRuntime.class.getName());
+    /** Intra-op threads to set: &gt; 0 a count, 0 leave libtorch's choice; null = not configured yet (default). */
+    private static Integer threads;
+    private static boolean nnpack;
 
     private TorchRuntime() {
     }
@@ -61,15 +68,66 @@ public final class TorchRuntime {
                         + "': is org.bytedeco:pytorch:" + platform + " on the class path? Build with "
                         + "-Djavacpp.platform=" + platform + " (see README, 'Other platforms')", e);
             }
-            // NNPACK fails on CPUs it does not recognise (these VMs) and then logs "Could not initialize NNPACK"
-            // on every few convolutions; the oneDNN/im2col paths that take over are what libtorch prefers anyway.
-            torch.globalContext().setUserEnabledNNPACK(false);
-            int threads = Integer.getInteger("refact.threads", 1);
-            if (threads > 0) {
-                torch.set_num_threads(threads);
-            }
             loaded = true;
+            if (threads == null) {
+                threads = Integer.getInteger("refact.threads", 1);
+                nnpack = false;
+                LOG.log(System.Logger.Level.DEBUG, "no runtime configuration given: using the default (torch "
+                        + "intra-op threads " + threads + ", NNPACK off)");
+            }
+            apply();
+            LOG.log(System.Logger.Level.DEBUG, () -> "loaded PyTorch natives for " + platform + " (JavaCPP cache "
+                    + cacheDir() + "): " + describe());
         }
+    }
+
+    /**
+     * Sets the process-wide native configuration. Call it before the first model is loaded (later calls also apply
+     * at once, but forward passes already running keep their threads). Without a call the default applies on
+     * first use: {@code -Drefact.threads} or 1 intra-op thread, NNPACK off.
+     *
+     * @param intraOpThreads torch intra-op threads (&gt; 0), or 0 to leave libtorch's own choice
+     * @param enableNnpack   whether libtorch may use NNPACK for convolutions (off by default: it fails to
+     *                       initialise on some CPUs and then logs on every convolution)
+     * @throws IllegalArgumentException if {@code intraOpThreads < 0}
+     */
+    public static void configure(int intraOpThreads, boolean enableNnpack) {
+        if (intraOpThreads < 0) {
+            throw new IllegalArgumentException("intra-op threads must be >= 0 (0 = libtorch's choice), got "
+                    + intraOpThreads);
+        }
+        synchronized (TorchRuntime.class) {
+            threads = intraOpThreads;
+            nnpack = enableNnpack;
+            if (loaded) {
+                apply();
+            }
+        }
+    }
+
+    private static void apply() {
+        // NNPACK fails on CPUs it does not recognise (these VMs) and then logs "Could not initialize NNPACK"
+        // on every few convolutions; the oneDNN/im2col paths that take over are what libtorch prefers anyway.
+        torch.globalContext().setUserEnabledNNPACK(nnpack);
+        if (threads > 0) {
+            torch.set_num_threads(threads);
+        }
+        LOG.log(System.Logger.Level.DEBUG, () -> "runtime configuration: intra-op threads "
+                + (threads > 0 ? threads : "libtorch default (" + torch.get_num_threads() + ")") + ", NNPACK "
+                + (nnpack ? "on" : "off"));
+    }
+
+    private static String cacheDir() {
+        try {
+            return Loader.getCacheDir().toString();
+        } catch (java.io.IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
+
+    /** {@return whether the natives have been loaded in this JVM} */
+    public static boolean isLoaded() {
+        return loaded;
     }
 
     /** Short description of the native runtime, for logs and provenance. */

@@ -39,7 +39,9 @@ import org.bytedeco.pytorch.global.torch;
  * }
  * }</pre>
  *
- * <p>Owns native memory: close it.
+ * <p>Owns its native memory privately (never a caller's scope): close it. After {@link #close()} every method
+ * except {@link #isClosed()} and {@link #toString()} throws {@code IllegalStateException("covariance statistics
+ * ... are closed")}.
  */
 public final class CovarianceStats implements AutoCloseable {
     private final Tensor matrix;         // [i,i] float64, C
@@ -48,6 +50,7 @@ public final class CovarianceStats implements AutoCloseable {
     private final StatsProvenance provenance;
     private final double damping;
     private Tensor cholesky;              // lower-triangular factor of C + damping, lazily
+    private volatile boolean closed;
 
     CovarianceStats(Tensor matrix, int layer, long count, StatsProvenance provenance, double damping) {
         this.matrix = matrix;
@@ -254,9 +257,7 @@ public final class CovarianceStats implements AutoCloseable {
      * @throws IOException if the folder does not exist or writing fails
      */
     public synchronized void save(Path file) throws IOException {
-        if (matrix.isNull()) {
-            throw new IllegalStateException("covariance statistics " + id() + " are closed");
-        }
+        checkOpen();
         StatsFile.write(file, matrix, provenance);
     }
 
@@ -278,43 +279,100 @@ public final class CovarianceStats implements AutoCloseable {
 
     /** The layer whose fc2 inputs these are. */
     public int layer() {
+        checkOpen();
         return layer;
     }
 
     /** The key width i. */
     public int dim() {
+        checkOpen();
         return (int) matrix.size(0);
     }
 
     /** How many keys were averaged. */
     public long count() {
+        checkOpen();
         return count;
     }
 
     /** Where the statistics came from. */
     public StatsProvenance provenance() {
+        checkOpen();
         return provenance;
     }
 
     /** The damping λ in {@code C + λ·mean(diag C)·I}. */
     public double damping() {
+        checkOpen();
         return damping;
     }
 
     /** A short identifier: provenance id plus damping, recorded with every edit. */
     public String id() {
+        checkOpen();
         return provenance.id() + (damping > 0 ? "+damping=" + damping : "");
     }
 
-    /** The matrix C [i,i] float64 (owned by this object: do not close). */
+    /**
+     * The live matrix C [i,i] float64 (owned by this object: do not close, do not modify). Engine-level and unsafe.
+     *
+     * @deprecated returns a live internal tensor; use {@link #matrixValues()} (a copy)
+     */
+    @Deprecated
     public Tensor matrix() {
+        checkOpen();
         return matrix;
+    }
+
+    /**
+     * A copy of C as float64, row-major: [i·i] (72 MiB for SD 1.x's i = 3072).
+     *
+     * @throws IllegalStateException if closed
+     * @return a copy of C
+     */
+    public synchronized double[] matrixValues() {
+        checkOpen();
+        return Tensors.toDoubles(matrix);
+    }
+
+    /**
+     * Whether these statistics were computed on the weights {@code modelFingerprint} identifies (their provenance
+     * records the fingerprint of the model the keys came from).
+     * @param modelFingerprint the model's fingerprint (64 hex digits)
+     * @return whether the recorded fingerprint equals {@code modelFingerprint}
+     */
+    public boolean isFor(String modelFingerprint) {
+        return provenance().modelFingerprint().equals(modelFingerprint);
+    }
+
+    /** {@return whether {@link #close()} has run} */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("covariance statistics " + provenance.id() + " are closed");
+        }
+    }
+
+    /** One line for logs and JShell: layer, size, count, damping, corpus and model fingerprint prefix. */
+    @Override
+    public String toString() {
+        if (closed) {
+            return "CovarianceStats[closed, " + provenance.id() + "]";
+        }
+        String fp = provenance.modelFingerprint();
+        return "CovarianceStats[layer " + layer + ", " + matrix.size(0) + "×" + matrix.size(0) + " float64, "
+                + count + " keys, corpus " + provenance.corpus() + (damping > 0 ? ", damping " + damping : "")
+                + ", model " + fp.substring(0, Math.min(12, fp.length())) + "]";
     }
 
     /**
      * A view with another damping λ sharing nothing mutable with this one (the matrix is copied).
      */
     public CovarianceStats withDamping(double lambda) {
+        checkOpen();
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             return new CovarianceStats(matrix.clone().retainReference(), layer, count, provenance, lambda);
         }
@@ -330,6 +388,7 @@ public final class CovarianceStats implements AutoCloseable {
      *                                  suggests damping)
      */
     public synchronized Tensor solve(Tensor k) {
+        checkOpen();
         if (k.dim() != 1 || k.size(0) != dim()) {
             throw new IllegalArgumentException("key must be [" + dim() + "], got " + Tensors.shapeString(k));
         }
@@ -386,9 +445,10 @@ public final class CovarianceStats implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (matrix.isNull()) {
+        if (closed) {
             return;
         }
+        closed = true;
         matrix.close();
         if (cholesky != null) {
             cholesky.close();
