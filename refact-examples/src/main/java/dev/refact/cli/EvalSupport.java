@@ -2,6 +2,7 @@ package dev.refact.cli;
 
 import com.google.gson.JsonObject;
 import dev.refact.core.Hyperparameters;
+import dev.refact.core.eval.CellExecutor;
 import dev.refact.core.eval.CellResult;
 import dev.refact.core.eval.Dataset;
 import dev.refact.core.eval.DatasetIssue;
@@ -133,6 +134,19 @@ final class EvalSupport {
                     + " dataset warning(s), listed in the report");
             err.flush();
         }
+    }
+
+    /**
+     * The executor of the launcher's {@link CellBackend} for this command's cells, or {@code null} when the command
+     * computes them itself ({@code bin/refact}).
+     */
+    static CellExecutor executor(RefactCommand parent, RecipeSupplier recipe) throws IOException {
+        return parent == null || parent.backend == null ? null : parent.backend.executor(recipe.get());
+    }
+
+    /** Builds a recipe (may resolve paths). */
+    interface RecipeSupplier {
+        CellRecipe get() throws IOException;
     }
 
     /** Refuses an oracle run in which no requested row has oracle prompts. */

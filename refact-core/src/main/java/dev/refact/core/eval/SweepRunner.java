@@ -44,6 +44,7 @@ public final class SweepRunner {
     private final List<Integer> seeds;
     private final Path directory;
     private final EvaluationListener listener;
+    private final CellExecutor executor;
 
     private SweepRunner(Builder b) {
         scorer = b.scorer;
@@ -56,6 +57,7 @@ public final class SweepRunner {
         seeds = b.seeds;
         directory = b.directory;
         listener = b.listener;
+        executor = b.executor;
     }
 
     /** A builder; scorer, tokenizer, base hyperparameters and statistics are required. */
@@ -112,6 +114,9 @@ public final class SweepRunner {
                     if (directory != null) {
                         b.results(directory.resolve("points").resolve(fileName(hp)));
                     }
+                    if (executor != null) {
+                        b.executor(executor);
+                    }
                     EvaluationResult r = b.build().run(model, dataset, rows);
                     SweepPoint p = new SweepPoint(hp.layer(), hp.numContrastive(), hp.learningRate(), r);
                     points.add(p);
@@ -139,8 +144,18 @@ public final class SweepRunner {
         private List<Integer> seeds;
         private Path directory;
         private EvaluationListener listener = EvaluationListener.NONE;
+        private CellExecutor executor;
 
         private Builder() {
+        }
+
+        /**
+         * Computes every setting's pending cells with {@code value} (see
+         * {@link EvaluationRunner.Builder#executor(CellExecutor)}); settings still run one after another.
+         */
+        public Builder executor(CellExecutor value) {
+            executor = Objects.requireNonNull(value, "executor");
+            return this;
         }
 
         /** How probes are scored (required; text space is the usual choice for sweeps). */
