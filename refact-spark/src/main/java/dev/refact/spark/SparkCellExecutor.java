@@ -1,0 +1,170 @@
+package dev.refact.spark;
+
+import dev.refact.cli.CellRecipe;
+import dev.refact.core.eval.CellExecutor;
+import dev.refact.core.eval.CellResult;
+import dev.refact.core.eval.CellSpec;
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.apache.spark.SimpleFutureAction;
+import org.apache.spark.SparkContext;
+import org.apache.spark.rdd.RDD;
+import scala.collection.Iterator;
+import scala.jdk.javaapi.CollectionConverters;
+import scala.reflect.ClassTag;
+import scala.reflect.ClassTag$;
+import scala.runtime.AbstractFunction0;
+import scala.runtime.AbstractFunction1;
+import scala.runtime.AbstractFunction2;
+import scala.runtime.BoxedUnit;
+
+/**
+ * Computes an evaluation's cells as Spark tasks, one partition (one task) per cell, and hands each result to the
+ * runner on the driver as soon as its task finishes ({@code SparkContext.submitJob} with a result handler), so
+ * the driver appends {@code results.jsonl} while the job runs and a killed run loses only the cells in flight.
+ *
+ * <p>What travels: the {@link CellRecipe} (paths and settings, a few KB) in the task closure, the {@link CellSpec}
+ * as the partition's one element, and the {@link CellResult} back (a few hundred bytes). Models, statistics and
+ * images never pass through the driver; executors load them from the recipe's paths.
+ *
+ * <p>Faults: a task whose executor is lost, or whose resources cannot be loaded (the recipe throws), is retried
+ * by Spark up to {@code spark.task.maxFailures} times (default 4 on a cluster; {@code local[N]} does not retry
+ * unless the master is {@code local[N,F]}); when Spark gives up, {@link #execute} throws and the cells already
+ * finished stay recorded. A cell that fails deterministically (the editor refuses the row) comes back as a
+ * failed {@link CellResult}, is recorded, and does not fail the job.
+ */
+public final class SparkCellExecutor implements CellExecutor {
+    private final SparkContext context;
+    private final CellRecipe recipe;
+
+    /**
+     * @param context the running Spark context (not owned)
+     * @param recipe  how the executors compute a cell
+     */
+    public SparkCellExecutor(SparkContext context, CellRecipe recipe) {
+        this.context = Objects.requireNonNull(context, "context");
+        this.recipe = Objects.requireNonNull(recipe, "recipe");
+    }
+
+    @Override
+    public void execute(List<CellSpec> cells, Sink sink) throws IOException {
+        if (cells.isEmpty()) {
+            return;
+        }
+        ClassTag<CellSpec> tag = ClassTag$.MODULE$.apply(CellSpec.class);
+        RDD<CellSpec> rdd = context.parallelize(CollectionConverters.asScala(cells).toSeq(), cells.size(), tag);
+        BlockingQueue<Finished> done = new LinkedBlockingQueue<>();
+        List<Integer> partitions = IntStream.range(0, cells.size()).boxed().toList();
+        @SuppressWarnings("unchecked")
+        scala.collection.immutable.Seq<Object> parts =
+                (scala.collection.immutable.Seq<Object>) (scala.collection.immutable.Seq<?>)
+                        CollectionConverters.asScala(partitions).toSeq();
+        context.setJobDescription("refact: " + cells.size() + " cells");
+        SimpleFutureAction<BoxedUnit> job = context.submitJob(rdd, new ComputeCell(recipe), parts,
+                new Collect(done), new Unit());
+        int received = 0;
+        try {
+            while (received < cells.size()) {
+                Finished f = done.poll(200, TimeUnit.MILLISECONDS);
+                if (f != null) {
+                    sink.accept(cells.get(f.partition()), f.result());
+                    received++;
+                } else if (job.isCompleted()) {
+                    List<Finished> rest = new ArrayList<>();
+                    done.drainTo(rest);
+                    for (Finished r : rest) {
+                        sink.accept(cells.get(r.partition()), r.result());
+                        received++;
+                    }
+                    if (received < cells.size()) {
+                        job.get();   // throws the job's failure
+                        throw new IOException("Spark job ended with " + (cells.size() - received) + " of "
+                                + cells.size() + " cells missing");
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            job.cancel();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for Spark", e);
+        } catch (IOException | RuntimeException e) {
+            if (!job.isCompleted()) {
+                job.cancel();
+            }
+            throw e;
+        } catch (Exception e) {
+            throw new IOException("Spark job failed: " + firstLine(rootMessage(e)), e);
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        String m = t.getMessage() == null ? t.toString() : t.getMessage();
+        return m.equals(e.getMessage()) ? m : m + " (" + firstLine(String.valueOf(e.getMessage())) + ")";
+    }
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    /** A finished partition. */
+    private record Finished(int partition, CellResult result) {
+    }
+
+    /** The task: the partition's one cell through the recipe. Runs on an executor. */
+    private static final class ComputeCell extends AbstractFunction1<Iterator<CellSpec>, CellResult>
+            implements Serializable {
+        private static final long serialVersionUID = 1L;
+        private final CellRecipe recipe;
+
+        ComputeCell(CellRecipe recipe) {
+            this.recipe = recipe;
+        }
+
+        @Override
+        public CellResult apply(Iterator<CellSpec> cells) {
+            CellSpec cell = cells.next();
+            try {
+                return recipe.compute(cell);
+            } catch (IOException e) {
+                throw new UncheckedIOException("row " + cell.row() + ", seed " + cell.seed() + ": " + e.getMessage(),
+                        e);
+            }
+        }
+    }
+
+    /** The result handler: runs on the driver's scheduler thread, so it only queues. */
+    private static final class Collect extends AbstractFunction2<Object, CellResult, BoxedUnit> {
+        private final BlockingQueue<Finished> done;
+
+        Collect(BlockingQueue<Finished> done) {
+            this.done = done;
+        }
+
+        @Override
+        public BoxedUnit apply(Object partition, CellResult result) {
+            done.add(new Finished((Integer) partition, result));
+            return BoxedUnit.UNIT;
+        }
+    }
+
+    /** The job's overall result (none). */
+    private static final class Unit extends AbstractFunction0<BoxedUnit> {
+        @Override
+        public BoxedUnit apply() {
+            return BoxedUnit.UNIT;
+        }
+    }
+}
