@@ -25,4 +25,15 @@ public interface CellRecipe extends Serializable {
      *                     the task fails and the scheduler may retry it elsewhere
      */
     CellResult compute(CellSpec cell) throws IOException;
+
+    /** The device the models are loaded on: {@code cpu}, {@code cuda} or {@code cuda:N}. */
+    String device();
+
+    /**
+     * The same recipe with the models on another device (a scheduler that assigns GPUs to tasks uses it to put
+     * each task on its own GPU); copies for different devices are cached separately.
+     *
+     * @param device {@code cpu}, {@code cuda} or {@code cuda:N}
+     */
+    CellRecipe withDevice(String device);
 }

@@ -84,6 +84,12 @@ record EvalCells(String model, String tokenizer, String device, String stats, St
                 abs(dataset), projected, null);
     }
 
+    @Override
+    public EvalCells withDevice(String value) {
+        return new EvalCells(model, tokenizer, java.util.Objects.requireNonNull(value, "device"), stats, dataset,
+                projected, image);
+    }
+
     static String abs(Path p) {
         return p == null ? null : p.toAbsolutePath().normalize().toString();
     }

@@ -16,7 +16,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.apache.spark.SimpleFutureAction;
 import org.apache.spark.SparkContext;
+import org.apache.spark.TaskContext;
+import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.rdd.RDD;
+import scala.Option;
 import scala.collection.Iterator;
 import scala.jdk.javaapi.CollectionConverters;
 import scala.reflect.ClassTag;
@@ -136,8 +139,17 @@ public final class SparkCellExecutor implements CellExecutor {
         @Override
         public CellResult apply(Iterator<CellSpec> cells) {
             CellSpec cell = cells.next();
+            CellRecipe r = recipe;
+            TaskContext task = TaskContext.get();
+            if (task != null && r.device().startsWith("cuda")) {
+                // spark.task.resource.gpu.amount = 1: the scheduler names this task's GPU
+                Option<ResourceInformation> gpu = task.resources().get("gpu");
+                if (gpu.isDefined() && gpu.get().addresses().length > 0) {
+                    r = r.withDevice("cuda:" + gpu.get().addresses()[0]);
+                }
+            }
             try {
-                return recipe.compute(cell);
+                return r.compute(cell);
             } catch (IOException e) {
                 throw new UncheckedIOException("row " + cell.row() + ", seed " + cell.seed() + ": " + e.getMessage(),
                         e);

@@ -22,14 +22,17 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code refact-spark eval} (images) in {@code local[2]} against {@code refact eval} on the tiny fixtures (tiny SD
  * UNet/VAE, tiny CLIP classifier, 16×16 images, 1 denoising step): the same cells and probabilities, the same
- * saved images (written by the executors) and the grids the driver composes from them.
+ * saved images (written by the executors) and the grids the driver composes from them. Slow (about a minute on
+ * an idle 2-core machine, two minutes under load).
  */
+@Tag("slow")
 final class SparkImageEvalTest {
     static final String CLASSIFIER = SharedData.resolve("models/tiny-clip-full").toString();
     static final String ROAD = SparkEvalTest.ROAD;
