@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;
 
@@ -28,6 +29,9 @@ import org.apache.spark.SparkContext;
 public final class RefactSpark {
     /** The commands this launcher runs. */
     static final Set<String> COMMANDS = Set.of("eval-text", "eval", "sweep");
+    /** Master URLs Spark accepts (local-cluster is for Spark's own tests). */
+    static final Pattern MASTER = Pattern.compile(
+            "local(\\[(\\*|[1-9][0-9]*)(,[1-9][0-9]*)?])?|spark://\\S+|yarn|k8s://\\S+");
 
     private RefactSpark() {
     }
@@ -68,8 +72,9 @@ public final class RefactSpark {
                 value = args[++i];
             }
             if (name.equals("--master")) {
-                if (value.isBlank()) {
-                    return usage(err, "--master needs a URL: local[N], spark://host:port, yarn or k8s://…");
+                if (!MASTER.matcher(value).matches()) {
+                    return usage(err, "--master " + value + ": expected local, local[N], local[*], local[N,F], "
+                            + "spark://host:port, yarn or k8s://…");
                 }
                 master = value;
             } else {

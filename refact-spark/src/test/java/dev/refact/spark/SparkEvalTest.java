@@ -110,6 +110,26 @@ final class SparkEvalTest {
                 withoutTableColumn(spark.resolve("sweep.md"), "s/edit"));
     }
 
+    @Test
+    void launcher_refusesOtherCommandsAndBadOptions_withUsageExit() {
+        String[] r = SparkEvalTest.spark("tokenize", "--tokenizer", TOKENIZER, "a cat");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].startsWith("refact: refact-spark runs eval-text, eval and sweep, not tokenize"), r[2]);
+        r = SparkEvalTest.spark("eval-text", "--master", "local[two]", "--model", MODEL);
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--master local[two]: expected"), r[2]);
+        r = SparkEvalTest.spark("eval-text", "--conf", "spark.ui.enabled", "--model", MODEL);
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("expected KEY=VALUE"), r[2]);
+        r = SparkEvalTest.spark("eval-text", "--master", "local[2]", "--model", MODEL, "--dataset", ROAD,
+                "--sequential");
+        assertEquals("1", r[0]);
+        assertTrue(r[2].contains("--sequential edits one model row after row"), r[2]);
+        r = SparkEvalTest.spark("--help");
+        assertEquals("0", r[0]);
+        assertTrue(r[1].contains("--master URL"), r[1]);
+    }
+
     /** The same header configuration and, per (row, seed), the same line apart from timings. */
     static void assertSameResults(Path expected, Path actual, int cells) throws IOException {
         List<String> x = Files.readAllLines(expected);
@@ -200,9 +220,14 @@ final class SparkEvalTest {
     static String[] refactSpark(String... args) {
         List<String> all = new ArrayList<>(List.of(args));
         all.addAll(List.of(SPARK));
+        return spark(all.toArray(String[]::new));
+    }
+
+    /** {@link RefactSpark#execute} with exactly these arguments: exit code, stdout, stderr. */
+    static String[] spark(String... all) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int code = RefactSpark.execute(all.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
+        int code = RefactSpark.execute(all, new PrintWriter(out), new PrintWriter(err));
         return new String[] {Integer.toString(code), out.toString(), err.toString()};
     }
 }

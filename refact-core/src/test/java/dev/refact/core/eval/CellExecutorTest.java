@@ -15,6 +15,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -97,6 +99,42 @@ final class CellExecutorTest {
         assertEquals(withoutTimes(own), withoutTimes(far));
         assertEquals(a.metrics().overall(), b.metrics().overall());
         assertTrue(model.changes().isEmpty() && copy.changes().isEmpty());
+    }
+
+    @Test
+    void sweep_withExecutor_runsSettingsAtOnce_andEqualsTheOwnLoop() throws IOException {
+        List<EvalCase> rows = road.cases().subList(0, 2);
+        SweepResult own = sweep(tmp.resolve("own"), null).run(model, road, rows);
+        List<CellSpec> seen = Collections.synchronizedList(new ArrayList<>());
+        Set<String> threads = ConcurrentHashMap.newKeySet();
+        CellExecutor serial = (cells, sink) -> {
+            threads.add(Thread.currentThread().getName());
+            synchronized (copy) {   // one model copy: one cell at a time
+                elsewhere(seen).execute(cells, sink);
+            }
+        };
+        SweepResult far = sweep(tmp.resolve("far"), serial).run(model, road, rows);
+        assertEquals(6, seen.size());
+        assertEquals(3, threads.size(), "one driver thread per setting: " + threads);
+        assertEquals(List.of(0, 1, 2), far.points().stream().map(SweepPoint::numContrastive).toList());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(own.points().get(i).result().metrics().overall(),
+                    far.points().get(i).result().metrics().overall());
+            String name = SweepRunner.fileName(own.points().get(i).result().setup().hyperparameters());
+            assertEquals(withoutTimes(tmp.resolve("own/points").resolve(name)),
+                    withoutTimes(tmp.resolve("far/points").resolve(name)));
+        }
+        assertTrue(model.changes().isEmpty() && copy.changes().isEmpty());
+    }
+
+    private static SweepRunner sweep(Path dir, CellExecutor executor) {
+        SweepRunner.Builder b = SweepRunner.builder().scorer(ProbeScorer.textSpace(tokenizer, true))
+                .tokenizer(tokenizer).base(EvalFixture.hyperparameters().build()).numContrastive(List.of(0, 1, 2))
+                .statistics(layer -> EvalFixture.stats(model, tokenizer, layer, 0.01)).directory(dir);
+        if (executor != null) {
+            b.executor(executor);
+        }
+        return b.build();
     }
 
     @Test
