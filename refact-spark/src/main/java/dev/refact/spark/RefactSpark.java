@@ -108,7 +108,7 @@ public final class RefactSpark {
             sparkConf.setMaster("local[*]");
         }
         conf.forEach(sparkConf::set);
-        try (Backend backend = new Backend(sparkConf)) {
+        try (Backend backend = new Backend(sparkConf, err)) {
             return RefactCommand.execute(rest.toArray(String[]::new), out, err, backend);
         }
     }
@@ -123,10 +123,12 @@ public final class RefactSpark {
     /** Starts the Spark context on first use; stops it on close. */
     private static final class Backend implements CellBackend, AutoCloseable {
         private final SparkConf conf;
+        private final PrintWriter err;
         private SparkContext context;
 
-        Backend(SparkConf conf) {
+        Backend(SparkConf conf, PrintWriter err) {
             this.conf = conf;
+            this.err = err;
         }
 
         @Override
@@ -135,7 +137,7 @@ public final class RefactSpark {
                 context = SparkContext.getOrCreate(conf);
                 context.setLogLevel(conf.get("spark.log.level", "WARN"));
             }
-            return new SparkCellExecutor(context, recipe);
+            return new SparkCellExecutor(context, recipe, err);
         }
 
         @Override

@@ -5,10 +5,12 @@ import dev.refact.core.eval.CellExecutor;
 import dev.refact.core.eval.CellResult;
 import dev.refact.core.eval.CellSpec;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -45,16 +47,33 @@ import scala.runtime.BoxedUnit;
  * failed {@link CellResult}, is recorded, and does not fail the job.
  */
 public final class SparkCellExecutor implements CellExecutor {
+    /** Seconds between two throughput lines. */
+    static final long REPORT_SECONDS = 30;
+
     private final SparkContext context;
     private final CellRecipe recipe;
+    private final PrintWriter progress;
 
     /**
+     * An executor without throughput lines.
+     *
      * @param context the running Spark context (not owned)
      * @param recipe  how the executors compute a cell
      */
     public SparkCellExecutor(SparkContext context, CellRecipe recipe) {
+        this(context, recipe, null);
+    }
+
+    /**
+     * @param context  the running Spark context (not owned)
+     * @param recipe   how the executors compute a cell
+     * @param progress where to print the job's throughput (cells done, cells per minute, ETA, tasks running)
+     *                 every {@value #REPORT_SECONDS} s and when the job ends, or {@code null}
+     */
+    public SparkCellExecutor(SparkContext context, CellRecipe recipe, PrintWriter progress) {
         this.context = Objects.requireNonNull(context, "context");
         this.recipe = Objects.requireNonNull(recipe, "recipe");
+        this.progress = progress;
     }
 
     @Override
@@ -74,9 +93,15 @@ public final class SparkCellExecutor implements CellExecutor {
         SimpleFutureAction<BoxedUnit> job = context.submitJob(rdd, new ComputeCell(recipe), parts,
                 new Collect(done), new Unit());
         int received = 0;
+        long start = System.nanoTime();
+        long lastReport = start;
         try {
             while (received < cells.size()) {
                 Finished f = done.poll(200, TimeUnit.MILLISECONDS);
+                if (progress != null && System.nanoTime() - lastReport > TimeUnit.SECONDS.toNanos(REPORT_SECONDS)) {
+                    lastReport = System.nanoTime();
+                    report(received, cells.size(), start, false);
+                }
                 if (f != null) {
                     sink.accept(cells.get(f.partition()), f.result());
                     received++;
@@ -94,6 +119,9 @@ public final class SparkCellExecutor implements CellExecutor {
                     }
                 }
             }
+            if (progress != null) {
+                report(received, cells.size(), start, true);
+            }
         } catch (InterruptedException e) {
             job.cancel();
             Thread.currentThread().interrupt();
@@ -106,6 +134,29 @@ public final class SparkCellExecutor implements CellExecutor {
         } catch (Exception e) {
             throw new IOException("Spark job failed: " + firstLine(rootMessage(e)), e);
         }
+    }
+
+    /** One throughput line: cells done of this job, cells per minute, then ETA and tasks running, or the time. */
+    private void report(int done, int total, long start, boolean finished) {
+        double minutes = (System.nanoTime() - start) / 6e10;
+        double rate = minutes > 0 ? done / minutes : 0;
+        String tail;
+        if (finished) {
+            tail = String.format(Locale.ROOT, "in %.1f min", minutes);
+        } else {
+            int running = 0;
+            for (int stage : context.statusTracker().getActiveStageIds()) {
+                var info = context.statusTracker().getStageInfo(stage);
+                if (info.isDefined()) {
+                    running += info.get().numActiveTasks();
+                }
+            }
+            tail = (done == 0 ? "ETA ?" : String.format(Locale.ROOT, "ETA %.1f min", (total - done) / rate)) + ", "
+                    + running + " tasks running";
+        }
+        progress.printf(Locale.ROOT, "refact: spark: %d/%d cells of this job done, %.2f cells/min, %s%n", done, total,
+                rate, tail);
+        progress.flush();
     }
 
     private static String rootMessage(Throwable e) {
