@@ -16,13 +16,16 @@ import java.io.Serializable;
 public interface CellRecipe extends Serializable {
 
     /**
-     * Computes one cell on a clean model from this JVM's cache. A cell whose edit or scoring fails is returned
-     * as a failed {@link CellResult} ({@code error} set), so a deterministic failure is recorded, not retried.
+     * Computes one cell on a clean model from this JVM's cache. A row the editor refuses is returned as a failed
+     * {@link CellResult} ({@code error} set), exactly as {@code bin/refact} records it. The model copy is clean
+     * again when this returns or throws.
      *
      * @param cell the cell
      * @return its result
-     * @throws IOException if the resources cannot be loaded (missing file on this machine, bad statistics);
-     *                     the task fails and the scheduler may retry it elsewhere
+     * @throws IOException      if the resources cannot be loaded (missing file on this machine, bad statistics);
+     *                          the task fails and the scheduler may retry it elsewhere
+     * @throws RuntimeException if computing the cell failed (e.g. out of device memory): the caller retries it,
+     *                          and records it as a failed cell when every attempt failed
      */
     CellResult compute(CellSpec cell) throws IOException;
 

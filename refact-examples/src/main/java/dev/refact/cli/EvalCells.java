@@ -176,14 +176,7 @@ record EvalCells(String model, String tokenizer, String device, String stats, St
             if (scorer.seeded()) {
                 b.seeds(List.of(cell.seed()));
             }
-            long t0 = System.nanoTime();
-            try {
-                return b.build().evaluateCell(clip, c, cell.seed());
-            } catch (RuntimeException e) {
-                String msg = e.getMessage() == null ? e.toString() : e.getMessage();
-                return new CellResult(cell.row(), cell.seed(), List.of(), List.of(), null, "cell failed: " + msg,
-                        (System.nanoTime() - t0) / 1e6);
-            }
+            return b.build().evaluateCell(clip, c, cell.seed());
         }
 
         private CovarianceStats statistics(int layer) throws IOException {

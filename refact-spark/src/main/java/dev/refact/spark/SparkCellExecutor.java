@@ -15,6 +15,8 @@ import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import org.apache.spark.SimpleFutureAction;
 import org.apache.spark.SparkContext;
@@ -47,6 +49,9 @@ import scala.runtime.BoxedUnit;
  * failed {@link CellResult}, is recorded, and does not fail the job.
  */
 public final class SparkCellExecutor implements CellExecutor {
+    /** {@code local[N,F]}: group 1 is F. */
+    private static final Pattern LOCAL = Pattern.compile("local\\[[^,\\]]+(?:,([0-9]+))?]");
+
     /** Seconds between two throughput lines. */
     static final long REPORT_SECONDS = 30;
 
@@ -90,7 +95,7 @@ public final class SparkCellExecutor implements CellExecutor {
                 (scala.collection.immutable.Seq<Object>) (scala.collection.immutable.Seq<?>)
                         CollectionConverters.asScala(partitions).toSeq();
         context.setJobDescription("refact: " + cells.size() + " cells");
-        SimpleFutureAction<BoxedUnit> job = context.submitJob(rdd, new ComputeCell(recipe), parts,
+        SimpleFutureAction<BoxedUnit> job = context.submitJob(rdd, new ComputeCell(recipe, attempts()), parts,
                 new Collect(done), new Unit());
         int received = 0;
         long start = System.nanoTime();
@@ -136,6 +141,19 @@ public final class SparkCellExecutor implements CellExecutor {
         }
     }
 
+    /**
+     * How often Spark tries a task: {@code F} of a {@code local[N,F]} master, 1 for other local masters,
+     * {@code spark.task.maxFailures} (default 4) on a cluster.
+     */
+    int attempts() {
+        String master = context.master();
+        Matcher m = LOCAL.matcher(master);
+        if (m.matches()) {
+            return m.group(1) == null ? 1 : Integer.parseInt(m.group(1));
+        }
+        return master.startsWith("local") ? 1 : context.conf().getInt("spark.task.maxFailures", 4);
+    }
+
     /** One throughput line: cells done of this job, cells per minute, then ETA and tasks running, or the time. */
     private void report(int done, int total, long start, boolean finished) {
         double minutes = (System.nanoTime() - start) / 6e10;
@@ -177,14 +195,21 @@ public final class SparkCellExecutor implements CellExecutor {
     private record Finished(int partition, CellResult result) {
     }
 
-    /** The task: the partition's one cell through the recipe. Runs on an executor. */
+    /**
+     * The task: the partition's one cell through the recipe. Runs on an executor. Resources that cannot be loaded
+     * fail the task (Spark retries it, then fails the job); a failure while computing the cell is retried too, and
+     * on the last attempt becomes a failed cell, so a cell that fails deterministically is recorded and the job
+     * goes on.
+     */
     private static final class ComputeCell extends AbstractFunction1<Iterator<CellSpec>, CellResult>
             implements Serializable {
         private static final long serialVersionUID = 1L;
         private final CellRecipe recipe;
+        private final int attempts;
 
-        ComputeCell(CellRecipe recipe) {
+        ComputeCell(CellRecipe recipe, int attempts) {
             this.recipe = recipe;
+            this.attempts = attempts;
         }
 
         @Override
@@ -199,11 +224,21 @@ public final class SparkCellExecutor implements CellExecutor {
                     r = r.withDevice("cuda:" + gpu.get().addresses()[0]);
                 }
             }
+            long t0 = System.nanoTime();
             try {
                 return r.compute(cell);
             } catch (IOException e) {
                 throw new UncheckedIOException("row " + cell.row() + ", seed " + cell.seed() + ": " + e.getMessage(),
                         e);
+            } catch (RuntimeException e) {
+                int attempt = task == null ? 0 : task.attemptNumber();
+                if (attempt + 1 < attempts) {
+                    throw e;
+                }
+                String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+                return new CellResult(cell.row(), cell.seed(), List.of(), List.of(), null, "cell failed"
+                        + (attempts > 1 ? " on all " + attempts + " attempts" : "") + ": " + msg,
+                        (System.nanoTime() - t0) / 1e6);
             }
         }
     }

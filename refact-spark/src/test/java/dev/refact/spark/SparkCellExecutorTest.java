@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link SparkCellExecutor} on {@code local[2,3]} (two threads, a task tried up to 3 times) with recipes that fail
  * on purpose: a task that fails once is retried and its cell comes back; a task that always fails ends the job
- * with a one-line error after the other cells were handed over; every cell is handed over exactly once.
+ * with a one-line error after the other cells were handed over; a cell whose computation fails on every attempt
+ * comes back as a failed cell; every cell is handed over exactly once.
  */
 final class SparkCellExecutorTest {
     /** Attempts per (test, row), shared by the task threads of this JVM. */
@@ -41,12 +42,18 @@ final class SparkCellExecutorTest {
         context.stop();
     }
 
-    /** Fails the first {@code failures} attempts of row {@code badRow} as a missing file would. */
-    record Flaky(String test, int badRow, int failures) implements CellRecipe {
+    /**
+     * Fails the first {@code failures} attempts of row {@code badRow}: as a missing file would (resources), or
+     * while computing the cell.
+     */
+    record Flaky(String test, int badRow, int failures, boolean resources) implements CellRecipe {
         @Override
         public CellResult compute(CellSpec cell) throws IOException {
             int attempt = ATTEMPTS.computeIfAbsent(test + "/" + cell.row(), k -> new AtomicInteger()).incrementAndGet();
             if (cell.row() == badRow && attempt <= failures) {
+                if (!resources) {
+                    throw new IllegalStateException("scoring blew up (attempt " + attempt + ")");
+                }
                 throw new IOException("no such file on this worker (attempt " + attempt + ")");
             }
             return new CellResult(cell.row(), cell.seed(), List.of(), List.of(), null, "ok " + attempt, cell.row());
@@ -75,7 +82,7 @@ final class SparkCellExecutorTest {
     void failedTask_isRetried_andEveryCellArrivesOnce() throws IOException {
         List<CellResult> got = new ArrayList<>();
         Thread caller = Thread.currentThread();
-        new SparkCellExecutor(context, new Flaky("retry", 2, 1)).execute(cells(5), (spec, r) -> {
+        new SparkCellExecutor(context, new Flaky("retry", 2, 1, true)).execute(cells(5), (spec, r) -> {
             assertEquals(caller, Thread.currentThread(), "sink on the calling thread");
             assertEquals(spec.row(), r.row());
             got.add(r);
@@ -86,10 +93,22 @@ final class SparkCellExecutorTest {
     }
 
     @Test
+    void cellFailingEveryAttempt_isAFailedCell_jobGoesOn_whileATransientOneIsRetried() throws IOException {
+        List<CellResult> got = new ArrayList<>();
+        new SparkCellExecutor(context, new Flaky("cell", 1, 99, false)).execute(cells(3), (spec, r) -> got.add(r));
+        assertEquals(3, got.size());
+        CellResult failed = got.stream().filter(r -> r.row() == 1).findFirst().orElseThrow();
+        assertEquals("cell failed on all 3 attempts: scoring blew up (attempt 3)", failed.error());
+        got.clear();
+        new SparkCellExecutor(context, new Flaky("transient", 1, 1, false)).execute(cells(3), (spec, r) -> got.add(r));
+        assertEquals("ok 2", got.stream().filter(r -> r.row() == 1).findFirst().orElseThrow().error());
+    }
+
+    @Test
     void taskFailingEveryAttempt_failsTheJob_afterTheOtherCells() {
         List<Integer> got = new ArrayList<>();
         IOException e = assertThrows(IOException.class, () -> new SparkCellExecutor(context,
-                new Flaky("fatal", 0, 99)).execute(cells(3), (spec, r) -> got.add(r.row())));
+                new Flaky("fatal", 0, 99, true)).execute(cells(3), (spec, r) -> got.add(r.row())));
         assertTrue(e.getMessage().startsWith("Spark job failed: ") && e.getMessage().contains("no such file"),
                 e.getMessage());
         assertTrue(!e.getMessage().contains("\n"), "one line: " + e.getMessage());
