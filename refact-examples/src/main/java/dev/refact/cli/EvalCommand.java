@@ -139,6 +139,7 @@ final class EvalCommand implements Callable<Integer> {
                 EvalCells.abs(data.dataset), false, new EvalCells.Image(EvalCells.abs(classifier),
                 EvalCells.abs(classifierTokenizer), diffusionSteps, guidance, scheduler, height, width, dtype,
                 attentionChunk, EvalCells.abs(imageDir), new LinkedHashMap<>(identity))));
+        EvalSupport.driverOnCpu(remote, model);
         ZeroShotClassifier zs;
         StableDiffusionPipeline sd;
         if (remote != null) {

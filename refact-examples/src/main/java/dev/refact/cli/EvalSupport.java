@@ -144,6 +144,17 @@ final class EvalSupport {
         return parent == null || parent.backend == null ? null : parent.backend.executor(recipe.get());
     }
 
+    /**
+     * With a backend the text encoder this JVM loads is only fingerprinted (the executors load their own copies
+     * on the recipe's device), so it goes on the CPU: a driver needs no GPU. The fingerprint does not depend on
+     * the device.
+     */
+    static void driverOnCpu(CellExecutor remote, ModelOptions model) {
+        if (remote != null) {
+            model.device = "cpu";
+        }
+    }
+
     /** Builds a recipe (may resolve paths). */
     interface RecipeSupplier {
         CellRecipe get() throws IOException;

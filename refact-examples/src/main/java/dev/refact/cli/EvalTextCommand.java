@@ -86,6 +86,9 @@ final class EvalTextCommand implements Callable<Integer> {
         Hyperparameters hp = edit.hyperparameters(dataset.kind());
         Path dir = out != null ? out : Path.of("eval-text-" + stem(dataset) + "-" + (sequential ? "sequential" : m.key()));
         ClipTokenizer tokenizer = model.loadTokenizer();
+        CellExecutor remote = sequential ? null : EvalSupport.executor(parent, () -> EvalCells.text(model, edit.stats,
+                data.dataset, hp.representation() == Representation.PROJECTED));
+        EvalSupport.driverOnCpu(remote, model);
         try (ClipTextModel clip = model.loadModel()) {
             if (m == EvalMode.REFACT && hp.layer() >= clip.config().numHiddenLayers()) {
                 throw new IllegalArgumentException("layer " + hp.layer() + " is outside the model's "
@@ -106,8 +109,6 @@ final class EvalTextCommand implements Callable<Integer> {
                     List<Path> files = EvaluationReport.writeSequential(r, dir);
                     spec.commandLine().getOut().println(sequentialSummary(r, files));
                 } else {
-                    CellExecutor remote = EvalSupport.executor(parent, () -> EvalCells.text(model, edit.stats,
-                            data.dataset, hp.representation() == Representation.PROJECTED));
                     if (remote != null) {
                         b.executor(remote);
                     }

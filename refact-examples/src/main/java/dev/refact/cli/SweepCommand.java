@@ -78,6 +78,9 @@ final class SweepCommand implements Callable<Integer> {
         }
         Path dir = out != null ? out : Path.of("sweep-" + EvalTextCommand.stem(dataset));
         ClipTokenizer tokenizer = model.loadTokenizer();
+        CellExecutor remote = EvalSupport.executor(parent, () -> EvalCells.text(model, edit.stats, data.dataset,
+                base.representation() == Representation.PROJECTED));
+        EvalSupport.driverOnCpu(remote, model);
         try (ClipTextModel clip = model.loadModel()) {
             SweepRunner.Builder b = SweepRunner.builder()
                     .scorer(ProbeScorer.textSpace(tokenizer, base.representation() == Representation.PROJECTED))
@@ -95,8 +98,6 @@ final class SweepCommand implements Callable<Integer> {
                                     : new java.io.IOException(e.getMessage(), e));
                         }
                     });
-            CellExecutor remote = EvalSupport.executor(parent, () -> EvalCells.text(model, edit.stats, data.dataset,
-                    base.representation() == Representation.PROJECTED));
             if (remote != null) {
                 b.executor(remote);
             }
