@@ -5,6 +5,7 @@ import dev.refact.clip.ZeroShotClassifier;
 import dev.refact.clip.tokenizer.ClipTokenizer;
 import dev.refact.clip.torch.Tensors;
 import dev.refact.core.Hyperparameters;
+import dev.refact.core.eval.CellExecutor;
 import dev.refact.core.eval.Dataset;
 import dev.refact.core.eval.EvalCase;
 import dev.refact.core.eval.EvalMode;
@@ -35,6 +36,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
@@ -52,6 +54,9 @@ import picocli.CommandLine.Spec;
 final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
+
+    @ParentCommand
+    RefactCommand parent;
 
     @Mixin
     ModelOptions model;
@@ -129,15 +134,28 @@ final class EvalCommand implements Callable<Integer> {
                 + FileFingerprint.of(model.model.resolve("vae")));
         identity.put("classifier", FileFingerprint.of(classifier));
         identity.put("dtype", dtype);
+        CellExecutor remote = EvalSupport.executor(parent, () -> new EvalCells(EvalCells.abs(model.model),
+                EvalCells.abs(model.tokenizerPath()), model.device, EvalCells.abs(edit.stats),
+                EvalCells.abs(data.dataset), false, new EvalCells.Image(EvalCells.abs(classifier),
+                EvalCells.abs(classifierTokenizer), diffusionSteps, guidance, scheduler, height, width, dtype,
+                attentionChunk, EvalCells.abs(imageDir), new LinkedHashMap<>(identity))));
+        EvalSupport.driverOnCpu(remote, model);
         ZeroShotClassifier zs;
         StableDiffusionPipeline sd;
-        try (Device d = Tensors.device(model.device)) {
-            zs = ZeroShotClassifier.load(classifier, classifierTokenizer, d);
-            try {
-                sd = StableDiffusionPipeline.load(model.model, GenerateCommand.parseDtype(dtype), d, attentionChunk);
-            } catch (Exception e) {
-                zs.close();
-                throw e;
+        if (remote != null) {
+            // the workers load the pipeline and classifier; the driver only needs the text encoder's fingerprint
+            zs = null;
+            sd = null;
+        } else {
+            try (Device d = Tensors.device(model.device)) {
+                zs = ZeroShotClassifier.load(classifier, classifierTokenizer, d);
+                try {
+                    sd = StableDiffusionPipeline.load(model.model, GenerateCommand.parseDtype(dtype), d,
+                            attentionChunk);
+                } catch (Exception e) {
+                    zs.close();
+                    throw e;
+                }
             }
         }
         try (zs; sd; ClipTextModel clip = model.loadModel()) {
@@ -149,6 +167,9 @@ final class EvalCommand implements Callable<Integer> {
             ImageScorer scorer = new ImageScorer(sd, tokenizer, zs, options, identity, imageDir);
             EvaluationRunner.Builder b = EvaluationRunner.builder().mode(m).scorer(scorer).seeds(seedList)
                     .results(dir.resolve("results.jsonl")).listener(EvalSupport.progress(spec.commandLine().getErr(), "eval"));
+            if (remote != null) {
+                b.executor(remote);
+            }
             CovarianceStats stats = m == EvalMode.REFACT
                     ? StatsSupport.loadOrCompute(edit.stats, clip, tokenizer, hp.layer(), spec.commandLine().getErr(),
                             edit.allowForeignStats) : null;

@@ -2,6 +2,7 @@ package dev.refact.cli;
 
 import com.google.gson.JsonObject;
 import dev.refact.core.Hyperparameters;
+import dev.refact.core.eval.CellExecutor;
 import dev.refact.core.eval.CellResult;
 import dev.refact.core.eval.Dataset;
 import dev.refact.core.eval.DatasetIssue;
@@ -136,6 +137,30 @@ final class EvalSupport {
                     + " dataset warning(s), listed in the report");
             err.flush();
         }
+    }
+
+    /**
+     * The executor of the launcher's {@link CellBackend} for this command's cells, or {@code null} when the command
+     * computes them itself ({@code bin/refact}).
+     */
+    static CellExecutor executor(RefactCommand parent, RecipeSupplier recipe) throws IOException {
+        return parent == null || parent.backend == null ? null : parent.backend.executor(recipe.get());
+    }
+
+    /**
+     * With a backend the text encoder this JVM loads is only fingerprinted (the executors load their own copies
+     * on the recipe's device), so it goes on the CPU: a driver needs no GPU. The fingerprint does not depend on
+     * the device.
+     */
+    static void driverOnCpu(CellExecutor remote, ModelOptions model) {
+        if (remote != null) {
+            model.device = "cpu";
+        }
+    }
+
+    /** Builds a recipe (may resolve paths). */
+    interface RecipeSupplier {
+        CellRecipe get() throws IOException;
     }
 
     /** Refuses an oracle run in which no requested row has oracle prompts. */

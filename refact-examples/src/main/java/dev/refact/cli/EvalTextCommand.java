@@ -7,6 +7,7 @@ import dev.refact.clip.ClipTextModel;
 import dev.refact.clip.tokenizer.ClipTokenizer;
 import dev.refact.core.Hyperparameters;
 import dev.refact.core.Representation;
+import dev.refact.core.eval.CellExecutor;
 import dev.refact.core.eval.Dataset;
 import dev.refact.core.eval.EvalCase;
 import dev.refact.core.eval.EvalMode;
@@ -23,6 +24,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
@@ -40,6 +42,9 @@ import picocli.CommandLine.Spec;
 final class EvalTextCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
+
+    @ParentCommand
+    RefactCommand parent;
 
     @Mixin
     ModelOptions model;
@@ -67,6 +72,10 @@ final class EvalTextCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         EvalMode m = EvalMode.parse(mode);
+        if (sequential && parent != null && parent.backend != null) {
+            throw new IllegalArgumentException("--sequential edits one model row after row; run it with bin/refact, "
+                    + "not on a cluster");
+        }
         if (sequential && m != EvalMode.REFACT) {
             throw new IllegalArgumentException("--sequential edits; it cannot be combined with --mode " + m.key());
         }
@@ -78,6 +87,9 @@ final class EvalTextCommand implements Callable<Integer> {
         Path dir = out != null ? out : Path.of("eval-text-" + stem(dataset) + "-" + (sequential ? "sequential" : m.key()));
         dev.refact.clip.io.AtomicFiles.checkWritableDirectory(dir); // before any computation
         ClipTokenizer tokenizer = model.loadTokenizer();
+        CellExecutor remote = sequential ? null : EvalSupport.executor(parent, () -> EvalCells.text(model, edit.stats,
+                data.dataset, hp.representation() == Representation.PROJECTED));
+        EvalSupport.driverOnCpu(remote, model);
         try (ClipTextModel clip = model.loadModel()) {
             if (m == EvalMode.REFACT && hp.layer() >= clip.config().numHiddenLayers()) {
                 throw new IllegalArgumentException("layer " + hp.layer() + " is outside the model's "
@@ -99,6 +111,9 @@ final class EvalTextCommand implements Callable<Integer> {
                     List<Path> files = EvaluationReport.writeSequential(r, dir);
                     spec.commandLine().getOut().println(sequentialSummary(r, files));
                 } else {
+                    if (remote != null) {
+                        b.executor(remote);
+                    }
                     EvaluationResult r = b.results(dir.resolve("results.jsonl")).build().run(clip, dataset, rows);
                     List<Path> files = EvaluationReport.write(r, dir);
                     spec.commandLine().getOut().println(summary(r, dir, files));

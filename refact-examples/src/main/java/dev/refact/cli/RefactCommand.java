@@ -48,9 +48,25 @@ public final class RefactCommand implements Runnable {
         System.exit(execute(args, out, err));
     }
 
+    /** Where eval-text, eval and sweep compute their cells; {@code null}: in their own loop. */
+    CellBackend backend;
+
     /** Runs the command line with the given streams and returns the exit code (tests call this). */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cl = new CommandLine(new RefactCommand());
+        return execute(args, out, err, null);
+    }
+
+    /**
+     * As {@link #execute(String[], PrintWriter, PrintWriter)}, with {@code eval-text}, {@code eval} and
+     * {@code sweep} computing their cells through {@code backend} (the {@code refact-spark} launcher); other
+     * commands are unaffected.
+     *
+     * @param backend where cells are computed, or {@code null} for this JVM's own loop
+     */
+    public static int execute(String[] args, PrintWriter out, PrintWriter err, CellBackend backend) {
+        RefactCommand root = new RefactCommand();
+        root.backend = backend;
+        CommandLine cl = new CommandLine(root);
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {

@@ -7,6 +7,7 @@ import dev.refact.clip.ClipTextModel;
 import dev.refact.clip.tokenizer.ClipTokenizer;
 import dev.refact.core.Hyperparameters;
 import dev.refact.core.Representation;
+import dev.refact.core.eval.CellExecutor;
 import dev.refact.core.eval.Dataset;
 import dev.refact.core.eval.EvalCase;
 import dev.refact.report.EvaluationReport;
@@ -22,6 +23,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code refact sweep}: text-space evaluation over a grid of layer × N contrastive × lr, one table. */
@@ -34,6 +36,9 @@ import picocli.CommandLine.Spec;
 final class SweepCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
+
+    @ParentCommand
+    RefactCommand parent;
 
     @Mixin
     ModelOptions model;
@@ -74,6 +79,9 @@ final class SweepCommand implements Callable<Integer> {
         Path dir = out != null ? out : Path.of("sweep-" + EvalTextCommand.stem(dataset));
         dev.refact.clip.io.AtomicFiles.checkWritableDirectory(dir); // before any computation
         ClipTokenizer tokenizer = model.loadTokenizer();
+        CellExecutor remote = EvalSupport.executor(parent, () -> EvalCells.text(model, edit.stats, data.dataset,
+                base.representation() == Representation.PROJECTED));
+        EvalSupport.driverOnCpu(remote, model);
         try (ClipTextModel clip = model.loadModel()) {
             SweepRunner.Builder b = SweepRunner.builder()
                     .scorer(ProbeScorer.textSpace(tokenizer, base.representation() == Representation.PROJECTED))
@@ -92,6 +100,9 @@ final class SweepCommand implements Callable<Integer> {
                                     : new java.io.IOException(e.getMessage(), e));
                         }
                     });
+            if (remote != null) {
+                b.executor(remote);
+            }
             if (n != null) {
                 b.numContrastive(Ranges.ints(n, "--n"));
             }

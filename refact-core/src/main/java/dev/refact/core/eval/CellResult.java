@@ -15,7 +15,7 @@ import java.util.List;
  * @param millis wall time spent on the cell in milliseconds (edit time is shared by the row's seeds)
  */
 public record CellResult(int row, int seed, List<ProbeScore> scores, List<ProbeScore> before, EditSummary edit,
-                         String error, double millis) {
+                         String error, double millis) implements java.io.Serializable {
     /** Copies the lists. */
     public CellResult {
         scores = List.copyOf(scores);

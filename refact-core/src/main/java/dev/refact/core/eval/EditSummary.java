@@ -11,7 +11,8 @@ import java.util.Objects;
  * @param deltaNorm         ‖δ‖ of the final value
  * @param millis            wall time of the edit in milliseconds
  */
-public record EditSummary(int steps, String stopReason, double targetProbability, double deltaNorm, double millis) {
+public record EditSummary(int steps, String stopReason, double targetProbability, double deltaNorm, double millis)
+        implements java.io.Serializable {
     /** Rejects a null stop reason. */
     public EditSummary {
         Objects.requireNonNull(stopReason, "stopReason");

@@ -67,6 +67,7 @@ public final class EvaluationRunner {
     private final List<Integer> seeds;
     private final Path results;
     private final EvaluationListener listener;
+    private final CellExecutor executor;
 
     private EvaluationRunner(Builder b) {
         this.mode = b.mode;
@@ -77,6 +78,7 @@ public final class EvaluationRunner {
         this.seeds = b.seeds;
         this.results = b.results;
         this.listener = b.listener;
+        this.executor = b.executor;
     }
 
     /** A builder; a scorer is required, and editor settings in refact mode. */
@@ -142,25 +144,30 @@ public final class EvaluationRunner {
                 }
             }
             listener.started(progress(resumed, total, resumed, 0, start));
-            for (EvalCase c : rows) {
-                if (skippedRows.contains(c.row())) {
-                    continue;
+            int resumedFinal = resumed;
+            int totalFinal = total;
+            RowCellSink done = (c, cell) -> {
+                if (file != null) {
+                    file.append(cell);
                 }
-                List<Integer> pending = seeds.stream()
-                        .filter(s -> !cells.containsKey(ResultsFile.key(c.row(), s))).toList();
-                if (pending.isEmpty()) {
-                    continue;
-                }
-                int resumedFinal = resumed;
-                int totalFinal = total;
-                evaluateRow(model, editor, c, pending, cell -> {
-                    if (file != null) {
-                        file.append(cell);
+                cells.put(ResultsFile.key(c.row(), cell.seed()), cell);
+                int n = cells.size() - resumedFinal;
+                listener.cellDone(c, cell, progress(resumedFinal + n, totalFinal, resumedFinal, n, start));
+            };
+            if (executor != null) {
+                executeElsewhere(rows, skippedRows, cells, done);
+            } else {
+                for (EvalCase c : rows) {
+                    if (skippedRows.contains(c.row())) {
+                        continue;
                     }
-                    cells.put(ResultsFile.key(c.row(), cell.seed()), cell);
-                    int n = cells.size() - resumedFinal;
-                    listener.cellDone(c, cell, progress(resumedFinal + n, totalFinal, resumedFinal, n, start));
-                });
+                    List<Integer> pending = seeds.stream()
+                            .filter(s -> !cells.containsKey(ResultsFile.key(c.row(), s))).toList();
+                    if (pending.isEmpty()) {
+                        continue;
+                    }
+                    evaluateRow(model, editor, c, pending, cell -> done.accept(c, cell));
+                }
             }
         }
         return new EvaluationResult(setup, new ArrayList<>(cells.values()), skipped, cells.size() - resumed, resumed);
@@ -169,6 +176,74 @@ public final class EvaluationRunner {
     /** Receives each cell of a row as soon as it is scored. */
     private interface CellSink {
         void accept(CellResult cell) throws IOException;
+    }
+
+    /** Records a finished cell of a row (results file, result map, progress). */
+    private interface RowCellSink {
+        void accept(EvalCase row, CellResult cell) throws IOException;
+    }
+
+    /** Hands the pending cells to the {@link CellExecutor} and records what it returns. */
+    private void executeElsewhere(List<EvalCase> rows, Set<Integer> skippedRows, Map<Long, CellResult> cells,
+                                  RowCellSink done) throws IOException {
+        Map<Integer, EvalCase> byRow = new TreeMap<>();
+        List<CellSpec> pending = new ArrayList<>();
+        String hp = mode == EvalMode.REFACT ? hyperparameters.toJson() : null;
+        for (EvalCase c : rows) {
+            if (skippedRows.contains(c.row())) {
+                continue;
+            }
+            byRow.put(c.row(), c);
+            for (int seed : seeds) {
+                if (!cells.containsKey(ResultsFile.key(c.row(), seed))) {
+                    pending.add(new CellSpec(mode, hp, c.row(), seed));
+                }
+            }
+        }
+        if (pending.isEmpty()) {
+            return;
+        }
+        Set<Long> open = new HashSet<>();
+        pending.forEach(p -> open.add(ResultsFile.key(p.row(), p.seed())));
+        executor.execute(pending, (spec, cell) -> {
+            if (cell.row() != spec.row() || cell.seed() != spec.seed()) {
+                throw new IllegalStateException("cell executor returned row " + cell.row() + ", seed " + cell.seed()
+                        + " for row " + spec.row() + ", seed " + spec.seed());
+            }
+            if (open.remove(ResultsFile.key(spec.row(), spec.seed()))) {
+                done.accept(byRow.get(spec.row()), cell);
+            }
+        });
+        if (!open.isEmpty()) {
+            throw new IllegalStateException("cell executor finished with " + open.size() + " of " + pending.size()
+                    + " cells missing");
+        }
+    }
+
+    /**
+     * Computes one cell (row × seed) on its own, as a run would: edits the clean model in refact mode, scores
+     * the row's probes for this seed, undoes the edit. A row the editor refuses gives a failed cell. This is
+     * what a {@link CellExecutor} computes for a {@link CellSpec}; the runner's own loop edits a row once for all
+     * its seeds, which gives the same scores (the edit is deterministic).
+     *
+     * @param model the text encoder, clean; it has the same weights again when this returns or throws
+     * @param row   a dataset row
+     * @param seed  the seed (0 for an unseeded scorer)
+     * @return the cell's result
+     * @throws IllegalArgumentException if an unseeded scorer is given a seed other than 0, or the editor settings
+     *                                  do not fit the model
+     * @throws IOException              if the scorer fails to write (e.g. saved images)
+     */
+    public CellResult evaluateCell(ClipTextModel model, EvalCase row, int seed) throws IOException {
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(row, "row");
+        if (!scorer.seeded() && seed != 0) {
+            throw new IllegalArgumentException("text-space scoring has only seed 0, got " + seed);
+        }
+        Editor editor = mode == EvalMode.REFACT ? editor(model) : null;
+        CellResult[] out = new CellResult[1];
+        evaluateRow(model, editor, row, List.of(seed), cell -> out[0] = cell);
+        return out[0];
     }
 
     /**
@@ -396,8 +471,19 @@ public final class EvaluationRunner {
         private List<Integer> seeds;
         private Path results;
         private EvaluationListener listener = EvaluationListener.NONE;
+        private CellExecutor executor;
 
         private Builder() {
+        }
+
+        /**
+         * Computes the pending cells with {@code value} (e.g. on a Spark cluster) instead of in this thread; the
+         * runner still checks the configuration, reads and appends the results file, reports progress and
+         * assembles the result. The model given to {@code run} is then only fingerprinted, not edited.
+         */
+        public Builder executor(CellExecutor value) {
+            executor = Objects.requireNonNull(value, "executor");
+            return this;
         }
 
         /** Refact (default), baseline or oracle. */

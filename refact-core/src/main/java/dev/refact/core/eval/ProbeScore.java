@@ -16,7 +16,8 @@ import java.util.Objects;
  * @param pOld  probability of the old text, in [0, 1]
  * @param pNew  probability of the new text, in [0, 1]
  */
-public record ProbeScore(int row, int seed, ProbeKind kind, int index, double pOld, double pNew) {
+public record ProbeScore(int row, int seed, ProbeKind kind, int index, double pOld, double pNew)
+        implements java.io.Serializable {
     /**
      * @throws IllegalArgumentException for a negative row or index, or a probability outside [0, 1]
      *                                  (NaN included)

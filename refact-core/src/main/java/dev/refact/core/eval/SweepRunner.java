@@ -9,8 +9,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 
 /**
@@ -34,6 +42,9 @@ import java.util.function.IntFunction;
  * interrupted sweep resumes where it stopped. Unset axes take the base hyperparameters' value.
  */
 public final class SweepRunner {
+    /** Settings that run at once when a {@link CellExecutor} computes the cells. */
+    static final int MAX_CONCURRENT_SETTINGS = 16;
+
     private final ProbeScorer scorer;
     private final ClipTokenizer tokenizer;
     private final Hyperparameters base;
@@ -44,6 +55,7 @@ public final class SweepRunner {
     private final List<Integer> seeds;
     private final Path directory;
     private final EvaluationListener listener;
+    private final CellExecutor executor;
 
     private SweepRunner(Builder b) {
         scorer = b.scorer;
@@ -56,6 +68,7 @@ public final class SweepRunner {
         seeds = b.seeds;
         directory = b.directory;
         listener = b.listener;
+        executor = b.executor;
     }
 
     /** A builder; scorer, tokenizer, base hyperparameters and statistics are required. */
@@ -95,6 +108,9 @@ public final class SweepRunner {
                 }
             }
         }
+        if (executor != null) {
+            return new SweepResult(dataset, rows, base, runConcurrently(model, dataset, rows, grid));
+        }
         List<SweepPoint> points = new ArrayList<>();
         int index = 0;
         for (int layer : layers) {
@@ -104,15 +120,7 @@ public final class SweepRunner {
                     if (hp.layer() != layer) {
                         continue;
                     }
-                    EvaluationRunner.Builder b = EvaluationRunner.builder().mode(EvalMode.REFACT).scorer(scorer)
-                            .editor(tokenizer, stats, hp).listener(listener);
-                    if (seeds != null) {
-                        b.seeds(seeds);
-                    }
-                    if (directory != null) {
-                        b.results(directory.resolve("points").resolve(fileName(hp)));
-                    }
-                    EvaluationResult r = b.build().run(model, dataset, rows);
+                    EvaluationResult r = setting(hp, stats).run(model, dataset, rows);
                     SweepPoint p = new SweepPoint(hp.layer(), hp.numContrastive(), hp.learningRate(), r);
                     points.add(p);
                     listener.sweepPoint(p, index++, grid.size());
@@ -120,6 +128,88 @@ public final class SweepRunner {
             }
         }
         return new SweepResult(dataset, rows, base, points);
+    }
+
+    private EvaluationRunner setting(Hyperparameters hp, CovarianceStats stats) {
+        EvaluationRunner.Builder b = EvaluationRunner.builder().mode(EvalMode.REFACT).scorer(scorer)
+                .editor(tokenizer, stats, hp).listener(listener);
+        if (seeds != null) {
+            b.seeds(seeds);
+        }
+        if (directory != null) {
+            b.results(directory.resolve("points").resolve(fileName(hp)));
+        }
+        if (executor != null) {
+            b.executor(executor);
+        }
+        return b.build();
+    }
+
+    /**
+     * With a {@link CellExecutor}: every setting runs at once on its own driver thread (up to
+     * {@link #MAX_CONCURRENT_SETTINGS}), so the executor sees the cells of all settings together (Spark schedules
+     * the concurrent jobs on its executors). The model is only fingerprinted here, never edited; the statistics
+     * of every swept layer are open for the whole sweep.
+     */
+    private List<SweepPoint> runConcurrently(ClipTextModel model, Dataset dataset, List<EvalCase> rows,
+                                             List<Hyperparameters> grid) throws IOException {
+        model.fingerprint();   // once, before the settings' threads read it
+        Map<Integer, CovarianceStats> stats = new LinkedHashMap<>();
+        ExecutorService pool = null;
+        try {
+            for (int layer : layers) {
+                stats.put(layer, Objects.requireNonNull(statistics.apply(layer),
+                        "statistics function returned null for layer " + layer));
+            }
+            AtomicInteger threads = new AtomicInteger();
+            pool = Executors.newFixedThreadPool(Math.min(grid.size(), MAX_CONCURRENT_SETTINGS), r -> {
+                Thread t = new Thread(r, "refact-sweep-setting-" + threads.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+            AtomicInteger finished = new AtomicInteger();
+            List<Future<SweepPoint>> futures = new ArrayList<>();
+            for (Hyperparameters hp : grid) {
+                EvaluationRunner runner = setting(hp, stats.get(hp.layer()));
+                futures.add(pool.submit(() -> {
+                    EvaluationResult r = runner.run(model, dataset, rows);
+                    SweepPoint p = new SweepPoint(hp.layer(), hp.numContrastive(), hp.learningRate(), r);
+                    synchronized (listener) {
+                        listener.sweepPoint(p, finished.getAndIncrement(), grid.size());
+                    }
+                    return p;
+                }));
+            }
+            List<SweepPoint> points = new ArrayList<>();
+            for (Future<SweepPoint> f : futures) {
+                try {
+                    points.add(f.get());
+                } catch (ExecutionException e) {
+                    Throwable c = e.getCause();
+                    if (c instanceof IOException io) {
+                        throw io;
+                    }
+                    if (c instanceof RuntimeException re) {
+                        throw re;
+                    }
+                    throw new IOException(c.getMessage(), c);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while the sweep's settings ran", e);
+                }
+            }
+            return points;
+        } finally {
+            if (pool != null) {
+                pool.shutdownNow();
+                try {
+                    pool.awaitTermination(1, TimeUnit.MINUTES);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            stats.values().forEach(CovarianceStats::close);
+        }
     }
 
     static String fileName(Hyperparameters hp) {
@@ -139,8 +229,20 @@ public final class SweepRunner {
         private List<Integer> seeds;
         private Path directory;
         private EvaluationListener listener = EvaluationListener.NONE;
+        private CellExecutor executor;
 
         private Builder() {
+        }
+
+        /**
+         * Computes every setting's pending cells with {@code value} (see
+         * {@link EvaluationRunner.Builder#executor(CellExecutor)}); the settings then run at once, each on its own
+         * thread (up to 16), so {@code value} must accept concurrent {@code execute} calls and the listener is
+         * called from those threads.
+         */
+        public Builder executor(CellExecutor value) {
+            executor = Objects.requireNonNull(value, "executor");
+            return this;
         }
 
         /** How probes are scored (required; text space is the usual choice for sweeps). */
