@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             EncodeCommand.class,
             EditCommand.class,
             ApplyCommand.class,
+            ExportLoraCommand.class,
             ClassifyCommand.class,
             StatsCommand.class,
             DemoCommand.class,
