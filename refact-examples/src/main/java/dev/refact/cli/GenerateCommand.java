@@ -166,9 +166,18 @@ final class GenerateCommand implements Callable<Integer> {
         }
     }
 
+    /** Denoising progress (a bar on a terminal, plain lines otherwise, nothing with --quiet), one per image batch. */
     static ProgressListener progress(java.io.PrintWriter err) {
-        long start = System.nanoTime();
-        return (step, total, elapsed, eta) -> Progress.report(err, "denoising step", step, total, start);
+        Progress[] bar = {null};
+        return (step, total, elapsed, eta) -> {
+            if (bar[0] == null || step == 1) {
+                if (bar[0] != null) {
+                    bar[0].close();
+                }
+                bar[0] = Progress.start(err, "denoising", total, "steps", elapsed);
+            }
+            bar[0].stepTo(step);
+        };
     }
 
     /** A float tensor from a .safetensors file (attached to the caller's scope). */

@@ -37,6 +37,13 @@ public final class RefactCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** {@code --quiet}, accepted by every command: no progress output (errors and warnings still print). */
+    @CommandLine.Option(names = {"-q", "--quiet"}, scope = CommandLine.ScopeType.INHERIT,
+            description = "No progress output (bars or lines) on stderr; errors and warnings still print.")
+    void setQuiet(boolean quiet) {
+        Progress.setQuiet(quiet);
+    }
+
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing command (see refact --help)");
@@ -46,11 +53,13 @@ public final class RefactCommand implements Runnable {
     public static void main(String[] args) {
         PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
         PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
+        Progress.setInteractive(Progress.consoleIsTerminal()); // bars only on a terminal; plain lines otherwise
         System.exit(execute(args, out, err));
     }
 
     /** Runs the command line with the given streams and returns the exit code (tests call this). */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        Progress.setQuiet(false);
         CommandLine cl = new CommandLine(new RefactCommand());
         cl.setOut(out);
         cl.setErr(err);

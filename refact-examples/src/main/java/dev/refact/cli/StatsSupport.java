@@ -57,11 +57,13 @@ final class StatsSupport {
             err.printf(Locale.ROOT, "refact: no --stats given: computing covariance statistics at layer %d "
                     + "from %d WordNet glosses (the paper used 100,000 WikiText-103 lines; see docs/statistics.md)%n",
                     layer, ON_THE_FLY_SAMPLES);
-            long start = System.nanoTime();
             StatsOptions options = StatsOptions.builder().sampleLimit(ON_THE_FLY_SAMPLES).corpusName(Corpora.WORDNET)
                     .build();
-            CovarianceStats s = CovarianceStats.compute(model, tokenizer, layer, Corpora.wordNetGlosses(), options,
-                    p -> Progress.report(err, "statistics (texts)", p.texts(), ON_THE_FLY_SAMPLES, start));
+            CovarianceStats s;
+            try (Progress bar = Progress.start(err, "statistics", ON_THE_FLY_SAMPLES, "texts")) {
+                s = CovarianceStats.compute(model, tokenizer, layer, Corpora.wordNetGlosses(), options,
+                        p -> bar.stepTo(p.texts()));
+            }
             Files.createDirectories(cache.getParent());
             s.save(cache);
             err.println("refact: cached statistics in " + cache);
