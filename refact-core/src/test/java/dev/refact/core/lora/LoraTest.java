@@ -288,6 +288,30 @@ class LoraTest {
     }
 
     @Test
+    void editDelta_ofSavedEdit_sameAsReadingItsFile_andExportsRankOne(@TempDir Path dir) throws IOException {
+        Random rnd = new Random(21);
+        float[] u = random(rnd, I);
+        float[] r = random(rnd, D);
+        dev.refact.core.SavedEdit saved = new dev.refact.core.SavedEdit("cid", 0, ClipTextModel.fc2WeightName(0), u, r,
+                "fp", dev.refact.core.EditRequest.of("a photo of a cat", "cat", "dog"), "{}",
+                new dev.refact.core.EditProvenance("fp", "m", "none", "test", "test", "now"));
+        Path file = dir.resolve("s.edit.safetensors");
+        saved.save(file);
+        EditDelta fromFile = EditDelta.read(file);
+        EditDelta fromRecord = EditDelta.of(saved);
+        assertEquals("cid", fromFile.changeId());
+        assertArrayEquals(fromRecord.u(0), fromFile.u(0));
+        assertArrayEquals(fromRecord.r(0), fromFile.r(0));
+        Path out = dir.resolve("l.safetensors");
+        List<LoraExporter.Module> mods = LoraExporter.builder().build().write(List.of(fromRecord), out);
+        assertEquals(List.of("cid"), mods.get(0).changeIds());
+        try (SafetensorsFile sf = SafetensorsFile.open(out)) {
+            assertArrayEquals(u, sf.readFloats("lora_te_text_model_encoder_layers_0_mlp_fc2.lora_down.weight"));
+            assertArrayEquals(r, sf.readFloats("lora_te_text_model_encoder_layers_0_mlp_fc2.lora_up.weight"));
+        }
+    }
+
+    @Test
     void editDelta_read_refusesOtherFiles(@TempDir Path dir) throws IOException {
         Path p = dir.resolve("stats.safetensors");
         new SafetensorsWriter().metadata("refact.kind", "stats").addFloats("c", new float[1], 1).write(p);
