@@ -76,10 +76,26 @@ final class Progress implements AutoCloseable {
         interactive = value;
     }
 
-    /** Whether this JVM's console is a terminal (JDK 22+: {@code Console.isTerminal()}). */
-    static boolean consoleIsTerminal() {
+    /**
+     * Whether this process's stderr is a terminal: on Linux from {@code /proc/self/fd/2} (a {@code /dev/pts/*} or
+     * {@code /dev/tty*} device), elsewhere from {@link System#console()} (JDK 22+: {@code Console.isTerminal()}).
+     * {@code TERM=dumb} never gets bars.
+     */
+    static boolean stderrIsTerminal() {
+        if ("dumb".equals(System.getenv("TERM"))) {
+            return false;
+        }
+        java.nio.file.Path fd = java.nio.file.Path.of("/proc/self/fd/2");
+        if (java.nio.file.Files.isSymbolicLink(fd)) {
+            try {
+                String target = java.nio.file.Files.readSymbolicLink(fd).toString();
+                return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+            } catch (java.io.IOException | SecurityException e) {
+                return false;
+            }
+        }
         java.io.Console c = System.console();
-        if (c == null || "dumb".equals(System.getenv("TERM"))) {
+        if (c == null) {
             return false;
         }
         try {

@@ -53,7 +53,7 @@ public final class RefactCommand implements Runnable {
     public static void main(String[] args) {
         PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
         PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
-        Progress.setInteractive(Progress.consoleIsTerminal()); // bars only on a terminal; plain lines otherwise
+        Progress.setInteractive(Progress.stderrIsTerminal()); // bars only on a terminal; plain lines otherwise
         System.exit(execute(args, out, err));
     }
 
