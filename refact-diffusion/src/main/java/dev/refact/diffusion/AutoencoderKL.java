@@ -141,7 +141,7 @@ public final class AutoencoderKL implements AutoCloseable {
             config = LdmCheckpoint.vaeConfig(sf);
         }
         Weights w = Weights.fromSingleFile(file, n -> LdmCheckpoint.vaeName(config, n),
-                n -> n.startsWith(LdmCheckpoint.VAE), dtype, device);
+                LdmCheckpoint::isVaeWeight, dtype, device);
         return new AutoencoderKL(config, w, dtype, chunk);
     }
 

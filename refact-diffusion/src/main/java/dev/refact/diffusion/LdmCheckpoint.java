@@ -34,11 +34,20 @@ import java.util.regex.Pattern;
  *       (1x1-conv kernels [c, c, 1, 1] reshaped to linear [c, c]), {@code norm_out} → {@code conv_norm_out},
  *       {@code nin_shortcut} → {@code conv_shortcut}.</li>
  * </ul>
- * Other tensors of the file (text encoder, {@code model_ema.*}, {@code alphas_cumprod}, …) are ignored.
+ * Other tensors of the file (text encoder, {@code model_ema.*}, {@code alphas_cumprod}, a VAE's training
+ * {@code first_stage_model.loss.*}, …) are ignored: a file with both EMA and non-EMA weights is read with the
+ * non-EMA ones under {@code model.diffusion_model.}, as diffusers does by default. SD 2.x (linear transformer
+ * projections) and SDXL ({@code label_emb}) UNets are refused by name.
  */
 final class LdmCheckpoint {
     static final String UNET = "model.diffusion_model.";
     static final String VAE = "first_stage_model.";
+
+    /** Whether a file tensor belongs to the VAE (not e.g. its training loss). */
+    static boolean isVaeWeight(String n) {
+        return n.startsWith(VAE + "encoder.") || n.startsWith(VAE + "decoder.") || n.startsWith(VAE + "quant_conv.")
+                || n.startsWith(VAE + "post_quant_conv.");
+    }
 
     private LdmCheckpoint() {
     }
@@ -77,6 +86,16 @@ final class LdmCheckpoint {
 
     /** The UNet architecture from tensor shapes (SD 1.x defaults for the rest). */
     static UNetConfig unetConfig(SafetensorsFile sf) throws CheckpointFormatException {
+        if (sf.contains(UNET + "label_emb.0.0.weight")) {
+            throw new CheckpointFormatException(sf.path(), "is an SDXL checkpoint (model.diffusion_model.label_emb): "
+                    + "refact-diffusion generates with Stable Diffusion 1.x UNets only");
+        }
+        for (String n : sf.names()) {
+            if (n.startsWith(UNET) && n.endsWith(".proj_in.weight") && sf.info(n).shape().length == 2) {
+                throw new CheckpointFormatException(sf.path(), n, "is a linear projection, as in Stable Diffusion "
+                        + "2.x: refact-diffusion generates with Stable Diffusion 1.x UNets only");
+            }
+        }
         long[] convIn = shape(sf, UNET + "input_blocks.0.0.weight");
         long[] convOut = shape(sf, UNET + "out.2.weight");
         int inputs = count(sf, UNET + "input_blocks.", LEADING_INDEX);
@@ -101,14 +120,12 @@ final class LdmCheckpoint {
         List<String> down = new ArrayList<>();
         List<String> up = new ArrayList<>();
         long cross = -1;
-        boolean linear = false;
         for (int b = 0; b < n; b++) {
             int i = 1 + b * (layers + 1);
             boc.add((int) shape(sf, UNET + "input_blocks." + i + ".0.out_layers.3.weight")[0]);
             boolean attn = sf.contains(UNET + "input_blocks." + i + ".1.proj_in.weight");
             down.add(attn ? "CrossAttnDownBlock2D" : "DownBlock2D");
             if (attn) {
-                linear = shape(sf, UNET + "input_blocks." + i + ".1.proj_in.weight").length == 2;
                 cross = shape(sf, UNET + "input_blocks." + i + ".1.transformer_blocks.0.attn2.to_k.weight")[1];
             }
             boolean upAttn = sf.contains(UNET + "output_blocks." + b * (layers + 1) + ".1.proj_in.weight");
@@ -120,7 +137,7 @@ final class LdmCheckpoint {
         UNetConfig sd = UNetConfig.stableDiffusion1();
         return new UNetConfig((int) convIn[1], (int) convOut[0], boc, layers, down, up,
                 Collections.nCopies(n, 8), (int) cross, sd.normNumGroups(), sd.normEps(), sd.flipSinToCos(),
-                sd.freqShift(), linear, Collections.nCopies(n, false), false, sd.downsamplePadding(),
+                sd.freqShift(), false, Collections.nCopies(n, false), false, sd.downsamplePadding(),
                 sd.midBlockScaleFactor(), (int) convIn[2], (int) convOut[2], false, sd.sampleSize());
     }
 

@@ -93,4 +93,48 @@ class SingleFileTest {
         assertTrue(e.getMessage().contains("first_stage_model.decoder.mid.attn_1.q.weight"), e.getMessage());
         assertEquals(List.of(), List.of(e.getMessage().split("\n")).subList(1, e.getMessage().split("\n").length));
     }
+
+    @Test
+    void singleFile_sd2AndSdxlUnets_refusedByName(@TempDir Path dir) throws IOException {
+        Path sd2 = dir.resolve("sd2.safetensors");
+        new dev.refact.clip.io.SafetensorsWriter()
+                .addFloats("model.diffusion_model.input_blocks.0.0.weight", new float[4 * 4 * 9], 4, 4, 3, 3)
+                .addFloats("model.diffusion_model.input_blocks.1.1.proj_in.weight", new float[16], 4, 4)
+                .write(sd2);
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class,
+                () -> StableDiffusionPipeline.load(sd2, ScalarType.Float, Tensors.cpu(), 0));
+        assertTrue(e.getMessage().contains("model.diffusion_model.input_blocks.1.1.proj_in.weight")
+                && e.getMessage().contains("2.x"), e.getMessage());
+        Path xl = dir.resolve("xl.safetensors");
+        new dev.refact.clip.io.SafetensorsWriter()
+                .addFloats("model.diffusion_model.input_blocks.0.0.weight", new float[4 * 4 * 9], 4, 4, 3, 3)
+                .addFloats("model.diffusion_model.label_emb.0.0.weight", new float[16], 4, 4)
+                .write(xl);
+        e = assertThrows(CheckpointFormatException.class,
+                () -> StableDiffusionPipeline.load(xl, ScalarType.Float, Tensors.cpu(), 0));
+        assertTrue(e.getMessage().contains("SDXL") && e.getMessage().contains("xl.safetensors"), e.getMessage());
+    }
+
+    @Test
+    void singleFile_unexpectedUnetTensor_named_butVaeLossIgnored(@TempDir Path dir) throws IOException {
+        Path f = SdSingleFiles.write(dir, null);
+        Path g = dir.resolve("extra.safetensors");
+        dev.refact.clip.io.SafetensorsWriter w = new dev.refact.clip.io.SafetensorsWriter();
+        try (SafetensorsFile sf = SafetensorsFile.open(f)) {
+            for (String n : sf.names()) {
+                w.addFloats(n, sf.readFloats(n), sf.info(n).shape());
+            }
+        }
+        w.addFloats("first_stage_model.loss.logvar", new float[] {0f});
+        w.write(g);
+        try (AutoencoderKL vae = AutoencoderKL.loadSingleFile(g, ScalarType.Float, Tensors.cpu(), 0)) {
+            assertEquals(4, vae.config().latentChannels());
+        }
+        w.addFloats("model.diffusion_model.middle_block.3.weight", new float[] {0f});
+        w.write(g);
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class,
+                () -> UNet2DConditionModel.loadSingleFile(g, ScalarType.Float, Tensors.cpu(), 0));
+        assertTrue(e.getMessage().contains("unexpected 1 [model.diffusion_model.middle_block.3.weight]"),
+                e.getMessage());
+    }
 }
