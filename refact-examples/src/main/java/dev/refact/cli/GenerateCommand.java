@@ -29,10 +29,11 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code refact generate}: Stable Diffusion 1.x text-to-image from a diffusers folder. */
+/** {@code refact generate}: Stable Diffusion 1.x text-to-image from a diffusers folder or a single file. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = {"Generate images with a Stable Diffusion 1.x diffusers folder (unet/, vae/, scheduler/, "
-                + "text_encoder/, tokenizer/), as diffusers' StableDiffusionPipeline does.",
+                + "text_encoder/, tokenizer/) or single-file checkpoint (.safetensors, LDM layout), as diffusers' "
+                + "StableDiffusionPipeline does.",
             "A seed gives the same image on the same machine (the noise equals torch.randn with a CPU generator "
                 + "seeded with it). Progress goes to stderr, a JSON summary to stdout."})
 final class GenerateCommand implements Callable<Integer> {
