@@ -67,6 +67,18 @@ public final class LoraFile {
         public double scale() {
             return alpha / rank;
         }
+
+        /** The down/A factor (a copy), [rank, in] row-major. */
+        @Override
+        public float[] down() {
+            return down.clone();
+        }
+
+        /** The up/B factor (a copy), [out, rank] row-major. */
+        @Override
+        public float[] up() {
+            return up.clone();
+        }
     }
 
     /**
