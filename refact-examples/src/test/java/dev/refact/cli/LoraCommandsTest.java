@@ -112,6 +112,11 @@ final class LoraCommandsTest {
         assertEquals(1, x.err().strip().lines().count(), x.err());
         assertTrue(x.err().contains("x.safetensors"), x.err());
         assertFalse(Files.exists(dir.resolve("o.safetensors")));
+        x = StatsCommandTest.run("export-lora", "--edit", a.toString(), a.toString(), "--out",
+                dir.resolve("o.safetensors").toString());
+        assertEquals(1, x.code());
+        assertTrue(x.err().contains("given twice"), x.err());
+        assertFalse(Files.exists(dir.resolve("o.safetensors")));
     }
 
     @Test

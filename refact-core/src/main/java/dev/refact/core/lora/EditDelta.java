@@ -17,7 +17,7 @@ import java.util.Objects;
  * [d_out, d_in]. A single edit has one row; a joint edit has n rows.
  *
  * @param source     where it came from (file name or change id), for messages and provenance
- * @param changeId   change id of the edit (or the file name when the file has none)
+ * @param changeId   change id of the edit (or the file's path when the file has none)
  * @param layer      edited layer
  * @param weightName checkpoint name of the edited weight, e.g. {@code text_model.encoder.layers.7.mlp.fc2.weight}
  * @param u          n rows of length d_in (the keys' directions)
@@ -80,7 +80,7 @@ public record EditDelta(String source, String changeId, int layer, String weight
     /**
      * Reads an edit file at the safetensors level: {@code refact.kind = edit} (tensors {@code u} F32 [d_in],
      * {@code r} F32 [d_out]) or {@code joint_edit} ({@code u} F32 [n, d_in], {@code r} F32 [n, d_out]), with
-     * metadata {@code layer} and {@code weight}.
+     * metadata {@code layer} and {@code weight}; either kind may hold 1-D (one row) or 2-D tensors.
      *
      * @throws CheckpointFormatException naming the file and the problem when it is neither kind or malformed
      */
@@ -88,8 +88,7 @@ public record EditDelta(String source, String changeId, int layer, String weight
         try (SafetensorsFile sf = SafetensorsFile.open(file)) {
             Map<String, String> meta = sf.metadata();
             String kind = meta.get("refact.kind");
-            boolean joint = KIND_JOINT.equals(kind);
-            if (!KIND_EDIT.equals(kind) && !joint) {
+            if (!KIND_EDIT.equals(kind) && !KIND_JOINT.equals(kind)) {
                 throw new CheckpointFormatException(file, "not a refact edit file (metadata refact.kind is "
                         + kind + ", expected edit or joint_edit)");
             }
@@ -112,19 +111,22 @@ public record EditDelta(String source, String changeId, int layer, String weight
                 }
                 TensorInfo info = sf.info(names[t]);
                 shapes[t] = info.shape();
-                int dims = joint ? 2 : 1;
-                if (info.dtype() != DType.F32 || shapes[t].length != dims) {
-                    throw new CheckpointFormatException(file, names[t], "must be a " + dims + "-D F32 tensor, got "
+                if (info.dtype() != DType.F32 || shapes[t].length < 1 || shapes[t].length > 2) {
+                    throw new CheckpointFormatException(file, names[t], "must be an F32 tensor [d] or [n, d], got "
                             + info.dtype() + " " + Arrays.toString(shapes[t]));
                 }
             }
-            int n = joint ? (int) shapes[0][0] : 1;
-            if (joint && shapes[1][0] != n) {
+            if (shapes[0].length != shapes[1].length) {
+                throw new CheckpointFormatException(file, "u " + Arrays.toString(shapes[0]) + " and r "
+                        + Arrays.toString(shapes[1]) + " must both be [d] or both [n, d]");
+            }
+            int n = shapes[0].length == 2 ? (int) shapes[0][0] : 1;
+            if (shapes[0].length == 2 && shapes[1][0] != n) {
                 throw new CheckpointFormatException(file, "u has " + n + " rows but r has " + shapes[1][0]);
             }
             float[][] u = rows(sf.readFloats("u"), n);
             float[][] r = rows(sf.readFloats("r"), n);
-            String changeId = meta.getOrDefault("change_id", String.valueOf(file.getFileName()));
+            String changeId = meta.getOrDefault("change_id", file.toString());
             try {
                 return new EditDelta(file.toString(), changeId, layer, meta.get("weight"), u, r);
             } catch (IllegalArgumentException e) {

@@ -98,7 +98,8 @@ public final class LoraExporter {
      *
      * @param edits one or more edits, in the order they were made
      * @return the modules written, in order of first appearance
-     * @throws IllegalArgumentException if there are no edits, or edits of one weight disagree on its shape
+     * @throws IllegalArgumentException if there are no edits, an edit (change id) is given twice, or edits of one
+     *                                  weight disagree on its shape
      * @throws IOException              if writing fails (an existing {@code out} is then unchanged)
      */
     public List<Module> write(List<EditDelta> edits, Path out) throws IOException {
@@ -107,7 +108,13 @@ public final class LoraExporter {
             throw new IllegalArgumentException("no edits to export");
         }
         Map<String, List<EditDelta>> byWeight = new LinkedHashMap<>();
+        Map<String, String> seen = new java.util.HashMap<>();
         for (EditDelta e : edits) {
+            String before = seen.putIfAbsent(e.changeId(), e.source());
+            if (before != null) {
+                throw new IllegalArgumentException("edit " + e.changeId() + " is given twice (" + before + ", "
+                        + e.source() + "); each edit can enter the LoRA once");
+            }
             List<EditDelta> group = byWeight.computeIfAbsent(e.weightName(), k -> new ArrayList<>());
             if (!group.isEmpty() && (group.get(0).inFeatures() != e.inFeatures()
                     || group.get(0).outFeatures() != e.outFeatures())) {

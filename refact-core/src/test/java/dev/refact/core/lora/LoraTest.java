@@ -317,5 +317,11 @@ class LoraTest {
         new SafetensorsWriter().metadata("refact.kind", "stats").addFloats("c", new float[1], 1).write(p);
         IOException e = assertThrows(IOException.class, () -> EditDelta.read(p));
         assertTrue(e.getMessage().contains("refact.kind"), e.getMessage());
+        Path q = dir.resolve("mixed.safetensors");
+        new SafetensorsWriter().metadata("refact.kind", "joint_edit").metadata("layer", "1")
+                .metadata("weight", ClipTextModel.fc2WeightName(1)).addFloats("u", new float[I], I)
+                .addFloats("r", new float[2 * D], 2, D).write(q);
+        e = assertThrows(IOException.class, () -> EditDelta.read(q));
+        assertTrue(e.getMessage().contains("mixed.safetensors") && e.getMessage().contains("[2, 32]"), e.getMessage());
     }
 }
