@@ -13,5 +13,6 @@ module dev.refact.core {
 
     exports dev.refact.core;
     exports dev.refact.core.eval;
+    exports dev.refact.core.lora;
     exports dev.refact.core.stats;
 }

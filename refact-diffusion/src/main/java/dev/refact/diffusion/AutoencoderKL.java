@@ -128,6 +128,23 @@ public final class AutoencoderKL implements AutoCloseable {
         return new AutoencoderKL(config, w, dtype, chunk);
     }
 
+    /**
+     * Loads the VAE of a Stable Diffusion 1.x single-file checkpoint (LDM layout, {@code first_stage_model.*};
+     * other tensors are ignored), the config inferred from tensor shapes (scaling factor 0.18215).
+     *
+     * @throws CheckpointFormatException naming the file and the missing, unexpected or mis-shaped LDM tensors
+     */
+    public static AutoencoderKL loadSingleFile(Path file, ScalarType dtype, Device device, int chunk)
+            throws IOException {
+        VaeConfig config;
+        try (dev.refact.clip.io.SafetensorsFile sf = dev.refact.clip.io.SafetensorsFile.open(file)) {
+            config = LdmCheckpoint.vaeConfig(sf);
+        }
+        Weights w = Weights.fromSingleFile(file, n -> LdmCheckpoint.vaeName(config, n),
+                LdmCheckpoint::isVaeWeight, dtype, device);
+        return new AutoencoderKL(config, w, dtype, chunk);
+    }
+
     /** A VAE of the given architecture with seeded random weights (benchmarks, tests). */
     public static AutoencoderKL random(VaeConfig config, long seed, ScalarType dtype, Device device, int chunk) {
         try {

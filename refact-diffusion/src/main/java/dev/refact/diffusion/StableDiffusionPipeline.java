@@ -79,12 +79,40 @@ public final class StableDiffusionPipeline implements AutoCloseable {
      */
     public static StableDiffusionPipeline load(Path sdDir, ScalarType dtype, Device device, int attentionChunk)
             throws IOException {
+        if (LdmCheckpoint.isSingleFile(sdDir)) {
+            return loadSingleFile(sdDir, SchedulerConfig.stableDiffusion1(), dtype, device, attentionChunk);
+        }
         ModelFiles.requireDir(sdDir);
         SchedulerConfig sc = SchedulerConfig.read(requireFile(sdDir.resolve("scheduler").resolve(
                 "scheduler_config.json")));
         UNet2DConditionModel unet = UNet2DConditionModel.load(sdDir.resolve("unet"), dtype, device, attentionChunk);
+        return withVae(unet, () -> AutoencoderKL.load(sdDir.resolve("vae"), dtype, device, attentionChunk), sc);
+    }
+
+    /**
+     * Loads the UNet and VAE of a Stable Diffusion 1.x single-file checkpoint (LDM layout:
+     * {@code model.diffusion_model.*}, {@code first_stage_model.*}; configs inferred from tensor shapes). Single
+     * files carry no scheduler settings: {@code schedulerConfig} supplies them
+     * ({@link SchedulerConfig#stableDiffusion1()} is what SD 1.x was trained with). {@link #load} calls this when
+     * given a file.
+     *
+     * @throws CheckpointFormatException naming the file and the missing, unexpected or mis-shaped tensors
+     */
+    public static StableDiffusionPipeline loadSingleFile(Path file, SchedulerConfig schedulerConfig, ScalarType dtype,
+                                                         Device device, int attentionChunk) throws IOException {
+        Objects.requireNonNull(schedulerConfig, "schedulerConfig");
+        UNet2DConditionModel unet = UNet2DConditionModel.loadSingleFile(file, dtype, device, attentionChunk);
+        return withVae(unet, () -> AutoencoderKL.loadSingleFile(file, dtype, device, attentionChunk), schedulerConfig);
+    }
+
+    private interface VaeLoader {
+        AutoencoderKL load() throws IOException;
+    }
+
+    private static StableDiffusionPipeline withVae(UNet2DConditionModel unet, VaeLoader loader, SchedulerConfig sc)
+            throws IOException {
         try {
-            AutoencoderKL vae = AutoencoderKL.load(sdDir.resolve("vae"), dtype, device, attentionChunk);
+            AutoencoderKL vae = loader.load();
             try {
                 return new StableDiffusionPipeline(unet, vae, sc, true);
             } catch (RuntimeException e) {

@@ -122,6 +122,24 @@ public final class UNet2DConditionModel implements AutoCloseable {
         return new UNet2DConditionModel(config, w, dtype, attentionChunk);
     }
 
+    /**
+     * Loads the UNet of a Stable Diffusion 1.x single-file checkpoint (LDM layout, {@code model.diffusion_model.*};
+     * other tensors are ignored). The config is inferred from tensor shapes, with SD 1.x values (8 heads per
+     * level) for what shapes do not show.
+     *
+     * @throws CheckpointFormatException naming the file and the missing, unexpected or mis-shaped LDM tensors
+     */
+    public static UNet2DConditionModel loadSingleFile(Path file, ScalarType dtype, Device device, int attentionChunk)
+            throws IOException {
+        UNetConfig config;
+        try (dev.refact.clip.io.SafetensorsFile sf = dev.refact.clip.io.SafetensorsFile.open(file)) {
+            config = LdmCheckpoint.unetConfig(sf);
+        }
+        Weights w = Weights.fromSingleFile(file, n -> LdmCheckpoint.unetName(config, n),
+                n -> n.startsWith(LdmCheckpoint.UNET), dtype, device);
+        return new UNet2DConditionModel(config, w, dtype, attentionChunk);
+    }
+
     /** A model of the given architecture with seeded random weights (benchmarks, tests). */
     public static UNet2DConditionModel random(UNetConfig config, long seed, ScalarType dtype, Device device,
                                               int attentionChunk) {

@@ -46,6 +46,11 @@ final class Weights {
     private final List<String> missing = new ArrayList<>();
     private final List<String> misshaped = new ArrayList<>();
     private final Map<String, Object> modules = new LinkedHashMap<>();
+    /** diffusers name → name in the file ({@code null}: not in this layout); identity for diffusers folders. */
+    private java.util.function.UnaryOperator<String> rename = n -> n;
+    /** Which file tensors belong to the component being built (the others are not "unexpected"). */
+    private java.util.function.Predicate<String> owns = n -> true;
+    private final Set<String> takenFileNames = new java.util.HashSet<>();
 
     private Weights(SafetensorsFile file, Path source, ScalarType dtype, Device device, Generator generator) {
         this.file = file;
@@ -53,6 +58,19 @@ final class Weights {
         this.dtype = dtype;
         this.device = device;
         this.generator = generator;
+    }
+
+    /**
+     * Reads one component of a single-file checkpoint: {@code rename} maps each diffusers name to the file's name
+     * (or {@code null}); only file tensors accepted by {@code owns} must be used.
+     */
+    static Weights fromSingleFile(Path path, java.util.function.UnaryOperator<String> rename,
+                                  java.util.function.Predicate<String> owns, ScalarType dtype, Device device)
+            throws IOException {
+        Weights w = fromFile(path, dtype, device);
+        w.rename = rename;
+        w.owns = owns;
+        return w;
     }
 
     /** Reads weights from a safetensors file (F32/F16/BF16 on disk, converted to {@code dtype}). */
@@ -88,7 +106,8 @@ final class Weights {
 
     /** Whether the checkpoint has this tensor (random weights: never, so the current names are used). */
     boolean has(String name) {
-        return file != null && file.contains(name);
+        String f = file == null ? null : rename.apply(name);
+        return f != null && file.contains(f);
     }
 
     /**
@@ -116,23 +135,25 @@ final class Weights {
             taken.put(name, t);
             return t;
         }
-        if (!file.contains(name)) {
-            missing.add(name);
+        String fileName = rename.apply(name);
+        if (fileName == null || !file.contains(fileName)) {
+            missing.add(fileName == null ? name : fileName);
             return null;
         }
-        TensorInfo info = file.info(name);
+        takenFileNames.add(fileName);
+        TensorInfo info = file.info(fileName);
         long[] actual = info.shape();
         boolean alt = alternative != null && Arrays.equals(actual, alternative);
         if (!Arrays.equals(actual, shape) && !alt) {
-            misshaped.add(name + " has shape " + Arrays.toString(actual) + ", expected " + Arrays.toString(shape));
+            misshaped.add(fileName + " has shape " + Arrays.toString(actual) + ", expected " + Arrays.toString(shape));
             taken.put(name, null);
             return null;
         }
         Tensor t;
         try {
-            t = file.toTensor(name, dtype, device);
+            t = file.toTensor(fileName, dtype, device);
         } catch (IOException e) {
-            misshaped.add(name + ": " + e.getMessage());
+            misshaped.add(fileName + ": " + e.getMessage());
             taken.put(name, null);
             return null;
         }
@@ -183,7 +204,7 @@ final class Weights {
         Set<String> unexpected = new TreeSet<>();
         if (file != null) {
             for (String n : file.names()) {
-                if (!taken.containsKey(n)) {
+                if (owns.test(n) && !takenFileNames.contains(n)) {
                     unexpected.add(n);
                 }
             }

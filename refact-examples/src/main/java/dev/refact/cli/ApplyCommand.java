@@ -4,6 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.refact.clip.ClipTextModel;
 import dev.refact.core.SavedEdit;
+import dev.refact.core.lora.LoraFile;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -24,7 +25,9 @@ final class ApplyCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
-    @Option(names = "--edit", required = true, arity = "1..*", paramLabel = "FILE", description = "Edit files.")
+    @Option(names = "--edit", required = true, arity = "1..*", paramLabel = "FILE",
+            description = "Edit files, or text-encoder LoRA files (kohya, peft, older diffusers; UNet tensors are "
+                    + "reported and skipped).")
     List<Path> edits;
 
     @Option(names = "--out", required = true, paramLabel = "DIR|FILE.safetensors",
@@ -36,19 +39,29 @@ final class ApplyCommand implements Callable<Integer> {
             + "more than 10 times the norm of the weight it changes (non-finite results are refused regardless).")
     boolean force;
 
+    /** Which text encoder LoRA modules are merged into: 1 (lora_te_/lora_te1_/text_encoder.) or 2 for SDXL's second. */
+    int loraEncoder() {
+        return model.encoder;
+    }
+
     @Override
     public Integer call() throws Exception {
         // output locations checked before any loading or computing
         model.checkOutput(out);
         OutputChecks.folderOrSafetensors(out);
-        List<SavedEdit> loaded = new java.util.ArrayList<>();
+        List<Object> loaded = new java.util.ArrayList<>();
         for (Path p : edits) {
-            loaded.add(SavedEdit.load(p)); // all files validated before the model is touched
+            // all files validated before the model is touched; LoRA files are recognised by their tensor names
+            loaded.add(LoraFile.isLora(p) ? LoraFile.read(p) : SavedEdit.load(p));
         }
         try (ClipTextModel m = model.loadModel()) {
             JsonArray applied = new JsonArray();
             for (int i = 0; i < loaded.size(); i++) {
-                SavedEdit e = loaded.get(i);
+                if (loaded.get(i) instanceof LoraFile lora) {
+                    applied.add(LoraApply.apply(lora, m, loraEncoder(), spec.commandLine().getErr()));
+                    continue;
+                }
+                SavedEdit e = (SavedEdit) loaded.get(i);
                 try {
                     e.apply(m, force);
                 } catch (RuntimeException ex) {

@@ -121,17 +121,24 @@ final class EditCommand implements Callable<Integer> {
             List<TwoWayProbe> probes = probes(request, hp);
             TextSpaceEvaluator.Reference ref = evaluator.reference(m, probes);
             double[] before = evaluator.score(m, ref);
+            Progress stepBar = Progress.start(spec.commandLine().getErr(), "v* optimisation", hp.maxSteps(), "steps");
             Editor editor = Editor.builder().tokenizer(tokenizer).statistics(c).hyperparameters(hp)
                     .listener(new ProgressListener() {
                         @Override
                         public void step(EditRequest r, int step, double loss, double p) {
-                            if (step % 10 == 0) {
+                            stepBar.stepTo(step + 1);
+                            if (step % 10 == 0 && !Progress.quiet() && !Progress.interactive()) {
                                 spec.commandLine().getErr().printf(java.util.Locale.ROOT, "refact: v* step %d loss %.4f p(target) %.4f%n",
                                         step, loss, p);
                             }
                         }
                     }).build();
-            EditResult result = editor.edit(m, request);
+            EditResult result;
+            try {
+                result = editor.edit(m, request);
+            } finally {
+                stepBar.close();
+            }
             double[] after = evaluator.score(m, ref);
             if (saveEdit != null) {
                 result.save(saveEdit);

@@ -64,7 +64,7 @@ final class EncodeCommand implements Callable<Integer> {
                 System.arraycopy(tokenizer.inputIds(lines.get(i), ctx, tokenizer.padding()), 0, ids, i * ctx, ctx);
             }
             Map<String, List<Tensor>> parts = new LinkedHashMap<>();
-            long start = System.nanoTime();
+            Progress bar = Progress.start(spec.commandLine().getErr(), "encode", n, "prompts");
             for (int from = 0; from < n; from += batch) {
                 int to = Math.min(n, from + batch);
                 long[] chunk = java.util.Arrays.copyOfRange(ids, from * ctx, to * ctx);
@@ -88,7 +88,7 @@ final class EncodeCommand implements Callable<Integer> {
                         }
                     }
                 }
-                Progress.report(spec.commandLine().getErr(), "encode", to, n, start);
+                bar.stepTo(to);
             }
             SafetensorsWriter w = new SafetensorsWriter().metadata("refact.kind", "encoding")
                     .metadata("model", Path.of(m.source()).isAbsolute() && Path.of(m.source()).getFileName() != null

@@ -41,7 +41,8 @@ import org.bytedeco.pytorch.Device;
  * (the GPU setting) it holds one. Copies live until the JVM exits.
  *
  * @param model     the text encoder (a diffusers root for {@code eval}), absolute
- * @param tokenizer the tokenizer folder, absolute
+ * @param encoder   which text encoder of an SDXL checkpoint (1 or 2)
+ * @param tokenizer the tokenizer folder, absolute, or {@code null} for the one beside the model / the bundled one
  * @param device    cpu, cuda or cuda:N
  * @param stats     the statistics file, possibly with {@code {layer}}, absolute; {@code null}: computed (and cached
  *                  under {@code $REFACT_CACHE}) on each machine
@@ -49,7 +50,7 @@ import org.bytedeco.pytorch.Device;
  * @param projected text space: score with the projected end-token embedding
  * @param image     the image settings of {@code eval}, or {@code null} for text space
  */
-record EvalCells(String model, String tokenizer, String device, String stats, String dataset, boolean projected,
+record EvalCells(String model, int encoder, String tokenizer, String device, String stats, String dataset, boolean projected,
                  Image image) implements CellRecipe {
     private static final long serialVersionUID = 1L;
     private static final Map<EvalCells, Deque<Loaded>> POOL = new ConcurrentHashMap<>();
@@ -80,13 +81,13 @@ record EvalCells(String model, String tokenizer, String device, String stats, St
     }
 
     static EvalCells text(ModelOptions m, Path stats, Path dataset, boolean projected) throws IOException {
-        return new EvalCells(abs(m.model), abs(m.tokenizerPath()), m.device, stats == null ? null : abs(stats),
+        return new EvalCells(abs(m.model), m.encoder, abs(m.tokenizerPath()), m.device, stats == null ? null : abs(stats),
                 abs(dataset), projected, null);
     }
 
     @Override
     public EvalCells withDevice(String value) {
-        return new EvalCells(model, tokenizer, java.util.Objects.requireNonNull(value, "device"), stats, dataset,
+        return new EvalCells(model, encoder, tokenizer, java.util.Objects.requireNonNull(value, "device"), stats, dataset,
                 projected, image);
     }
 
@@ -112,7 +113,8 @@ record EvalCells(String model, String tokenizer, String device, String stats, St
     private Loaded load() throws IOException {
         ModelOptions m = new ModelOptions();
         m.model = Path.of(model);
-        m.tokenizer = Path.of(tokenizer);
+        m.encoder = encoder;
+        m.tokenizer = tokenizer == null ? null : Path.of(tokenizer);
         m.device = device;
         Dataset d = Datasets.read(Path.of(dataset));
         ClipTokenizer tok = m.loadTokenizer();

@@ -134,7 +134,7 @@ final class EvalCommand implements Callable<Integer> {
                 + FileFingerprint.of(model.model.resolve("vae")));
         identity.put("classifier", FileFingerprint.of(classifier));
         identity.put("dtype", dtype);
-        CellExecutor remote = EvalSupport.executor(parent, () -> new EvalCells(EvalCells.abs(model.model),
+        CellExecutor remote = EvalSupport.executor(parent, () -> new EvalCells(EvalCells.abs(model.model), model.encoder,
                 EvalCells.abs(model.tokenizerPath()), model.device, EvalCells.abs(edit.stats),
                 EvalCells.abs(data.dataset), false, new EvalCells.Image(EvalCells.abs(classifier),
                 EvalCells.abs(classifierTokenizer), diffusionSteps, guidance, scheduler, height, width, dtype,

@@ -177,9 +177,14 @@ final class EvalSupport {
     static EvaluationListener progress(PrintWriter err, String what) {
         return new EvaluationListener() {
             private final long start = System.nanoTime();
+            private Progress bar;
 
             @Override
             public void started(EvalProgress p) {
+                if (bar != null) {
+                    bar.close();
+                }
+                bar = Progress.start(err, what, p.total(), "cells", p.elapsed());
                 if (p.resumed() > 0) {
                     err.printf(Locale.ROOT, "refact: %s: resuming, %d of %d cells already in the results "
                             + "file%n", what, p.resumed(), p.total());
@@ -220,7 +225,10 @@ final class EvalSupport {
             }
 
             private void report(String label, EvalProgress p) {
-                Progress.report(err, label, p.done(), p.total(), System.nanoTime() - p.elapsed().toNanos());
+                if (bar == null) {
+                    bar = Progress.start(err, what, p.total(), "cells", p.elapsed());
+                }
+                bar.stepTo(p.done());
             }
         };
     }

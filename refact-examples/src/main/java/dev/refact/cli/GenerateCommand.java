@@ -28,10 +28,11 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code refact generate}: Stable Diffusion 1.x text-to-image from a diffusers folder. */
+/** {@code refact generate}: Stable Diffusion 1.x text-to-image from a diffusers folder or a single file. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = {"Generate images with a Stable Diffusion 1.x diffusers folder (unet/, vae/, scheduler/, "
-                + "text_encoder/, tokenizer/), as diffusers' StableDiffusionPipeline does.",
+                + "text_encoder/, tokenizer/) or single-file checkpoint (.safetensors, LDM layout), as diffusers' "
+                + "StableDiffusionPipeline does.",
             "A seed gives the same image on the same machine (the noise equals torch.randn with a CPU generator "
                 + "seeded with it). Progress goes to stderr, a JSON summary to stdout."})
 final class GenerateCommand implements Callable<Integer> {
@@ -172,9 +173,18 @@ final class GenerateCommand implements Callable<Integer> {
         }
     }
 
+    /** Denoising progress (a bar on a terminal, plain lines otherwise, nothing with --quiet), one per image batch. */
     static ProgressListener progress(java.io.PrintWriter err) {
-        long start = System.nanoTime();
-        return (step, total, elapsed, eta) -> Progress.report(err, "denoising step", step, total, start);
+        Progress[] bar = {null};
+        return (step, total, elapsed, eta) -> {
+            if (bar[0] == null || step == 1) {
+                if (bar[0] != null) {
+                    bar[0].close();
+                }
+                bar[0] = Progress.start(err, "denoising", total, "steps", elapsed);
+            }
+            bar[0].stepTo(step);
+        };
     }
 
     /** A float tensor from a .safetensors file (attached to the caller's scope). */

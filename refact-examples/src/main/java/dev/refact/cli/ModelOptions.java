@@ -77,6 +77,13 @@ final class ModelOptions {
         }
     }
 
+    /**
+     * {@code --tokenizer}, else a tokenizer folder beside a folder model, else {@code null} (the bundled vocabulary).
+     */
+    Path tokenizerPath() {
+        return tokenizer != null ? tokenizer : findTokenizer();
+    }
+
     /** A tokenizer folder beside a folder model, or null (then the bundled vocabulary is used). */
     private Path findTokenizer() {
         Path m = model.toAbsolutePath().normalize();

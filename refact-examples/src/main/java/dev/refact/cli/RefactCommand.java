@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             EncodeCommand.class,
             EditCommand.class,
             ApplyCommand.class,
+            ExportLoraCommand.class,
             ClassifyCommand.class,
             StatsCommand.class,
             DemoCommand.class,
@@ -36,6 +37,13 @@ public final class RefactCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** {@code --quiet}, accepted by every command: no progress output (errors and warnings still print). */
+    @CommandLine.Option(names = {"-q", "--quiet"}, scope = CommandLine.ScopeType.INHERIT,
+            description = "No progress output (bars or lines) on stderr; errors and warnings still print.")
+    void setQuiet(boolean quiet) {
+        Progress.setQuiet(quiet);
+    }
+
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing command (see refact --help)");
@@ -45,6 +53,7 @@ public final class RefactCommand implements Runnable {
     public static void main(String[] args) {
         PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
         PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
+        Progress.setInteractive(Progress.stderrIsTerminal()); // bars only on a terminal; plain lines otherwise
         System.exit(execute(args, out, err));
     }
 
@@ -64,6 +73,7 @@ public final class RefactCommand implements Runnable {
      * @param backend where cells are computed, or {@code null} for this JVM's own loop
      */
     public static int execute(String[] args, PrintWriter out, PrintWriter err, CellBackend backend) {
+        Progress.setQuiet(false);
         RefactCommand root = new RefactCommand();
         root.backend = backend;
         CommandLine cl = new CommandLine(root);

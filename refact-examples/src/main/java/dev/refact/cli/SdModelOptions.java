@@ -4,15 +4,20 @@ import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /**
- * The options of the commands that run Stable Diffusion: {@code --model SD_DIR}, {@code --tokenizer},
- * {@code --device}; {@link #textEncoder()} gives the text-encoder options of the other commands, pointed at the
- * same folder.
+ * The options of the commands that run Stable Diffusion: {@code --model SD}, {@code --text-encoder},
+ * {@code --tokenizer}, {@code --device}; {@link #textEncoder()} gives the text-encoder options of the other
+ * commands, pointed at {@code --text-encoder} or else the same model.
  */
 final class SdModelOptions {
-    @Option(names = "--model", required = true, paramLabel = "SD_DIR",
-            description = "Stable Diffusion 1.x diffusers folder: unet/, vae/, scheduler/ (and text_encoder/, "
-                    + "tokenizer/ for prompts).")
+    @Option(names = "--model", required = true, paramLabel = "SD",
+            description = "Stable Diffusion 1.x: a diffusers folder (unet/, vae/, scheduler/, text_encoder/, "
+                    + "tokenizer/) or a single-file checkpoint (.safetensors in the original LDM layout, e.g. "
+                    + "v1-5-pruned-emaonly.safetensors; SD 1.x scheduler settings).")
     Path sdDir;
+
+    @Option(names = "--text-encoder", paramLabel = "PATH",
+            description = "Text encoder to condition on (default: the one in --model), e.g. an edited text_encoder/.")
+    Path textEncoderPath;
 
     @Option(names = "--tokenizer", paramLabel = "DIR",
             description = "Tokenizer folder (default: SD_DIR/tokenizer).")
@@ -22,10 +27,10 @@ final class SdModelOptions {
             description = "cpu (default), cuda or cuda:N.")
     String deviceName;
 
-    /** The text-encoder options, pointed at this SD folder. */
+    /** The text-encoder options, pointed at {@code --text-encoder} or this SD model. */
     ModelOptions textEncoder() {
         ModelOptions m = new ModelOptions();
-        m.model = sdDir;
+        m.model = textEncoderPath != null ? textEncoderPath : sdDir;
         m.tokenizer = tokenizerDir;
         m.device = deviceName;
         return m;

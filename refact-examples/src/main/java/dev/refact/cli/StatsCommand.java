@@ -148,7 +148,12 @@ public final class StatsCommand implements Callable<Integer> {
         if (Files.exists(options.checkpoint())) {
             progress.err.println("refact stats: resuming from " + options.checkpoint());
         }
-        return CovarianceStats.compute(m, tok, layer, texts, options, progress::report);
+        progress.total = texts instanceof java.util.Collection<?> c ? Math.min(c.size(), samples) : samples;
+        try {
+            return CovarianceStats.compute(m, tok, layer, texts, options, progress::report);
+        } finally {
+            progress.close();
+        }
     }
 
     private StatsOptions options(Path target, String name) {
@@ -173,18 +178,39 @@ public final class StatsCommand implements Callable<Integer> {
         return Math.round(v * 1000) / 1000.0;
     }
 
-    /** Prints progress to stderr at most every 2 seconds, and at the end. */
+    /**
+     * Progress on stderr: a bar over the texts on a terminal; otherwise a line at most every 2 seconds and at the
+     * end; nothing with --quiet.
+     */
     private static final class Progress {
         final PrintWriter err;
         StatsProgress last;
+        long total = -1;
         private long lastPrint;
+        private dev.refact.cli.Progress bar;
 
         Progress(PrintWriter err) {
             this.err = err;
         }
 
+        void close() {
+            if (bar != null) {
+                bar.close();
+            }
+        }
+
         void report(StatsProgress p) {
             last = p;
+            if (dev.refact.cli.Progress.quiet()) {
+                return;
+            }
+            if (dev.refact.cli.Progress.interactive()) {
+                if (bar == null) {
+                    bar = dev.refact.cli.Progress.start(err, "statistics", total, "texts");
+                }
+                bar.stepTo(p.texts());
+                return;
+            }
             long now = System.nanoTime();
             if (p.finished() || now - lastPrint > 2_000_000_000L) {
                 lastPrint = now;

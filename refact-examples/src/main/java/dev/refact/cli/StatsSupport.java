@@ -68,9 +68,10 @@ final class StatsSupport {
             err.printf(Locale.ROOT, "refact: no --stats given: computing covariance statistics at layer %d "
                     + "from %d WordNet glosses (the paper used 100,000 WikiText-103 lines; see docs/statistics.md)%n",
                     layer, ON_THE_FLY_SAMPLES);
-            long start = System.nanoTime();
-            CovarianceStats s = cache.getOrComputeWordNet(model, tokenizer, layer, ON_THE_FLY_SAMPLES,
-                    p -> Progress.report(err, "statistics (texts)", p.texts(), ON_THE_FLY_SAMPLES, start));
+            CovarianceStats s;
+            try (Progress bar = Progress.start(err, "statistics", ON_THE_FLY_SAMPLES, "texts")) {
+                s = cache.getOrComputeWordNet(model, tokenizer, layer, ON_THE_FLY_SAMPLES, p -> bar.stepTo(p.texts()));
+            }
             err.println("refact: cached statistics in " + cache.fileFor(model.fingerprint(), layer, Corpora.WORDNET,
                     ON_THE_FLY_SAMPLES));
             return s;
