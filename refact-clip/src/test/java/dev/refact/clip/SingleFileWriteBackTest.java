@@ -73,7 +73,7 @@ final class SingleFileWriteBackTest {
                 assertEquals(e.getValue(), b.metadata().get(e.getKey()), "metadata " + e.getKey());
             }
             assertEquals(edited, b.metadata().get("refact.edited_tensors"));
-            assertEquals("test-edit", b.metadata().get("refact.changes"));
+            assertEquals("[\"test-edit\"]", b.metadata().get("refact.changes"));
             assertEquals(in.getFileName().toString(), b.metadata().get("refact.source"));
         }
     }
