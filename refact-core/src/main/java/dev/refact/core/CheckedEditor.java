@@ -63,12 +63,12 @@ final class CheckedEditor implements Editor {
      */
     static void checkStatistics(ClipTextModel model, CovarianceStats stats, boolean allowForeign) {
         String recorded = stats.provenance().modelFingerprint();
-        if (!recorded.matches("[0-9a-f]{64}")) {
+        if (!dev.refact.core.stats.ForeignStatistics.recordsModel(stats)) {
             LOG.log(System.Logger.Level.WARNING, () -> "covariance statistics " + stats.id()
                     + " do not record which model they were computed on; using them for " + model.source());
             return;
         }
-        if (recorded.equals(model.fingerprint()) || recorded.equals(model.baseFingerprint())) {
+        if (dev.refact.core.stats.ForeignStatistics.computedOn(stats, model)) {
             return;
         }
         String msg = "covariance statistics " + stats.id() + " were computed on a model with fingerprint "

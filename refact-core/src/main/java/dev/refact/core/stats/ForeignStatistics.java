@@ -5,7 +5,7 @@ import dev.refact.clip.ClipTextModel;
 /**
  * Statistics belong to one model: C = E[k kᵀ] of another model's keys gives a wrong update. The provenance of
  * every statistics file names the fingerprint of the weights its keys came from; {@link #check} compares it with a
- * model's. Imported statistics whose provenance says {@code "unknown"} pass.
+ * model's. Statistics that record no fingerprint (imported ones say {@code "unknown"}) pass.
  */
 public final class ForeignStatistics {
     private ForeignStatistics() {
@@ -20,8 +20,19 @@ public final class ForeignStatistics {
      */
     public static boolean computedOn(CovarianceStats stats, ClipTextModel model) {
         String fp = stats.provenance().modelFingerprint();
-        return fp == null || fp.isBlank() || fp.equals("unknown") || fp.equals(model.baseFingerprint())
-                || fp.equals(model.fingerprint());
+        return !recordsModel(stats) || fp.equals(model.baseFingerprint()) || fp.equals(model.fingerprint());
+    }
+
+    /**
+     * Whether the statistics record the model they were computed on (a SHA-256 fingerprint); imported or older
+     * statistics ({@code "unknown"}, blank) do not.
+     *
+     * @param stats the statistics
+     * @return true if their provenance names a model fingerprint
+     */
+    public static boolean recordsModel(CovarianceStats stats) {
+        String fp = stats.provenance().modelFingerprint();
+        return fp != null && fp.matches("[0-9a-f]{64}");
     }
 
     /**
