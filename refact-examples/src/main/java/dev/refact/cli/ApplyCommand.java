@@ -23,7 +23,8 @@ final class ApplyCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
-    @Option(names = "--edit", required = true, arity = "1..*", paramLabel = "FILE", description = "Edit files.")
+    @Option(names = "--edit", required = true, arity = "1..*", paramLabel = "FILE",
+            description = "Edit files: single edits or joint edit files (refact edit --requests … --save-edit).")
     List<Path> edits;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
@@ -34,25 +35,43 @@ final class ApplyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<SavedEdit> loaded = new java.util.ArrayList<>();
+        List<Object> loaded = new java.util.ArrayList<>();
         for (Path p : edits) {
-            loaded.add(SavedEdit.load(p)); // all files validated before the model is touched
+            // all files validated before the model is touched; joint edit files (refact.kind = joint_edit) too
+            loaded.add(dev.refact.core.SavedJointEdit.isJointEditFile(p) ? dev.refact.core.SavedJointEdit.load(p)
+                    : SavedEdit.load(p));
         }
         try (ClipTextModel m = model.loadModel()) {
             JsonArray applied = new JsonArray();
             for (int i = 0; i < loaded.size(); i++) {
-                SavedEdit e = loaded.get(i);
+                JsonObject o = new JsonObject();
+                o.addProperty("file", edits.get(i).toString());
                 try {
-                    e.apply(m, force);
+                    if (loaded.get(i) instanceof dev.refact.core.SavedJointEdit j) {
+                        j.apply(m, force);
+                        o.addProperty("change_id", j.changeId());
+                        o.addProperty("layer", j.layer());
+                        o.addProperty("kind", dev.refact.core.SavedJointEdit.KIND);
+                        o.addProperty("rows", j.rows().size());
+                        JsonArray reqs = new JsonArray();
+                        for (dev.refact.core.EditRequest r : j.requests()) {
+                            JsonObject x = new JsonObject();
+                            x.addProperty("prompt", r.prompt());
+                            x.addProperty("target", r.target());
+                            reqs.add(x);
+                        }
+                        o.add("requests", reqs);
+                    } else {
+                        SavedEdit e = (SavedEdit) loaded.get(i);
+                        e.apply(m, force);
+                        o.addProperty("change_id", e.changeId());
+                        o.addProperty("layer", e.layer());
+                        o.addProperty("prompt", e.request().prompt());
+                        o.addProperty("target", e.request().target());
+                    }
                 } catch (RuntimeException ex) {
                     throw new IllegalStateException(edits.get(i) + ": " + ex.getMessage(), ex);
                 }
-                JsonObject o = new JsonObject();
-                o.addProperty("file", edits.get(i).toString());
-                o.addProperty("change_id", e.changeId());
-                o.addProperty("layer", e.layer());
-                o.addProperty("prompt", e.request().prompt());
-                o.addProperty("target", e.request().target());
                 applied.add(o);
             }
             m.save(out);
