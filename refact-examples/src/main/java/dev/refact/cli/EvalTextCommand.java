@@ -60,6 +60,14 @@ final class EvalTextCommand implements Callable<Integer> {
     @Option(names = "--sequential", description = "Sequential edits on one model, scored every --every edits.")
     boolean sequential;
 
+    @Option(names = "--protect", description = "With --sequential: each edit keeps the outputs of the earlier edits' "
+            + "subjects fixed (the protected curve).")
+    boolean protect;
+
+    @Option(names = "--joint", description = "Edit all selected rows in one joint update, then score every row "
+            + "(rows conflicting with an earlier row are left out and reported). Writes OUT/sequential.* with one point.")
+    boolean joint;
+
     @Option(names = "--every", defaultValue = "10", paramLabel = "K",
             description = "Sequential mode: rows edited between two curve points (default 10, as the paper).")
     int every;
@@ -70,12 +78,20 @@ final class EvalTextCommand implements Callable<Integer> {
         if (sequential && m != EvalMode.REFACT) {
             throw new IllegalArgumentException("--sequential edits; it cannot be combined with --mode " + m.key());
         }
+        if (joint && (sequential || m != EvalMode.REFACT)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--joint edits all rows at once; it cannot be combined with --sequential or --mode " + m.key());
+        }
+        if (protect && !sequential) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--protect needs --sequential");
+        }
         Dataset dataset = data.read();
         List<EvalCase> rows = data.select(dataset);
         EvalSupport.checkOracle(m, dataset, rows);
         EvalSupport.printIssues(spec.commandLine().getErr(), dataset);
         Hyperparameters hp = edit.hyperparameters(dataset.kind());
-        Path dir = out != null ? out : Path.of("eval-text-" + stem(dataset) + "-" + (sequential ? "sequential" : m.key()));
+        Path dir = out != null ? out : Path.of("eval-text-" + stem(dataset) + "-"
+                + (joint ? "joint" : sequential ? (protect ? "sequential-protected" : "sequential") : m.key()));
         ClipTokenizer tokenizer = model.loadTokenizer();
         try (ClipTextModel clip = model.loadModel()) {
             if (m == EvalMode.REFACT && hp.layer() >= clip.config().numHiddenLayers()) {
@@ -92,8 +108,9 @@ final class EvalTextCommand implements Callable<Integer> {
                 if (stats != null) {
                     b.editor(tokenizer, stats, hp);
                 }
-                if (sequential) {
-                    SequentialResult r = b.build().runSequential(clip, dataset, rows, every);
+                if (sequential || joint) {
+                    SequentialResult r = joint ? b.build().runJoint(clip, dataset, rows)
+                            : b.build().runSequential(clip, dataset, rows, every, protect);
                     List<Path> files = EvaluationReport.writeSequential(r, dir);
                     spec.commandLine().getOut().println(sequentialSummary(r, files));
                 } else {
@@ -140,6 +157,7 @@ final class EvalTextCommand implements Callable<Integer> {
         o.addProperty("dataset", r.setup().dataset().file().toString());
         o.addProperty("rows", r.setup().rows().size());
         o.addProperty("every", r.every());
+        o.addProperty("edited", r.edits().size());
         o.addProperty("failed", r.failed().size());
         JsonArray pts = new JsonArray();
         r.points().forEach(p -> {
