@@ -30,7 +30,8 @@ import java.util.SplittableRandom;
  * @param similarity           L2 or cosine·100 logits ({@code similarity})
  * @param representation       projected or pooled end-token embedding ({@code representation})
  * @param learningRate         Adam learning rate for δ ({@code v_lr})
- * @param maxSteps             at most this many Adam steps ({@code v_max_grad_steps})
+ * @param maxSteps             the step cap ({@code v_max_grad_steps}): Adam updates or loop iterations, see
+ *                             {@code stepCounting} and {@link #adamUpdateCap()}
  * @param probabilityThreshold stop when mean p(target) exceeds it ({@code v_prob_threshold})
  * @param weightDecay          weight of ‖δ‖/‖t₀‖² in the loss ({@code v_weight_decay})
  * @param clampFactor          ‖δ‖ ≤ clampFactor·‖t₀‖ after each step ({@code clamp_norm_factor})
