@@ -77,7 +77,8 @@ final class EditCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--save-edit", paramLabel = "FILE", description = "Write the edit file (u, r, provenance; ~15 KB). "
-            + "--joint: one joint edit file; --sequential: FILE with -1, -2, … before the extension, one per edit.")
+            + "--joint: one joint edit file; --sequential: one per edit, FILE with -1, -2, … before the extension "
+            + "(a single request: FILE itself).")
     Path saveEdit;
 
     @Option(names = "--preset", paramLabel = "NAME", description = "Hyperparameter preset: role-edits (default), "
