@@ -22,7 +22,8 @@ import java.util.Locale;
  * (probability threshold 1.0), so the numbers compare equal work.
  *
  * <p>Run: {@code java -cp refact-examples/target/refact.jar dev.refact.examples.bench.JointEditBench TOKENIZER_DIR
- * [steps] [n...]} (default 10 steps, n = 1 8 32 128).
+ * [steps] [n...]} (default 10 steps, n = 1 8 32 128); {@code -Dbench.statsBatches=B} computes C from B×8 random
+ * sequences instead of 64×8 (the timing does not depend on C's values, only its setup time does).
  */
 public final class JointEditBench {
     private JointEditBench() {
@@ -44,7 +45,7 @@ public final class JointEditBench {
         ClipTokenizer tokenizer = ClipTokenizer.load(tokDir);
         int layer = 7;
         try (ClipTextModel model = ClipTextModel.random(ClipTextConfig.SD15, 1234, false);
-             CovarianceStats stats = EditBench.randomStats(model, layer, 64)) {
+             CovarianceStats stats = EditBench.randomStats(model, layer, Integer.getInteger("bench.statsBatches", 64))) {
             stats.solve(Tensors.floats(new float[3072], model.device(), 3072).add(new org.bytedeco.pytorch.Scalar(1)))
                     .close();
             Hyperparameters hp = Hyperparameters.roleEdits().toBuilder().maxSteps(steps).probabilityThreshold(1.0)
