@@ -83,6 +83,7 @@ public final class JointEditResult {
         return keys;
     }
 
+    /** The hyperparameters every request's search used. */
     public Hyperparameters hyperparameters() {
         return hyperparameters;
     }
@@ -157,6 +158,7 @@ public final class JointEditResult {
         return new LinkedHashMap<>(timings);
     }
 
+    /** Where the edit was made: model fingerprint and source, statistics, library and runtime, time. */
     public EditProvenance provenance() {
         return provenance;
     }
