@@ -43,6 +43,23 @@ final class CheckedEditor implements Editor {
     }
 
     @Override
+    public JointEditResult editJointly(ClipTextModel model, List<EditRequest> requests, JointOptions options) {
+        try (ClipTextModel.EditClaim claim = model.claimForEdit()) {
+            checkStatistics(model);
+            return delegate.editJointly(model, requests, options);
+        }
+    }
+
+    @Override
+    public List<JointEditResult> editSequentially(ClipTextModel model, List<EditRequest> requests,
+                                                  JointOptions options, boolean protect) {
+        try (ClipTextModel.EditClaim claim = model.claimForEdit()) {
+            checkStatistics(model);
+            return delegate.editSequentially(model, requests, options, protect);
+        }
+    }
+
+    @Override
     public Hyperparameters hyperparameters() {
         return delegate.hyperparameters();
     }

@@ -91,21 +91,33 @@ final class EditChecks {
      *                               not finite
      */
     static void plausibleMagnitude(SavedEdit e, ClipTextModel model, boolean force) {
-        double ru = norm(e.u()) * norm(e.r());
+        plausibleMagnitude(e.changeId(), e.weightName(), new float[][] {e.u()}, new float[][] {e.r()}, model, force);
+    }
+
+    /**
+     * As {@link #plausibleMagnitude(SavedEdit, ClipTextModel, boolean)} for ΔW = Σ_i r_i u_iᵀ (a joint edit's rows),
+     * bounded by Σ_i ‖r_i‖·‖u_i‖.
+     */
+    static void plausibleMagnitude(String changeId, String weightName, float[][] u, float[][] r, ClipTextModel model,
+                                   boolean force) {
+        double ru = 0;
+        for (int i = 0; i < u.length; i++) {
+            ru += norm(u[i]) * norm(r[i]);
+        }
         double w;
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
-            w = model.parameter(e.weightName()).to(org.bytedeco.pytorch.global.torch.ScalarType.Double).norm()
+            w = model.parameter(weightName).to(org.bytedeco.pytorch.global.torch.ScalarType.Double).norm()
                     .item_double();
         }
         double rel = ru / w;
         if (!Double.isFinite(ru) || ru > Float.MAX_VALUE) {
-            throw new IllegalStateException("edit " + e.changeId() + " has an update of norm " + ru
+            throw new IllegalStateException("edit " + changeId + " has an update of norm " + ru
                     + ", which does not fit float32; refused");
         }
         if (!force && !(rel <= MAX_RELATIVE_UPDATE)) {
             throw new IllegalStateException(String.format(Locale.ROOT, "edit %s changes %s by ‖ΔW‖/‖W‖ = %.3g, more "
                     + "than %.3g (an edit made by refact is far smaller: the file is damaged or hostile); refused "
-                    + "(--force applies it anyway)", e.changeId(), e.weightName(), rel, MAX_RELATIVE_UPDATE));
+                    + "(--force applies it anyway)", changeId, weightName, rel, MAX_RELATIVE_UPDATE));
         }
     }
 

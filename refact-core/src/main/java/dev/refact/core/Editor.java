@@ -53,6 +53,35 @@ public interface Editor {
      */
     List<EditResult> edit(ClipTextModel model, List<EditRequest> requests);
 
+    /**
+     * Edits all requests with one update {@code W_fc2 ← W_fc2 + Σ_i r_i u_iᵀ} that makes every request hold at
+     * once ({@code (W + ΔW) k_b,j + b = v*_j} for all j), with default {@link JointOptions}. The n v* searches run
+     * batched. For one request this is {@link #edit(ClipTextModel, EditRequest)} bit for bit.
+     *
+     * @throws EditConflictException    before any weight changes, if requests contradict each other (same subject
+     *                                  with different targets, a duplicate, or an ill-conditioned system)
+     * @throws IllegalArgumentException if a request does not fit the model (the message names its index)
+     * @throws IllegalStateException    if the computation fails; the weights are unchanged then
+     */
+    default JointEditResult editJointly(ClipTextModel model, List<EditRequest> requests) {
+        return editJointly(model, requests, JointOptions.defaults());
+    }
+
+    /**
+     * As {@link #editJointly(ClipTextModel, List)} with options: ridge λ (soft least squares, no conflict
+     * refusal), the condition limit, and earlier edits' keys to keep fixed.
+     */
+    JointEditResult editJointly(ClipTextModel model, List<EditRequest> requests, JointOptions options);
+
+    /**
+     * Edits one request after another, each as a one-request joint edit on the weights left by the previous one.
+     * With {@code protect}, every edit also keeps the bare-subject outputs of all earlier edits of this call (and
+     * of {@code options.protectedKeys()}) at their current values. All or nothing: if one fails, the edits this
+     * call made are undone and the exception names the failing request's index.
+     */
+    List<JointEditResult> editSequentially(ClipTextModel model, List<EditRequest> requests, JointOptions options,
+                                           boolean protect);
+
     /** The hyperparameters every edit uses. */
     Hyperparameters hyperparameters();
 

@@ -30,17 +30,20 @@ import java.util.SplittableRandom;
  * @param similarity           L2 or cosine·100 logits ({@code similarity})
  * @param representation       projected or pooled end-token embedding ({@code representation})
  * @param learningRate         Adam learning rate for δ ({@code v_lr})
- * @param maxSteps             at most this many Adam steps ({@code v_max_grad_steps})
+ * @param maxSteps             the step cap ({@code v_max_grad_steps}): Adam updates or loop iterations, see
+ *                             {@code stepCounting} and {@link #adamUpdateCap()}
  * @param probabilityThreshold stop when mean p(target) exceeds it ({@code v_prob_threshold})
  * @param weightDecay          weight of ‖δ‖/‖t₀‖² in the loss ({@code v_weight_decay})
  * @param clampFactor          ‖δ‖ ≤ clampFactor·‖t₀‖ after each step ({@code clamp_norm_factor})
  * @param covarianceDamping    λ in C + λ·mean(diag C)·I ({@code mom2_damping})
  * @param seed                 seeds the choice of the N contrastive captions from the pool ({@code seed})
+ * @param stepCounting         what {@code maxSteps} counts: Adam updates (ours) or loop iterations (the released
+ *                             code: at most {@code maxSteps − 1} updates) ({@code v_max_grad_steps_counts})
  */
 public record Hyperparameters(int layer, List<String> templates, List<String> contrastivePool, int numContrastive,
                               Similarity similarity, Representation representation, double learningRate,
                               int maxSteps, double probabilityThreshold, double weightDecay, double clampFactor,
-                              double covarianceDamping, long seed) {
+                              double covarianceDamping, long seed, StepCounting stepCounting) {
 
     /** Reference-file keys that are accepted and have no effect here (documented in docs/method.md). */
     private static final Set<String> IGNORED_REFERENCE_KEYS = Set.of("fact_token", "v_num_grad_steps",
@@ -70,6 +73,11 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
         Builder.checkNonNegative(weightDecay, "v_weight_decay");
         Builder.checkPositive(clampFactor, "clamp_norm_factor");
         Builder.checkNonNegative(covarianceDamping, "mom2_damping");
+        Objects.requireNonNull(stepCounting, "v_max_grad_steps_counts");
+        if (stepCounting == StepCounting.LOOP_ITERATIONS && maxSteps < 1) {
+            throw new IllegalArgumentException("v_max_grad_steps must be >= 1 when it counts loop iterations, got "
+                    + maxSteps);
+        }
     }
 
     /** The paper's role-edit setting (RoAD): layer 7, 20 contrastive captions, L2, lr 0.05, ≤100 steps. */
@@ -80,6 +88,26 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
     /** The paper's appearance-edit setting (TIME): as {@link #roleEdits()} but layer 9. */
     public static Hyperparameters appearanceEdits() {
         return builder().layer(9).build();
+    }
+
+    /**
+     * The released technion-cs-nlp/ReFACT code as its README runs it: the role-edit setting (layer 7, L2 logits,
+     * lr 0.05, threshold 0.99, weight decay 0.1 — the README's 0.01 flag is dead —, clamp 4) with no contrastive
+     * captions beyond [target, source] ({@code num_contrastive = 0}) and its step semantics: {@code
+     * v_max_grad_steps = 100} loop iterations, i.e. at most 99 Adam updates ({@link StepCounting#LOOP_ITERATIONS}).
+     * Loading one of the released code's hyper-parameter files with {@link #fromJson(String)} starts from this
+     * preset. Deterministic where the released code is random (t₀ from the bare subject, see docs/method.md).
+     */
+    public static Hyperparameters releasedCode() {
+        return builder().numContrastive(0).stepCounting(StepCounting.LOOP_ITERATIONS).build();
+    }
+
+    /**
+     * The most Adam updates the v* search makes: {@code maxSteps} ({@link StepCounting#ADAM_UPDATES}) or
+     * {@code maxSteps − 1} ({@link StepCounting#LOOP_ITERATIONS}).
+     */
+    public int adamUpdateCap() {
+        return stepCounting == StepCounting.LOOP_ITERATIONS ? maxSteps - 1 : maxSteps;
     }
 
     /** A builder holding the role-edit defaults. */
@@ -131,12 +159,17 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
         o.addProperty("clamp_norm_factor", clampFactor);
         o.addProperty("mom2_damping", covarianceDamping);
         o.addProperty("seed", seed);
+        if (stepCounting != StepCounting.ADAM_UPDATES) {
+            o.addProperty("v_max_grad_steps_counts", stepCounting.name().toLowerCase(Locale.ROOT));
+        }
         return new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(o);
     }
 
     /**
-     * Parses {@link #toJson()} output or a ReFACT hyper-parameter file; missing keys keep the role-edit
-     * defaults.
+     * Parses {@link #toJson()} output or a ReFACT hyper-parameter file. Missing keys keep the role-edit
+     * defaults; a file of the released code (recognised by its {@code layers} list or any of its module/statistics
+     * keys) starts from {@link #releasedCode()} instead, so it runs with the released step semantics and no
+     * contrastive captions unless it says otherwise.
      *
      * @throws IllegalArgumentException for invalid JSON, an unknown key, a value of the wrong type or an
      *                                  invalid value (the message names the key)
@@ -151,7 +184,9 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
         if (!root.isJsonObject()) {
             throw new IllegalArgumentException("hyperparameters: expected a JSON object");
         }
-        Builder b = builder();
+        boolean reference = root.getAsJsonObject().keySet().stream()
+                .anyMatch(k -> k.equals("layers") || IGNORED_REFERENCE_KEYS.contains(k));
+        Builder b = reference ? releasedCode().toBuilder() : builder();
         for (Map.Entry<String, JsonElement> e : root.getAsJsonObject().entrySet()) {
             String key = e.getKey();
             JsonElement v = e.getValue();
@@ -178,6 +213,8 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
                     case "clamp_norm_factor" -> b.clampFactor(v.getAsDouble());
                     case "mom2_damping" -> b.covarianceDamping(v.getAsDouble());
                     case "seed" -> b.seed(v.getAsLong());
+                    case "v_max_grad_steps_counts" ->
+                            b.stepCounting(StepCounting.valueOf(v.getAsString().toUpperCase(Locale.ROOT)));
                     default -> {
                         if (!IGNORED_REFERENCE_KEYS.contains(key)) {
                             throw new IllegalArgumentException("unknown key");
@@ -226,6 +263,7 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
         private double clampFactor = 4.0;
         private double covarianceDamping = 0.0;
         private long seed = 0;
+        private StepCounting stepCounting = StepCounting.ADAM_UPDATES;
 
         private Builder() {
         }
@@ -244,6 +282,7 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
             clampFactor = h.clampFactor;
             covarianceDamping = h.covarianceDamping;
             seed = h.seed;
+            stepCounting = h.stepCounting;
         }
 
         /** Layer to edit, 0-based (checked against the model when editing). */
@@ -346,6 +385,12 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
             return this;
         }
 
+        /** What {@code maxSteps} counts ({@code v_max_grad_steps_counts}: adam_updates or loop_iterations). */
+        public Builder stepCounting(StepCounting value) {
+            stepCounting = Objects.requireNonNull(value, "v_max_grad_steps_counts");
+            return this;
+        }
+
         /**
          * Builds the hyperparameters.
          *
@@ -353,7 +398,8 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
          */
         public Hyperparameters build() {
             return new Hyperparameters(layer, templates, contrastivePool, numContrastive, similarity, representation,
-                    learningRate, maxSteps, probabilityThreshold, weightDecay, clampFactor, covarianceDamping, seed);
+                    learningRate, maxSteps, probabilityThreshold, weightDecay, clampFactor, covarianceDamping, seed,
+                    stepCounting);
         }
 
         static void checkLayer(int value) {

@@ -35,6 +35,16 @@ final class PromptBatch implements AutoCloseable {
      *                                  subject is absent or cut off in a prompt (the message names it)
      */
     static PromptBatch of(ClipTokenizer tokenizer, ClipTextModel model, List<String> prompts, String subject) {
+        return ofSubjects(tokenizer, model, prompts, subject == null ? null
+                : java.util.Collections.nCopies(prompts.size(), subject));
+    }
+
+    /**
+     * As {@link #of(ClipTokenizer, ClipTextModel, List, String)} with one subject per prompt ({@code subjects}
+     * null to skip location).
+     */
+    static PromptBatch ofSubjects(ClipTokenizer tokenizer, ClipTextModel model, List<String> prompts,
+                                  List<String> subjects) {
         int ctx = model.config().maxPositionEmbeddings();
         int b = prompts.size();
         long[][] rows = new long[b][];
@@ -49,7 +59,7 @@ final class PromptBatch implements AutoCloseable {
             }
             rows[i] = tokenizer.inputIds(p, ctx, Padding.END_TOKEN);
             n = Math.max(n, natural);
-            last[i] = subject == null ? -1 : tokenizer.locateSubject(p, subject).lastTokenPosition();
+            last[i] = subjects == null ? -1 : tokenizer.locateSubject(p, subjects.get(i)).lastTokenPosition();
         }
         long[] flat = new long[b * n];
         for (int i = 0; i < b; i++) {

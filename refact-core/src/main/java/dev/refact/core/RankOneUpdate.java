@@ -50,12 +50,7 @@ final class RankOneUpdate {
     static Factors compute(CovarianceStats stats, Tensor kMean, Tensor kBare, Tensor vBare, Tensor vStar) {
         Factors f;
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
-            Tensor x = stats.solve(kMean);                                 // [i] float64
-            double norm = x.norm().item_double();
-            if (!(norm > 0) || Double.isInfinite(norm)) {
-                throw new IllegalStateException("C⁻¹k̄ has norm " + norm + ": the key is zero or C is degenerate");
-            }
-            Tensor u = x.div(new org.bytedeco.pytorch.Scalar(norm));
+            Tensor u = KeyComputer.direction(stats, kMean);
             Tensor kb = kBare.detach().to(u.device(), torch.ScalarType.Double);
             double denom = kb.dot(u).item_double();
             if (denom == 0 || !Double.isFinite(denom)) {

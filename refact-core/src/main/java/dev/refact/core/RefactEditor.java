@@ -19,8 +19,9 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * The ReFACT editor: key → value → update, each step in its own class ({@link RankOneUpdate},
- * {@link ValueOptimizer}); this class orchestrates, times and records provenance.
+ * The ReFACT editor (ROME's {@code rome_main}): key → value → update, each step in its own class
+ * ({@link KeyComputer} = compute_u, {@link ValueOptimizer} = compute_v, {@link RankOneUpdate} and
+ * {@link JointUpdate} = the closed form); this class orchestrates, checks conflicts, times and records provenance.
  */
 final class RefactEditor implements Editor {
     private final Hyperparameters hp;
@@ -83,16 +84,11 @@ final class RefactEditor implements Editor {
              PromptBatch candidateBatch = PromptBatch.of(tokenizer, model, candidateTexts(request), null);
              MlpTrace trace = model.traceMlp(batch.ids(), layer);
              Tensor candidates = encodeCandidates(model, candidateBatch)) {
-            // ---- Step 1: keys
-            Tensor keys = gather(trace.key(), batch);             // [b,i]
-            Tensor outs = gather(trace.output(), batch);          // [b,d]
-            Tensor kBare = keys.select(0, 0);                      // [i]
-            Tensor vBare = outs.select(0, 0);                      // [d] = t₀
-            Tensor kMean;
-            try (NoGradGuard ng = new NoGradGuard()) {
-                kMean = keys.narrow(0, 1, batch.size() - 1).to(torch.ScalarType.Double)
-                        .mean(new long[] {0}, false, new org.bytedeco.pytorch.ScalarTypeOptional());
-            }
+            // ---- Step 1: keys (compute_u)
+            KeyComputer.Keys keys = KeyComputer.keys(trace, batch, batch.size());
+            Tensor kBare = keys.kBare().get(0);                    // [i]
+            Tensor vBare = keys.vBare().get(0);                    // [d] = t₀
+            Tensor kMean = keys.kMean().get(0);                    // [i] float64
             timings.put("keys", elapsed(t));
 
             // ---- C⁻¹k̄ (the factorisation is cached in the statistics)
@@ -106,6 +102,7 @@ final class RefactEditor implements Editor {
             t = System.nanoTime();
             try (ValueOptimizer.Search search = ValueOptimizer.run(model, hp, batch, trace, vBare, candidates, request,
                     listener)) {
+                // the search diverged or did not move: an error, before any weight change
                 EditChecks.searchMoved(search.delta(), search.steps(), search.stopReason(), search.losses(), request, hp);
                 Tensor vStar = vBare.add(search.delta());
                 timings.put("value", elapsed(t));
@@ -142,6 +139,336 @@ final class RefactEditor implements Editor {
         }
     }
 
+    @Override
+    public List<JointEditResult> editSequentially(ClipTextModel model, List<EditRequest> requests,
+                                                  JointOptions options, boolean protect) {
+        List<JointEditResult> done = new ArrayList<>();
+        List<ProtectedKey> earlier = new ArrayList<>();
+        for (int i = 0; i < requests.size(); i++) {
+            try {
+                JointOptions o = protect ? options.protecting(earlier) : options;
+                JointEditResult r = editJointly(model, List.of(requests.get(i)), o);
+                done.add(r);
+                earlier.addAll(r.protectedKeys());
+                listener.edited(requests.get(i), i, requests.size());
+            } catch (RuntimeException e) {
+                for (int j = done.size() - 1; j >= 0; j--) {
+                    done.get(j).undo();
+                }
+                String msg = "edit " + i + " of " + requests.size() + " (" + requests.get(i).prompt() + " → "
+                        + requests.get(i).target() + ") failed; the " + done.size()
+                        + " edit(s) made before it were undone: " + e.getMessage();
+                throw e instanceof IllegalArgumentException ? new IllegalArgumentException(msg, e)
+                        : new IllegalStateException(msg, e);
+            }
+        }
+        return done;
+    }
+
+    @Override
+    public JointEditResult editJointly(ClipTextModel model, List<EditRequest> requests, JointOptions options) {
+        TorchRuntime.ensureLoaded();
+        if (requests.isEmpty()) {
+            throw new IllegalArgumentException("a joint edit needs at least one request");
+        }
+        int n = requests.size();
+        for (int i = 0; i < n; i++) {
+            try {
+                checkFits(model, requests.get(i));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("request " + i + " (\"" + requests.get(i).prompt() + "\"): "
+                        + e.getMessage(), e);
+            }
+        }
+        List<ProtectedKey> protectedKeys = options.protectedKeys();
+        int p = protectedKeys.size();
+        int width = model.config().intermediateSize();
+        for (ProtectedKey k : protectedKeys) {
+            if (k.layer() != hp.layer() || k.u().length != width) {
+                throw new IllegalArgumentException("protected edit " + k.changeId() + " is at layer " + k.layer()
+                        + " with keys of width " + k.u().length + "; this editor edits layer " + hp.layer()
+                        + " of width " + width);
+            }
+        }
+        if (options.ridge() == 0) {
+            checkSubjects(requests, protectedKeys);
+        }
+        // One request, exact, nothing protected: the single edit's arithmetic (bit for bit).
+        boolean rankOne = n == 1 && p == 0 && options.ridge() == 0;
+        Map<String, Duration> timings = new LinkedHashMap<>();
+        int layer = hp.layer();
+        int g = 1 + hp.templates().size();
+        List<String> prompts = new ArrayList<>();
+        List<String> subjects = new ArrayList<>();
+        for (EditRequest request : requests) {
+            String subject = request.subject();
+            prompts.add(subject);                                 // bare subject first: t₀, k_b, v_b
+            for (String t : hp.templates()) {
+                prompts.add(ContextTemplates.fill(t, subject));
+            }
+            subjects.addAll(java.util.Collections.nCopies(g, subject));
+        }
+        String fingerprint = model.fingerprint();
+        String weightName = ClipTextModel.fc2WeightName(layer);
+        EditRequest first = requests.get(0);
+        listener.phase(first, "keys");
+        long t = System.nanoTime();
+        List<Tensor> candidates = new ArrayList<>();
+        List<ValueOptimizer.Search> searches = new ArrayList<>();
+        try (PointerScope scope = new PointerScope();
+             PromptBatch batch = PromptBatch.ofSubjects(tokenizer, model, prompts, subjects);
+             MlpTrace trace = model.traceMlp(batch.ids(), layer)) {
+            // ---- Step 1: keys (compute_u) of every request; protected rows bring their own
+            KeyComputer.Keys keys = KeyComputer.keys(trace, batch, g);
+            timings.put("keys", elapsed(t));
+            listener.phase(first, "solve");
+            t = System.nanoTime();
+            float[][] u = new float[n + p][];
+            float[][] kBar = new float[n + p][];
+            float[][] kBare = new float[n + p][];
+            float[][] vStar = new float[n + p][];
+            for (int i = 0; i < n; i++) {
+                kBar[i] = Tensors.toFloats(keys.kMean().get(i).to(model.dtype()));
+                kBare[i] = Tensors.toFloats(keys.kBare().get(i));
+            }
+            for (int j = 0; j < p; j++) {
+                ProtectedKey k = protectedKeys.get(j);
+                u[n + j] = k.u();
+                kBar[n + j] = k.kBar();
+                kBare[n + j] = k.kBare();
+            }
+            double condition = 1;
+            org.ejml.data.DMatrixRMaj system = null;
+            if (rankOne) {
+                stats.solve(keys.kMean().get(0)).close();
+            } else {
+                for (int i = 0; i < n; i++) {
+                    u[i] = Tensors.toFloats(KeyComputer.direction(stats, keys.kMean().get(i)).to(model.dtype()));
+                }
+                system = JointUpdate.systemMatrix(u, kBare);
+                condition = JointUpdate.conditionNumber(system);
+                if (options.ridge() == 0 && !(condition <= options.maxCondition())) {
+                    List<Integer> rows = JointUpdate.weakestRows(system);
+                    throw new EditConflictException("refused before any weight change: " + describeRows(rows, requests,
+                            protectedKeys) + " cannot hold together: their keys are nearly linearly dependent (the "
+                            + (n + p) + "×" + (n + p) + " system has condition number "
+                            + String.format(java.util.Locale.ROOT, "%.3g", condition) + " > limit "
+                            + String.format(java.util.Locale.ROOT, "%.3g", options.maxCondition())
+                            + "); edit them separately, drop one, or use a ridge λ > 0", rows, condition);
+                }
+            }
+            timings.put("solve", elapsed(t));
+
+            // ---- Step 2: v* (compute_v), batched over the requests
+            listener.phase(first, "value");
+            t = System.nanoTime();
+            for (EditRequest request : requests) {
+                try (PromptBatch cb = PromptBatch.of(tokenizer, model, candidateTexts(request), (String) null)) {
+                    candidates.add(encodeCandidates(model, cb));
+                }
+            }
+            searches.addAll(ValueOptimizer.run(model, hp, batch, g, trace, keys.vBare(), candidates, requests,
+                    listener));
+            List<Tensor> vStars = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                vStars.add(keys.vBare().get(i).add(searches.get(i).delta()));
+                vStar[i] = Tensors.toFloats(vStars.get(i));
+            }
+            timings.put("value", elapsed(t));
+            // the searches diverged or did not move: an error, before any weight change
+            for (int i = 0; i < n; i++) {
+                ValueOptimizer.Search sr = searches.get(i);
+                EditChecks.searchMoved(sr.delta(), sr.steps(), sr.stopReason(), sr.losses(), requests.get(i), hp);
+            }
+
+            // ---- Step 3: the update
+            listener.phase(first, "update");
+            t = System.nanoTime();
+            String changeId = rankOne ? changeId(fingerprint, first) : jointChangeId(fingerprint, requests, options);
+            float[][] r = new float[n + p][];
+            double[][] before = protectedOutputs(model, weightName, kBare, n, p);
+            for (int j = 0; j < p; j++) {
+                vStar[n + j] = toFloats(before[j]);
+            }
+            if (rankOne) {
+                try (RankOneUpdate.Factors f = RankOneUpdate.compute(stats, keys.kMean().get(0), keys.kBare().get(0),
+                        keys.vBare().get(0), vStars.get(0))) {
+                    Tensor u32 = f.u().to(model.dtype());
+                    Tensor r32 = f.r().to(model.dtype());
+                    EditChecks.finiteUpdate(u32, r32, first);
+                    model.applyRankOneUpdate(weightName, r32, u32, changeId);
+                    u[0] = Tensors.toFloats(u32);
+                    r[0] = Tensors.toFloats(r32);
+                }
+            } else {
+                double[][] d = new double[n + p][];
+                for (int i = 0; i < n; i++) {
+                    double[] vs = Tensors.toDoubles(vStars.get(i));
+                    double[] vb = Tensors.toDoubles(keys.vBare().get(i));
+                    for (int c = 0; c < vs.length; c++) {
+                        vs[c] -= vb[c];
+                    }
+                    d[i] = vs;
+                }
+                for (int j = 0; j < p; j++) {
+                    d[n + j] = new double[vStar[0].length];             // protected: keep the current output
+                }
+                double[][] r64 = JointUpdate.solve(system, d, options.ridge());
+                for (int i = 0; i < n + p; i++) {
+                    r[i] = toFloats(r64[i]);
+                    try (PointerScope s2 = new PointerScope()) {
+                        EditChecks.finiteUpdate(Tensors.floats(u[i], model.device(), u[i].length),
+                                Tensors.floats(r[i], model.device(), r[i].length), requests.get(Math.min(i, n - 1)));
+                    }
+                }
+                if (n + p == 1) {
+                    try (PointerScope s2 = new PointerScope()) {
+                        model.applyRankOneUpdate(weightName, Tensors.floats(r[0], model.device(), r[0].length),
+                                Tensors.floats(u[0], model.device(), u[0].length), changeId);
+                    }
+                } else {
+                    try (Tensor updated = JointUpdate.updatedWeight(model.parameter(weightName), r, u)) {
+                        model.replaceParameter(weightName, updated, changeId);
+                    }
+                }
+            }
+            // NaN/Inf anywhere in the encoder's outputs: undone, refused
+            EditChecks.encoderStaysFinite(model, changeId);
+            timings.put("update", elapsed(t));
+
+            // ---- how well every row holds, measured with the edited weights
+            double[] residual = residuals(model, requests, vStar, keys.vBare());
+            double drift = 0;
+            if (p > 0) {
+                double[][] after = protectedOutputs(model, weightName, kBare, n, p);
+                for (int j = 0; j < p; j++) {
+                    double num = 0;
+                    double den = 0;
+                    for (int c = 0; c < after[j].length; c++) {
+                        num += (after[j][c] - before[j][c]) * (after[j][c] - before[j][c]);
+                        den += before[j][c] * before[j][c];
+                    }
+                    drift = Math.max(drift, Math.sqrt(num / Math.max(den, Double.MIN_NORMAL)));
+                }
+            }
+            List<RequestOutcome> outcomes = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                ValueOptimizer.Search s = searches.get(i);
+                double deltaNorm;
+                double t0Norm;
+                try (NoGradGuard ng = new NoGradGuard()) {
+                    deltaNorm = s.delta().norm().item_double();
+                    t0Norm = keys.vBare().get(i).norm().item_double();
+                }
+                outcomes.add(new RequestOutcome(requests.get(i), s.steps(), s.stopReason(),
+                        s.finalTargetProbability(), deltaNorm, t0Norm, residual[i]));
+            }
+            EditProvenance provenance = new EditProvenance(fingerprint, model.source(), stats.id(),
+                    EditProvenance.currentLibraryVersion(), TorchRuntime.describe(), Instant.now().toString());
+            return new JointEditResult(outcomes, protectedKeys, hp, changeId, weightName, u, r, kBar, kBare, vStar,
+                    condition, options.ridge(), drift, timings, provenance, model);
+        } finally {
+            candidates.forEach(Tensor::close);
+            searches.forEach(ValueOptimizer.Search::close);
+        }
+    }
+
+    /** Same subject twice (different targets: a contradiction; same target: a duplicate) is refused. */
+    private static void checkSubjects(List<EditRequest> requests, List<ProtectedKey> protectedKeys) {
+        List<EditRequest> all = new ArrayList<>(requests);
+        protectedKeys.forEach(k -> all.add(k.request()));
+        Map<String, Integer> seen = new LinkedHashMap<>();
+        for (int j = 0; j < all.size(); j++) {
+            String key = all.get(j).subject().toLowerCase(java.util.Locale.ROOT).strip().replaceAll("\\s+", " ");
+            Integer i = seen.putIfAbsent(key, j);
+            if (i != null) {
+                EditRequest a = all.get(i);
+                EditRequest b = all.get(j);
+                boolean sameTarget = a.target().equalsIgnoreCase(b.target());
+                String why = sameTarget ? "are the same edit (subject \"" + a.subject() + "\", target \"" + a.target()
+                        + "\"): drop one" : "have the same subject \"" + a.subject() + "\" but different targets (\""
+                        + a.target() + "\" vs \"" + b.target() + "\"): both cannot hold";
+                throw new EditConflictException("refused before any weight change: "
+                        + describeRows(List.of(i, j), requests, protectedKeys) + " " + why, List.of(i, j), Double.NaN);
+            }
+        }
+    }
+
+    private static String describeRows(List<Integer> rows, List<EditRequest> requests, List<ProtectedKey> prot) {
+        List<String> parts = new ArrayList<>();
+        for (int j : rows) {
+            if (j < requests.size()) {
+                parts.add("request " + j + " (\"" + requests.get(j).prompt() + "\" → \"" + requests.get(j).target()
+                        + "\")");
+            } else {
+                ProtectedKey k = prot.get(j - requests.size());
+                parts.add("protected earlier edit " + k.changeId() + " (\"" + k.request().prompt() + "\" → \""
+                        + k.request().target() + "\")");
+            }
+        }
+        return String.join(" and ", parts);
+    }
+
+    /** W k_b,j + b in float64 for the protected rows n..n+p−1 with the current weights: [p][d_out]. */
+    private double[][] protectedOutputs(ClipTextModel model, String weightName, float[][] kBare, int n, int p) {
+        double[][] out = new double[p][];
+        if (p == 0) {
+            return out;
+        }
+        try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+            Tensor w = model.parameter(weightName).to(torch.ScalarType.Double);
+            Tensor b = model.parameter(ClipTextModel.fc2BiasName(hp.layer())).to(torch.ScalarType.Double);
+            for (int j = 0; j < p; j++) {
+                Tensor k = Tensors.floats(kBare[n + j], w.device(), kBare[n + j].length).to(torch.ScalarType.Double);
+                out[j] = Tensors.toDoubles(w.mv(k).add(b));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * ‖W' k_b + b − v*‖ / ‖v* − v_b‖ per request, with W' the edited weights, from a forward pass of the bare
+     * prompts (the keys at layer L do not depend on layer L's fc2).
+     */
+    private double[] residuals(ClipTextModel model, List<EditRequest> requests, float[][] vStar, List<Tensor> vBare) {
+        int n = requests.size();
+        List<String> bare = requests.stream().map(EditRequest::subject).toList();
+        double[] res = new double[n];
+        try (PointerScope scope = new PointerScope();
+             PromptBatch batch = PromptBatch.ofSubjects(tokenizer, model, bare, bare);
+             MlpTrace trace = model.traceMlp(batch.ids(), hp.layer())) {
+            Tensor outs = KeyComputer.gather(trace.output(), batch);           // [n,d]
+            for (int i = 0; i < n; i++) {
+                float[] o = Tensors.toFloats(outs.select(0, i));
+                float[] vb = Tensors.toFloats(vBare.get(i));
+                double num = 0;
+                double den = 0;
+                for (int c = 0; c < o.length; c++) {
+                    num += ((double) o[c] - vStar[i][c]) * ((double) o[c] - vStar[i][c]);
+                    den += ((double) vStar[i][c] - vb[c]) * ((double) vStar[i][c] - vb[c]);
+                }
+                res[i] = den > 0 ? Math.sqrt(num / den) : Math.sqrt(num);
+            }
+        }
+        return res;
+    }
+
+    private static float[] toFloats(double[] d) {
+        float[] f = new float[d.length];
+        for (int i = 0; i < d.length; i++) {
+            f[i] = (float) d[i];
+        }
+        return f;
+    }
+
+    private String jointChangeId(String fingerprint, List<EditRequest> requests, JointOptions options) {
+        StringBuilder key = new StringBuilder(fingerprint).append('\n');
+        requests.forEach(r -> key.append(r).append('\n'));
+        options.protectedKeys().forEach(k -> key.append("protect ").append(k.changeId()).append('\n'));
+        key.append("ridge ").append(options.ridge()).append('\n').append(hp.toJson()).append('\n').append(stats.id());
+        return "joint-" + dev.refact.clip.io.Sha256.hex(key.toString()).substring(0, 16);
+    }
+
     private void checkFits(ClipTextModel model, EditRequest request) {
         int layers = model.config().numHiddenLayers();
         if (hp.layer() >= layers) {
@@ -175,19 +502,6 @@ final class RefactEditor implements Editor {
         boolean projected = hp.representation() == Representation.PROJECTED;
         try (TextEncoding enc = model.encode(batch.ids()); NoGradGuard ng = new NoGradGuard()) {
             return model.represent(enc.pooled(), projected);
-        }
-    }
-
-    /** Rows of x [b,n,w] at each prompt's last subject position: [b,w]. */
-    private static Tensor gather(Tensor x, PromptBatch batch) {
-        long[] pos = batch.subjectLastPositions();
-        long n = x.size(1);
-        long[] flat = new long[pos.length];
-        for (int j = 0; j < pos.length; j++) {
-            flat[j] = j * n + pos[j];
-        }
-        try (NoGradGuard ng = new NoGradGuard(); Tensor index = Tensors.longs(flat, x.device(), flat.length)) {
-            return x.reshape(-1, x.size(2)).index_select(0, index); // attached to the caller's scope
         }
     }
 

@@ -45,6 +45,17 @@ final class HyperparametersTest {
     }
 
     @Test
+    void fromJson_releasedFile_startsFromReleasedCodePreset() throws IOException {
+        String json = Files.readString(SharedData.resolve("refact/hparams/openai_clip-vit-large-patch14-336.json"));
+        Hyperparameters h = Hyperparameters.fromJson(json);
+        assertEquals(StepCounting.LOOP_ITERATIONS, h.stepCounting());
+        assertEquals(0, h.numContrastive());
+        assertEquals(Hyperparameters.releasedCode().toBuilder().layer(4).learningRate(0.5).build(), h);
+        assertEquals(99, Hyperparameters.fromJson("{\"layers\": [7], \"v_max_grad_steps\": 100}").adamUpdateCap());
+        assertEquals(100, Hyperparameters.fromJson("{\"layer\": 7, \"v_max_grad_steps\": 100}").adamUpdateCap());
+    }
+
+    @Test
     void fromJson_unknownKey_throwsNamingIt() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Hyperparameters.fromJson("{\"v_lrr\": 0.1}"));

@@ -26,8 +26,9 @@ final class ApplyCommand implements Callable<Integer> {
     ModelOptions model;
 
     @Option(names = "--edit", required = true, arity = "1..*", paramLabel = "FILE",
-            description = "Edit files, or text-encoder LoRA files (kohya, peft, older diffusers; UNet tensors are "
-                    + "reported and skipped).")
+            description = "Edit files (single edits, or joint edit files from refact edit --requests … --save-edit), "
+                    + "or text-encoder LoRA files (kohya, peft, older diffusers; UNet tensors are reported and "
+                    + "skipped).")
     List<Path> edits;
 
     @Option(names = "--out", required = true, paramLabel = "DIR|FILE.safetensors",
@@ -51,8 +52,11 @@ final class ApplyCommand implements Callable<Integer> {
         OutputChecks.folderOrSafetensors(out);
         List<Object> loaded = new java.util.ArrayList<>();
         for (Path p : edits) {
-            // all files validated before the model is touched; LoRA files are recognised by their tensor names
-            loaded.add(LoraFile.isLora(p) ? LoraFile.read(p) : SavedEdit.load(p));
+            // all files validated before the model is touched; LoRA files are recognised by their tensor names,
+            // joint edit files by refact.kind = joint_edit
+            loaded.add(LoraFile.isLora(p) ? LoraFile.read(p)
+                    : dev.refact.core.SavedJointEdit.isJointEditFile(p) ? dev.refact.core.SavedJointEdit.load(p)
+                    : SavedEdit.load(p));
         }
         try (ClipTextModel m = model.loadModel()) {
             JsonArray applied = new JsonArray();
@@ -61,18 +65,34 @@ final class ApplyCommand implements Callable<Integer> {
                     applied.add(LoraApply.apply(lora, m, loraEncoder(), spec.commandLine().getErr()));
                     continue;
                 }
-                SavedEdit e = (SavedEdit) loaded.get(i);
+                JsonObject o = new JsonObject();
+                o.addProperty("file", edits.get(i).toString());
                 try {
-                    e.apply(m, force);
+                    if (loaded.get(i) instanceof dev.refact.core.SavedJointEdit j) {
+                        j.apply(m, force);
+                        o.addProperty("change_id", j.changeId());
+                        o.addProperty("layer", j.layer());
+                        o.addProperty("kind", dev.refact.core.SavedJointEdit.KIND);
+                        o.addProperty("rows", j.rows().size());
+                        JsonArray reqs = new JsonArray();
+                        for (dev.refact.core.EditRequest r : j.requests()) {
+                            JsonObject x = new JsonObject();
+                            x.addProperty("prompt", r.prompt());
+                            x.addProperty("target", r.target());
+                            reqs.add(x);
+                        }
+                        o.add("requests", reqs);
+                    } else {
+                        SavedEdit e = (SavedEdit) loaded.get(i);
+                        e.apply(m, force);
+                        o.addProperty("change_id", e.changeId());
+                        o.addProperty("layer", e.layer());
+                        o.addProperty("prompt", e.request().prompt());
+                        o.addProperty("target", e.request().target());
+                    }
                 } catch (RuntimeException ex) {
                     throw new IllegalStateException(edits.get(i) + ": " + ex.getMessage(), ex);
                 }
-                JsonObject o = new JsonObject();
-                o.addProperty("file", edits.get(i).toString());
-                o.addProperty("change_id", e.changeId());
-                o.addProperty("layer", e.layer());
-                o.addProperty("prompt", e.request().prompt());
-                o.addProperty("target", e.request().target());
                 applied.add(o);
             }
             m.save(out);

@@ -28,6 +28,9 @@ import picocli.CommandLine.Option;
 @Command(name = "edit", mixinStandardHelpOptions = true,
         description = {"Apply one ReFACT edit to a text encoder and print a JSON summary (steps, stop reason, "
                 + "p(target), ‖δ‖, times, text-space metrics before/after).",
+            "With --requests FILE.jsonl (one JSON object per line: prompt, optional subject, source, target) and "
+                    + "--joint, all requests are made to hold at once by one update (conflicting requests are refused "
+                    + "unless --ridge); with --sequential [--protect] they are edited one after another.",
             "Without --stats the covariance statistics are computed on the fly from the built-in corpus "
                     + "(see docs/statistics.md); the paper used 100,000 WikiText-103 lines."})
 final class EditCommand implements Callable<Integer> {
@@ -37,16 +40,16 @@ final class EditCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
-    @Option(names = "--prompt", required = true, description = "The editing prompt, e.g. \"The President of the United States\".")
+    @Option(names = "--prompt", description = "The editing prompt, e.g. \"The President of the United States\".")
     String prompt;
 
     @Option(names = "--subject", description = "The subject inside the prompt (default: the whole prompt).")
     String subject;
 
-    @Option(names = "--source", required = true, description = "The current association, e.g. \"Donald Trump\".")
+    @Option(names = "--source", description = "The current association, e.g. \"Donald Trump\".")
     String source;
 
-    @Option(names = "--target", required = true, description = "The new association, e.g. \"Joe Biden\".")
+    @Option(names = "--target", description = "The new association, e.g. \"Joe Biden\".")
     String target;
 
     @Option(names = "--layer", description = "Layer to edit (default 7, the paper's role-edit layer).")
@@ -78,8 +81,37 @@ final class EditCommand implements Callable<Integer> {
                     + "tensor order and metadata, plus provenance).")
     Path out;
 
-    @Option(names = "--save-edit", paramLabel = "FILE", description = "Write the edit file (u, r, provenance; ~15 KB).")
+    @Option(names = "--save-edit", paramLabel = "FILE", description = "Write the edit file (u, r, provenance; ~15 KB). "
+            + "--joint: one joint edit file; --sequential: one per edit, FILE with -1, -2, … before the extension "
+            + "(a single request: FILE itself).")
     Path saveEdit;
+
+    @Option(names = "--preset", paramLabel = "NAME", description = "Hyperparameter preset: role-edits (default), "
+            + "appearance-edits, or released-code (the released ReFACT code: no contrastive captions, "
+            + "v_max_grad_steps counts loop iterations, i.e. at most 99 Adam updates).")
+    String preset;
+
+    @Option(names = "--requests", paramLabel = "FILE.jsonl",
+            description = "Many requests, one JSON object per line: prompt, optional subject, source, target.")
+    Path requests;
+
+    @Option(names = "--joint", description = "With --requests: one update that makes every request hold at once.")
+    boolean joint;
+
+    @Option(names = "--sequential", description = "With --requests: edit the requests one after another.")
+    boolean sequential;
+
+    @Option(names = "--protect", description = "With --sequential: each edit keeps the outputs of the earlier edits' "
+            + "subjects fixed.")
+    boolean protect;
+
+    @Option(names = "--ridge", paramLabel = "λ", description = "Joint modes: solve the soft least-squares system with "
+            + "ridge λ (relative to the system's mean squared singular value) instead of refusing conflicts.")
+    Double ridge;
+
+    @Option(names = "--max-condition", paramLabel = "X", description = "Joint modes: refuse systems whose condition "
+            + "number exceeds X (default 1e4).")
+    Double maxCondition;
 
     @Override
     public Integer call() throws Exception {
@@ -90,26 +122,16 @@ final class EditCommand implements Callable<Integer> {
         if (saveEdit != null) {
             dev.refact.clip.io.AtomicFiles.checkCanCreate(saveEdit);
         }
-        Hyperparameters.Builder b = hparams == null ? Hyperparameters.roleEdits().toBuilder()
-                : HparamsFile.read(hparams).toBuilder();
-        try {
-            if (layer != null) {
-                b.layer(layer);
-            }
-            if (steps != null) {
-                b.maxSteps(steps);
-            }
-            if (lr != null) {
-                b.learningRate(lr);
-            }
-        } catch (IllegalArgumentException e) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), HparamsFile.flagNames(e.getMessage()));
+        if (requests != null) {
+            return new ManyRequests(this).call();
         }
-        if (contrastive != null) {
-            List<String> lines = dev.refact.clip.io.TextFiles.readNonBlankLines(contrastive, "--contrastive file");
-            b.contrastivePool(lines).numContrastive(lines.size());
+        if (joint || sequential || protect || ridge != null || maxCondition != null) {
+            throw usage("--joint, --sequential, --protect, --ridge and --max-condition need --requests FILE.jsonl");
         }
-        Hyperparameters hp = b.build();
+        if (prompt == null || source == null || target == null) {
+            throw usage("give --prompt, --source and --target (or --requests FILE.jsonl with --joint or --sequential)");
+        }
+        Hyperparameters hp = hyperparameters();
         EditRequest request = new EditRequest(prompt, subject, source, target);
         model.checkOutput(out);
         ClipTokenizer tokenizer = model.loadTokenizer();
@@ -123,6 +145,7 @@ final class EditCommand implements Callable<Integer> {
             double[] before = evaluator.score(m, ref);
             Progress stepBar = Progress.start(spec.commandLine().getErr(), "v* optimisation", hp.maxSteps(), "steps");
             Editor editor = Editor.builder().tokenizer(tokenizer).statistics(c).hyperparameters(hp)
+                    .allowStatisticsOfOtherModels(allowForeignStats)
                     .listener(new ProgressListener() {
                         @Override
                         public void step(EditRequest r, int step, double loss, double p) {
@@ -149,6 +172,50 @@ final class EditCommand implements Callable<Integer> {
             spec.commandLine().getOut().println(summary(result, probes, before, after).toString());
         }
         return 0;
+    }
+
+    picocli.CommandLine.ParameterException usage(String message) {
+        return new picocli.CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
+    /** --preset or --hparams, then the flags. */
+    Hyperparameters hyperparameters() throws java.io.IOException {
+        if (preset != null && hparams != null) {
+            throw usage("give --preset or --hparams, not both");
+        }
+        Hyperparameters.Builder b = hparams != null ? HparamsFile.read(hparams).toBuilder()
+                : preset(preset).toBuilder();
+        try {
+            if (layer != null) {
+                b.layer(layer);
+            }
+            if (steps != null) {
+                b.maxSteps(steps);
+            }
+            if (lr != null) {
+                b.learningRate(lr);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), HparamsFile.flagNames(e.getMessage()));
+        }
+        if (contrastive != null) {
+            List<String> lines = dev.refact.clip.io.TextFiles.readNonBlankLines(contrastive, "--contrastive file");
+            b.contrastivePool(lines).numContrastive(lines.size());
+        }
+        return b.build();
+    }
+
+    /** The named preset (null: role-edits). */
+    Hyperparameters preset(String name) {
+        if (name == null) {
+            return Hyperparameters.roleEdits();
+        }
+        return switch (name) {
+            case "role-edits" -> Hyperparameters.roleEdits();
+            case "appearance-edits" -> Hyperparameters.appearanceEdits();
+            case "released-code" -> Hyperparameters.releasedCode();
+            default -> throw usage("unknown --preset '" + name + "' (role-edits, appearance-edits, released-code)");
+        };
     }
 
     /** Phrasings not among the editing templates, for the generalisation probes of a single edit. */
@@ -186,6 +253,7 @@ final class EditCommand implements Callable<Integer> {
         o.addProperty("layer", r.layer());
         o.addProperty("change_id", r.changeId());
         o.addProperty("steps", r.steps());
+        o.addProperty("max_adam_updates", r.hyperparameters().adamUpdateCap());
         o.addProperty("stop_reason", r.stopReason().name().toLowerCase(java.util.Locale.ROOT));
         o.addProperty("p_target", r.targetProbability());
         o.addProperty("delta_norm", r.deltaNorm());

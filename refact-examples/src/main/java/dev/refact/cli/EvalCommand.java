@@ -175,7 +175,7 @@ final class EvalCommand implements Callable<Integer> {
                             edit.allowForeignStats) : null;
             try (stats) {
                 if (stats != null) {
-                    b.editor(tokenizer, stats, hp);
+                    b.editor(tokenizer, stats, hp).allowStatisticsOfOtherModels(edit.allowForeignStats);
                 }
                 EvaluationRunner runner = b.build();
                 EvaluationResult r = runner.run(clip, dataset, rows);

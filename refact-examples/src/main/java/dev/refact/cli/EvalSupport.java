@@ -69,6 +69,11 @@ final class EvalSupport {
                 description = "Hyperparameters JSON (ours or ReFACT's); the other flags override it.")
         Path hparams;
 
+        @Option(names = "--preset", paramLabel = "NAME", description = "Hyperparameter preset instead of the dataset "
+                + "kind's: role-edits, appearance-edits or released-code (the released ReFACT code: no contrastive "
+                + "captions, at most 99 Adam updates for v_max_grad_steps = 100).")
+        String preset;
+
         @Option(names = "--stats", paramLabel = "FILE",
                 description = "Covariance statistics file (refact stats); default: computed on the fly.")
         Path stats;
@@ -114,8 +119,19 @@ final class EvalSupport {
 
         /** The base without the flags that a sweep varies (layer, N, lr stay as the file or preset has them). */
         Hyperparameters.Builder builder(DatasetKind kind) throws IOException {
+            if (hparams != null && preset != null) {
+                throw new IllegalArgumentException("give --preset or --hparams, not both");
+            }
+            Hyperparameters base = preset == null ? null : switch (preset) {
+                case "role-edits" -> Hyperparameters.roleEdits();
+                case "appearance-edits" -> Hyperparameters.appearanceEdits();
+                case "released-code" -> Hyperparameters.releasedCode();
+                default -> throw new IllegalArgumentException("unknown --preset '" + preset
+                        + "' (role-edits, appearance-edits, released-code)");
+            };
             Hyperparameters.Builder b = hparams != null
                     ? HparamsFile.read(hparams).toBuilder()
+                    : base != null ? base.toBuilder()
                     : (kind == DatasetKind.TIME ? Hyperparameters.appearanceEdits() : Hyperparameters.roleEdits())
                     .toBuilder();
             if (contrastive != null) {

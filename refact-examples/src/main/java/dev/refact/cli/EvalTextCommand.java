@@ -65,6 +65,14 @@ final class EvalTextCommand implements Callable<Integer> {
     @Option(names = "--sequential", description = "Sequential edits on one model, scored every --every edits.")
     boolean sequential;
 
+    @Option(names = "--protect", description = "With --sequential: each edit keeps the outputs of the earlier edits' "
+            + "subjects fixed (the protected curve).")
+    boolean protect;
+
+    @Option(names = "--joint", description = "Edit all selected rows in one joint update, then score every row "
+            + "(rows conflicting with an earlier row are left out and reported). Writes OUT/sequential.* with one point.")
+    boolean joint;
+
     @Option(names = "--every", defaultValue = "10", paramLabel = "K",
             description = "Sequential mode: rows edited between two curve points (default 10, as the paper).")
     int every;
@@ -79,12 +87,20 @@ final class EvalTextCommand implements Callable<Integer> {
         if (sequential && m != EvalMode.REFACT) {
             throw new IllegalArgumentException("--sequential edits; it cannot be combined with --mode " + m.key());
         }
+        if (joint && (sequential || m != EvalMode.REFACT)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--joint edits all rows at once; it cannot be combined with --sequential or --mode " + m.key());
+        }
+        if (protect && !sequential) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--protect needs --sequential");
+        }
         Dataset dataset = data.read();
         List<EvalCase> rows = data.select(dataset);
         EvalSupport.checkOracle(m, dataset, rows);
         EvalSupport.printIssues(spec.commandLine().getErr(), dataset);
         Hyperparameters hp = edit.hyperparameters(dataset.kind());
-        Path dir = out != null ? out : Path.of("eval-text-" + stem(dataset) + "-" + (sequential ? "sequential" : m.key()));
+        Path dir = out != null ? out : Path.of("eval-text-" + stem(dataset) + "-"
+                + (joint ? "joint" : sequential ? (protect ? "sequential-protected" : "sequential") : m.key()));
         dev.refact.clip.io.AtomicFiles.checkWritableDirectory(dir); // before any computation
         ClipTokenizer tokenizer = model.loadTokenizer();
         CellExecutor remote = sequential ? null : EvalSupport.executor(parent, () -> EvalCells.text(model, edit.stats,
@@ -104,10 +120,11 @@ final class EvalTextCommand implements Callable<Integer> {
                             edit.allowForeignStats) : null;
             try (stats) {
                 if (stats != null) {
-                    b.editor(tokenizer, stats, hp);
+                    b.editor(tokenizer, stats, hp).allowStatisticsOfOtherModels(edit.allowForeignStats);
                 }
-                if (sequential) {
-                    SequentialResult r = b.build().runSequential(clip, dataset, rows, every);
+                if (sequential || joint) {
+                    SequentialResult r = joint ? b.build().runJoint(clip, dataset, rows)
+                            : b.build().runSequential(clip, dataset, rows, every, protect);
                     List<Path> files = EvaluationReport.writeSequential(r, dir);
                     spec.commandLine().getOut().println(sequentialSummary(r, files));
                 } else {
@@ -157,6 +174,7 @@ final class EvalTextCommand implements Callable<Integer> {
         o.addProperty("dataset", r.setup().dataset().file().toString());
         o.addProperty("rows", r.setup().rows().size());
         o.addProperty("every", r.every());
+        o.addProperty("edited", r.edits().size());
         o.addProperty("failed", r.failed().size());
         JsonArray pts = new JsonArray();
         r.points().forEach(p -> {

@@ -86,6 +86,7 @@ final class SweepCommand implements Callable<Integer> {
             SweepRunner.Builder b = SweepRunner.builder()
                     .scorer(ProbeScorer.textSpace(tokenizer, base.representation() == Representation.PROJECTED))
                     .tokenizer(tokenizer).base(base).layers(layerList).directory(dir)
+                    .allowStatisticsOfOtherModels(edit.allowForeignStats)
                     .listener(EvalSupport.progress(spec.commandLine().getErr(), "sweep"))
                     .statistics(layer -> {
                         Path file = edit.stats == null ? null

@@ -6,7 +6,12 @@ import dev.refact.clip.tokenizer.ClipTokenizer;
 import dev.refact.core.EditProvenance;
 import dev.refact.core.EditRequest;
 import dev.refact.core.EditResult;
+import dev.refact.core.EditConflictException;
 import dev.refact.core.Editor;
+import dev.refact.core.JointEditResult;
+import dev.refact.core.JointOptions;
+import dev.refact.core.ProtectedKey;
+import dev.refact.core.RequestOutcome;
 import dev.refact.core.Hyperparameters;
 import dev.refact.core.stats.CovarianceStats;
 import java.io.IOException;
@@ -68,6 +73,7 @@ public final class EvaluationRunner {
     private final Path results;
     private final EvaluationListener listener;
     private final CellExecutor executor;
+    private final boolean allowStatisticsOfOtherModels;
 
     private EvaluationRunner(Builder b) {
         this.mode = b.mode;
@@ -79,6 +85,7 @@ public final class EvaluationRunner {
         this.results = b.results;
         this.listener = b.listener;
         this.executor = b.executor;
+        this.allowStatisticsOfOtherModels = b.allowStatisticsOfOtherModels;
     }
 
     /** A builder; a scorer is required, and editor settings in refact mode. */
@@ -306,6 +313,16 @@ public final class EvaluationRunner {
      */
     public SequentialResult runSequential(ClipTextModel model, Dataset dataset, List<EvalCase> rows, int every)
             throws IOException {
+        return runSequential(model, dataset, rows, every, false);
+    }
+
+    /**
+     * As {@link #runSequential(ClipTextModel, Dataset, List, int)}; with {@code protect} each edit is a one-request
+     * joint edit that also keeps the bare-subject outputs of every earlier edit of the run at their current values
+     * ({@link Editor#editJointly(ClipTextModel, List, JointOptions)} with protected keys): the protected curve.
+     */
+    public SequentialResult runSequential(ClipTextModel model, Dataset dataset, List<EvalCase> rows, int every,
+                                          boolean protect) throws IOException {
         if (mode != EvalMode.REFACT) {
             throw new IllegalArgumentException("sequential mode edits; it needs mode refact, not " + mode.key());
         }
@@ -322,7 +339,8 @@ public final class EvaluationRunner {
             kinds.add(probes.stream().map(TwoWayProbe::kind).toList());
             scorers.add(scorer.prepare(model, c, probes));
         }
-        List<EditResult> applied = new ArrayList<>();
+        List<Runnable> applied = new ArrayList<>();
+        List<ProtectedKey> earlier = new ArrayList<>();
         List<Integer> edited = new ArrayList<>();
         List<EditSummary> summaries = new ArrayList<>();
         List<SkippedRow> failed = new ArrayList<>();
@@ -334,11 +352,21 @@ public final class EvaluationRunner {
                 EvalCase c = rows.get(i);
                 long e0 = System.nanoTime();
                 try {
-                    EditResult e = editor.edit(model, c.toRequest());
-                    applied.add(e);
+                    if (protect) {
+                        JointEditResult j = editor.editJointly(model, List.of(c.toRequest()),
+                                JointOptions.defaults().protecting(earlier));
+                        applied.add(j::undo);
+                        earlier.addAll(j.protectedKeys());
+                        RequestOutcome x = j.outcomes().get(0);
+                        summaries.add(new EditSummary(x.steps(), x.stopReason().name().toLowerCase(Locale.ROOT),
+                                x.targetProbability(), x.deltaNorm(), (System.nanoTime() - e0) / 1e6));
+                    } else {
+                        EditResult e = editor.edit(model, c.toRequest());
+                        applied.add(e::undo);
+                        summaries.add(new EditSummary(e.steps(), e.stopReason().name().toLowerCase(Locale.ROOT),
+                                e.targetProbability(), e.deltaNorm(), (System.nanoTime() - e0) / 1e6));
+                    }
                     edited.add(i);
-                    summaries.add(new EditSummary(e.steps(), e.stopReason().name().toLowerCase(Locale.ROOT),
-                            e.targetProbability(), e.deltaNorm(), (System.nanoTime() - e0) / 1e6));
                 } catch (IllegalArgumentException | IllegalStateException ex) {
                     failed.add(new SkippedRow(c.row(), c.label(), "edit failed: " + ex.getMessage()));
                 }
@@ -358,10 +386,79 @@ public final class EvaluationRunner {
             }
         } finally {
             for (int k = applied.size() - 1; k >= 0; k--) {
-                applied.get(k).undo();
+                applied.get(k).run();
             }
         }
         return new SequentialResult(setup, every, points, summaries, failed, List.of());
+    }
+
+    /**
+     * One joint edit of all rows ({@link Editor#editJointly}), then every edited row is scored: a one-point
+     * {@link SequentialResult} ({@code every} = number of rows). Rows that conflict with an earlier row (same
+     * subject, or keys making the system ill-conditioned) are left out and reported in
+     * {@link SequentialResult#failed()} with the reason; the first row of a conflict stays. The edit is undone
+     * before returning. Requires {@link EvalMode#REFACT}.
+     *
+     * @throws IllegalArgumentException if the mode is not refact, or a row does not fit the model
+     */
+    public SequentialResult runJoint(ClipTextModel model, Dataset dataset, List<EvalCase> rows) throws IOException {
+        if (mode != EvalMode.REFACT) {
+            throw new IllegalArgumentException("joint mode edits; it needs mode refact, not " + mode.key());
+        }
+        EvaluationSetup setup = setup(model, dataset, rows);
+        Editor editor = editor(model);
+        long start = System.nanoTime();
+        List<ProbeScorer.RowScorer> scorers = new ArrayList<>();
+        List<List<ProbeKind>> kinds = new ArrayList<>();
+        for (EvalCase c : rows) {
+            List<TwoWayProbe> probes = probes(c);
+            kinds.add(probes.stream().map(TwoWayProbe::kind).toList());
+            scorers.add(scorer.prepare(model, c, probes));
+        }
+        listener.started(progress(0, 1, 0, 0, start));
+        List<Integer> kept = new ArrayList<>(IntStream.range(0, rows.size()).boxed().toList());
+        List<SkippedRow> failed = new ArrayList<>();
+        JointEditResult joint = null;
+        while (joint == null && !kept.isEmpty()) {
+            List<EditRequest> requests = kept.stream().map(i -> rows.get(i).toRequest()).toList();
+            try {
+                joint = editor.editJointly(model, requests);
+            } catch (EditConflictException e) {
+                List<Integer> involved = e.requests();
+                for (int k = involved.size() - 1; k >= 1; k--) {
+                    EvalCase c = rows.get(kept.get(involved.get(k)));
+                    failed.add(new SkippedRow(c.row(), c.label(), "left out of the joint edit: " + e.getMessage()));
+                }
+                for (int k = involved.size() - 1; k >= 1; k--) {
+                    kept.remove((int) involved.get(k));
+                }
+            }
+        }
+        List<EditSummary> summaries = new ArrayList<>();
+        List<SequentialPoint> points = new ArrayList<>();
+        if (joint != null) {
+            try {
+                double ms = (System.nanoTime() - start) / 1e6 / kept.size();
+                for (RequestOutcome x : joint.outcomes()) {
+                    summaries.add(new EditSummary(x.steps(), x.stopReason().name().toLowerCase(Locale.ROOT),
+                            x.targetProbability(), x.deltaNorm(), ms));
+                }
+                List<ProbeScore> all = new ArrayList<>();
+                for (int j : kept) {
+                    for (int seed : seeds) {
+                        all.addAll(ResultsFile.toScores(rows.get(j).row(), seed, kinds.get(j),
+                                scorers.get(j).pNew(model, seed)));
+                    }
+                }
+                SequentialPoint p = new SequentialPoint(rows.size(), kept.size(), Metrics.aggregate(all),
+                        Duration.ofNanos(System.nanoTime() - start));
+                points.add(p);
+                listener.sequentialPoint(p, progress(1, 1, 0, 1, start));
+            } finally {
+                joint.undo();
+            }
+        }
+        return new SequentialResult(setup, rows.size(), points, summaries, failed, List.of());
     }
 
     /**
@@ -412,7 +509,7 @@ public final class EvaluationRunner {
         }
         try {
             return Editor.builder().tokenizer(tokenizer).statistics(statistics).hyperparameters(hyperparameters)
-                    .build();
+                    .allowStatisticsOfOtherModels(allowStatisticsOfOtherModels).build();
         } catch (IllegalStateException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
@@ -472,8 +569,21 @@ public final class EvaluationRunner {
         private Path results;
         private EvaluationListener listener = EvaluationListener.NONE;
         private CellExecutor executor;
+        private boolean allowStatisticsOfOtherModels;
 
         private Builder() {
+        }
+
+        /**
+         * Whether the editor accepts statistics computed on another model (default false: refused); see
+         * {@link Editor.Builder#allowStatisticsOfOtherModels(boolean)}.
+         *
+         * @param value true to allow
+         * @return this builder
+         */
+        public Builder allowStatisticsOfOtherModels(boolean value) {
+            allowStatisticsOfOtherModels = value;
+            return this;
         }
 
         /**

@@ -56,6 +56,7 @@ public final class SweepRunner {
     private final Path directory;
     private final EvaluationListener listener;
     private final CellExecutor executor;
+    private final boolean allowForeign;
 
     private SweepRunner(Builder b) {
         scorer = b.scorer;
@@ -69,6 +70,7 @@ public final class SweepRunner {
         directory = b.directory;
         listener = b.listener;
         executor = b.executor;
+        allowForeign = b.allowStatisticsOfOtherModels;
     }
 
     /** A builder; scorer, tokenizer, base hyperparameters and statistics are required. */
@@ -132,7 +134,7 @@ public final class SweepRunner {
 
     private EvaluationRunner setting(Hyperparameters hp, CovarianceStats stats) {
         EvaluationRunner.Builder b = EvaluationRunner.builder().mode(EvalMode.REFACT).scorer(scorer)
-                .editor(tokenizer, stats, hp).listener(listener);
+                .editor(tokenizer, stats, hp).listener(listener).allowStatisticsOfOtherModels(allowForeign);
         if (seeds != null) {
             b.seeds(seeds);
         }
@@ -230,8 +232,20 @@ public final class SweepRunner {
         private Path directory;
         private EvaluationListener listener = EvaluationListener.NONE;
         private CellExecutor executor;
+        private boolean allowStatisticsOfOtherModels;
 
         private Builder() {
+        }
+
+        /**
+         * Whether the editors accept statistics computed on another model (default false: refused).
+         *
+         * @param value true to allow
+         * @return this builder
+         */
+        public Builder allowStatisticsOfOtherModels(boolean value) {
+            allowStatisticsOfOtherModels = value;
+            return this;
         }
 
         /**

@@ -1,0 +1,33 @@
+package dev.refact.core;
+
+import java.util.List;
+
+/**
+ * Thrown when requests of a joint edit cannot all hold at once: the same subject with different targets (or the
+ * same request twice), or keys so close that the joint system is ill-conditioned. Thrown before any weight
+ * changes. The message names the requests (index and prompt) and the reason.
+ */
+public final class EditConflictException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+    private final transient List<Integer> requests;
+    private final double conditionNumber;
+
+    EditConflictException(String message, List<Integer> requests, double conditionNumber) {
+        super(message);
+        this.requests = List.copyOf(requests);
+        this.conditionNumber = conditionNumber;
+    }
+
+    /**
+     * The 0-based indices of the conflicting rows: requests first, then protected keys numbered after them
+     * (n, n+1, …).
+     */
+    public List<Integer> requests() {
+        return requests;
+    }
+
+    /** The joint system's condition number, or NaN when the conflict was found before the keys (same subject). */
+    public double conditionNumber() {
+        return conditionNumber;
+    }
+}

@@ -1,0 +1,218 @@
+package dev.refact.core;
+
+import dev.refact.clip.ClipTextModel;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The outcome of a joint edit: n requests (and p protected earlier keys) changed by one update
+ * {@code W_fc2 ← W_fc2 + Σ_i r_i u_iᵀ}, journalled under one change id (one {@link #undo()}).
+ *
+ * <p>Rows 0..n−1 of the factor arrays are the requests in order, rows n..n+p−1 the protected keys. Arrays are
+ * plain Java copies (no native memory): {@link #u()}, {@link #kBar()}, {@link #kBare()} [n+p][d_in] (3072 for SD
+ * 1.x); {@link #r()}, {@link #vStar()} [n+p][d_out] (768). A protected row's v* is its output before the edit.
+ */
+public final class JointEditResult {
+    private final List<RequestOutcome> outcomes;
+    private final List<ProtectedKey> protectedKeys;
+    private final Hyperparameters hyperparameters;
+    private final String changeId;
+    private final String weightName;
+    private final float[][] u;
+    private final float[][] r;
+    private final float[][] kBar;
+    private final float[][] kBare;
+    private final float[][] vStar;
+    private final double conditionNumber;
+    private final double ridge;
+    private final double protectedDrift;
+    private final Map<String, Duration> timings;
+    private final EditProvenance provenance;
+    private final ClipTextModel model;
+    private boolean undone;
+
+    JointEditResult(List<RequestOutcome> outcomes, List<ProtectedKey> protectedKeys, Hyperparameters hyperparameters,
+                    String changeId, String weightName, float[][] u, float[][] r, float[][] kBar, float[][] kBare,
+                    float[][] vStar, double conditionNumber, double ridge, double protectedDrift,
+                    Map<String, Duration> timings, EditProvenance provenance, ClipTextModel model) {
+        this.outcomes = List.copyOf(outcomes);
+        this.protectedKeys = List.copyOf(protectedKeys);
+        this.hyperparameters = hyperparameters;
+        this.changeId = changeId;
+        this.weightName = weightName;
+        this.u = u;
+        this.r = r;
+        this.kBar = kBar;
+        this.kBare = kBare;
+        this.vStar = vStar;
+        this.conditionNumber = conditionNumber;
+        this.ridge = ridge;
+        this.protectedDrift = protectedDrift;
+        this.timings = new LinkedHashMap<>(timings);
+        this.provenance = provenance;
+        this.model = model;
+    }
+
+    /** Per request, in order: steps, stop reason, p(target), residual. */
+    public List<RequestOutcome> outcomes() {
+        return outcomes;
+    }
+
+    /** The requests, in order. */
+    public List<EditRequest> requests() {
+        return outcomes.stream().map(RequestOutcome::request).toList();
+    }
+
+    /** The earlier edits this update kept fixed (rows n.. of the factors). */
+    public List<ProtectedKey> protectedRows() {
+        return protectedKeys;
+    }
+
+    /** This edit's requests as keys to protect in later edits (one per request, in order). */
+    public List<ProtectedKey> protectedKeys() {
+        List<ProtectedKey> keys = new ArrayList<>();
+        for (int i = 0; i < outcomes.size(); i++) {
+            keys.add(new ProtectedKey(changeId + "#" + i, outcomes.get(i).request(), layer(), u[i], kBar[i], kBare[i]));
+        }
+        return keys;
+    }
+
+    /** The hyperparameters every request's search used. */
+    public Hyperparameters hyperparameters() {
+        return hyperparameters;
+    }
+
+    /** The id under which the model journals this change. */
+    public String changeId() {
+        return changeId;
+    }
+
+    /** The edited layer. */
+    public int layer() {
+        return hyperparameters.layer();
+    }
+
+    /** The edited weight's checkpoint name. */
+    public String weightName() {
+        return weightName;
+    }
+
+    /** Number of rows of the update: requests plus protected keys. */
+    public int rows() {
+        return u.length;
+    }
+
+    /** u [n+p][d_in] (a copy). */
+    public float[][] u() {
+        return copy(u);
+    }
+
+    /** r [n+p][d_out] (a copy). */
+    public float[][] r() {
+        return copy(r);
+    }
+
+    /** k̄ [n+p][d_in] (a copy). */
+    public float[][] kBar() {
+        return copy(kBar);
+    }
+
+    /** k_b [n+p][d_in] (a copy). */
+    public float[][] kBare() {
+        return copy(kBare);
+    }
+
+    /** v* [n+p][d_out] (a copy); for protected rows their value before this edit. */
+    public float[][] vStar() {
+        return copy(vStar);
+    }
+
+    /** 2-norm condition number of the (n+p)×(n+p) system A (1 for a single unprotected request). */
+    public double conditionNumber() {
+        return conditionNumber;
+    }
+
+    /** The ridge λ used (0 = exact). */
+    public double ridge() {
+        return ridge;
+    }
+
+    /** Largest residual over the requests (see {@link RequestOutcome#residual()}). */
+    public double maxResidual() {
+        return outcomes.stream().mapToDouble(RequestOutcome::residual).max().orElse(0);
+    }
+
+    /** Largest relative change ‖Δo‖/‖o‖ of a protected key's output (0 without protected keys). */
+    public double protectedDrift() {
+        return protectedDrift;
+    }
+
+    /** Wall time per phase ({@code keys}, {@code solve}, {@code value}, {@code update}), in order. */
+    public Map<String, Duration> timings() {
+        return new LinkedHashMap<>(timings);
+    }
+
+    /** Where the edit was made: model fingerprint and source, statistics, library and runtime, time. */
+    public EditProvenance provenance() {
+        return provenance;
+    }
+
+    /** Whether {@link #undo()} has run. */
+    public boolean isUndone() {
+        return undone;
+    }
+
+    /**
+     * Restores the weights the edit changed, bit for bit.
+     *
+     * @throws IllegalStateException if already undone, or if later changes to the model have not been undone
+     */
+    public void undo() {
+        if (undone) {
+            throw new IllegalStateException("edit " + changeId + " is already undone");
+        }
+        model.undo(changeId);
+        undone = true;
+    }
+
+    /** The portable form (all rows, per-request provenance). */
+    public SavedJointEdit toSavedEdit() {
+        List<SavedJointEdit.Row> rows = new ArrayList<>();
+        for (RequestOutcome o : outcomes) {
+            rows.add(new SavedJointEdit.Row(o.request(), SavedJointEdit.Role.EDIT, changeId, o.steps(),
+                    o.stopReason().name().toLowerCase(Locale.ROOT), o.targetProbability(), o.residual()));
+        }
+        for (ProtectedKey k : protectedKeys) {
+            rows.add(new SavedJointEdit.Row(k.request(), SavedJointEdit.Role.PROTECTED, k.changeId(), 0, "", Double.NaN,
+                    Double.NaN));
+        }
+        return new SavedJointEdit(changeId, layer(), weightName, u, r, kBar, kBare, vStar,
+                provenance.modelFingerprint(), rows, hyperparameters.toJson(), conditionNumber, ridge, provenance);
+    }
+
+    /** Writes the joint edit file (see {@link SavedJointEdit#save(Path)}). */
+    public void save(Path file) throws IOException {
+        toSavedEdit().save(file);
+    }
+
+    private static float[][] copy(float[][] a) {
+        float[][] c = new float[a.length][];
+        for (int i = 0; i < a.length; i++) {
+            c[i] = a[i].clone();
+        }
+        return c;
+    }
+
+    @Override
+    public String toString() {
+        return "JointEditResult[" + outcomes.size() + " requests, " + protectedKeys.size() + " protected, layer "
+                + layer() + ", condition " + String.format(Locale.ROOT, "%.3g", conditionNumber) + ", max residual "
+                + String.format(Locale.ROOT, "%.2e", maxResidual()) + "]";
+    }
+}

@@ -1,0 +1,317 @@
+package dev.refact.core;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.refact.clip.ClipTextModel;
+import dev.refact.clip.io.CheckpointFormatException;
+import dev.refact.clip.io.DType;
+import dev.refact.clip.io.SafetensorsFile;
+import dev.refact.clip.io.SafetensorsWriter;
+import dev.refact.clip.io.TensorInfo;
+import dev.refact.clip.torch.Tensors;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * A joint edit as a portable file: a safetensors file with metadata {@code refact.kind = joint_edit},
+ * {@code refact.edit_version}, {@code change_id}, {@code layer}, {@code weight}, {@code model_fingerprint},
+ * {@code requests} (a JSON array, one object per row: prompt, subject, source, target, role {@code edit} or
+ * {@code protected}, change_id, steps, stop_reason, p_target, residual), {@code hyperparameters},
+ * {@code provenance}, {@code condition_number} and {@code ridge}, and F32 tensors {@code u} [n,d_in],
+ * {@code r} [n,d_out], {@code k_bar} [n,d_in], {@code k_b} [n,d_in], {@code v_star} [n,d_out]. The weight change
+ * is {@code ΔW = Σ_i r_i u_iᵀ} (n rows: the requests, then any protected earlier keys). The same contract is read
+ * by the LoRA exporter.
+ *
+ * @param changeId            unique id of the change
+ * @param layer               edited layer
+ * @param weightName          checkpoint name of the edited weight
+ * @param u                   [n][d_in] directions
+ * @param r                   [n][d_out] update vectors
+ * @param kBar                [n][d_in] mean template keys
+ * @param kBare               [n][d_in] bare-subject keys
+ * @param vStar               [n][d_out] values the rows hold after the edit
+ * @param modelFingerprint    fingerprint of the weights the edit was computed on
+ * @param rows                per-row provenance, n entries
+ * @param hyperparametersJson hyperparameters as JSON
+ * @param conditionNumber     condition number of the joint system
+ * @param ridge               ridge λ (0 = exact)
+ * @param provenance          provenance
+ */
+public record SavedJointEdit(String changeId, int layer, String weightName, float[][] u, float[][] r, float[][] kBar,
+                             float[][] kBare, float[][] vStar, String modelFingerprint, List<Row> rows,
+                             String hyperparametersJson, double conditionNumber, double ridge,
+                             EditProvenance provenance) {
+    /** Metadata value of {@code refact.kind} in joint edit files. */
+    public static final String KIND = "joint_edit";
+    /** Format version written in {@code refact.edit_version}. */
+    public static final String VERSION = "1";
+
+    /** Whether a row is one of the edit's requests or an earlier edit kept fixed. */
+    public enum Role {
+        /** A request of this edit. */
+        EDIT,
+        /** An earlier edit's key whose output this edit keeps fixed. */
+        PROTECTED
+    }
+
+    /**
+     * Provenance of one row.
+     *
+     * @param request           the request
+     * @param role              edit or protected
+     * @param changeId          the change that made the request (this edit's id for its own rows)
+     * @param steps             Adam steps of its v* search (0 for protected rows)
+     * @param stopReason        {@code converged} / {@code step_cap} (empty for protected rows)
+     * @param targetProbability final mean p(target) (NaN for protected rows)
+     * @param residual          relative residual after the edit (NaN for protected rows)
+     */
+    public record Row(EditRequest request, Role role, String changeId, int steps, String stopReason,
+                      double targetProbability, double residual) {
+        /** Checks the fields. */
+        public Row {
+            Objects.requireNonNull(request, "request");
+            Objects.requireNonNull(role, "role");
+            Objects.requireNonNull(changeId, "changeId");
+            Objects.requireNonNull(stopReason, "stopReason");
+        }
+    }
+
+    /**
+     * Copies the arrays and checks that the shapes agree and every value is finite.
+     *
+     * @throws IllegalArgumentException naming the tensor with a wrong shape or a non-finite value
+     */
+    public SavedJointEdit {
+        Objects.requireNonNull(changeId, "changeId");
+        Objects.requireNonNull(weightName, "weightName");
+        Objects.requireNonNull(modelFingerprint, "modelFingerprint");
+        Objects.requireNonNull(hyperparametersJson, "hyperparametersJson");
+        Objects.requireNonNull(provenance, "provenance");
+        rows = List.copyOf(rows);
+        int n = rows.size();
+        if (n == 0) {
+            throw new IllegalArgumentException("joint edit " + changeId + " has no rows");
+        }
+        u = checked("u", u, n, -1);
+        int in = u[0].length;
+        r = checked("r", r, n, -1);
+        int out = r[0].length;
+        kBar = checked("k_bar", kBar, n, in);
+        kBare = checked("k_b", kBare, n, in);
+        vStar = checked("v_star", vStar, n, out);
+    }
+
+    private static float[][] checked(String name, float[][] a, int n, int width) {
+        if (a.length != n) {
+            throw new IllegalArgumentException("joint edit tensor " + name + " has " + a.length + " rows, expected " + n);
+        }
+        float[][] c = new float[n][];
+        int w = width < 0 ? a[0].length : width;
+        for (int i = 0; i < n; i++) {
+            if (a[i].length != w || w == 0) {
+                throw new IllegalArgumentException("joint edit tensor " + name + " row " + i + " has " + a[i].length
+                        + " values, expected " + w);
+            }
+            for (float x : a[i]) {
+                if (!Float.isFinite(x)) {
+                    throw new IllegalArgumentException("joint edit tensor " + name + " row " + i + " is not finite");
+                }
+            }
+            c[i] = a[i].clone();
+        }
+        return c;
+    }
+
+    /** The requests of role {@link Role#EDIT}, in order. */
+    public List<EditRequest> requests() {
+        return rows.stream().filter(x -> x.role() == Role.EDIT).map(Row::request).toList();
+    }
+
+    /** Writes the file atomically. */
+    public void save(Path file) throws IOException {
+        JsonArray reqs = new JsonArray();
+        for (Row row : rows) {
+            JsonObject o = new JsonObject();
+            o.addProperty("prompt", row.request().prompt());
+            o.addProperty("subject", row.request().subject());
+            o.addProperty("source", row.request().source());
+            o.addProperty("target", row.request().target());
+            o.addProperty("role", row.role().name().toLowerCase(Locale.ROOT));
+            o.addProperty("change_id", row.changeId());
+            o.addProperty("steps", row.steps());
+            o.addProperty("stop_reason", row.stopReason());
+            if (Double.isFinite(row.targetProbability())) {
+                o.addProperty("p_target", row.targetProbability());
+            }
+            if (Double.isFinite(row.residual())) {
+                o.addProperty("residual", row.residual());
+            }
+            reqs.add(o);
+        }
+        int n = rows.size();
+        new SafetensorsWriter()
+                .metadata("refact.kind", KIND)
+                .metadata("refact.edit_version", VERSION)
+                .metadata("change_id", changeId)
+                .metadata("layer", Integer.toString(layer))
+                .metadata("weight", weightName)
+                .metadata("model_fingerprint", modelFingerprint)
+                .metadata("requests", new GsonBuilder().disableHtmlEscaping().create().toJson(reqs))
+                .metadata("hyperparameters", hyperparametersJson)
+                .metadata("provenance", provenance.toJson())
+                .metadata("condition_number", Double.toString(conditionNumber))
+                .metadata("ridge", Double.toString(ridge))
+                .addFloats("u", JointUpdate.flatten(u), n, u[0].length)
+                .addFloats("r", JointUpdate.flatten(r), n, r[0].length)
+                .addFloats("k_bar", JointUpdate.flatten(kBar), n, kBar[0].length)
+                .addFloats("k_b", JointUpdate.flatten(kBare), n, kBare[0].length)
+                .addFloats("v_star", JointUpdate.flatten(vStar), n, vStar[0].length)
+                .write(file);
+    }
+
+    /** Whether {@code file} is a safetensors file whose metadata says {@code refact.kind = joint_edit}. */
+    public static boolean isJointEditFile(Path file) throws IOException {
+        try (SafetensorsFile sf = SafetensorsFile.open(file)) {
+            return KIND.equals(sf.metadata().get("refact.kind"));
+        }
+    }
+
+    /**
+     * Reads a joint edit file.
+     *
+     * @throws CheckpointFormatException if the file is not a joint edit file, or a field or tensor is missing or
+     *                                   invalid (the message names it)
+     */
+    public static SavedJointEdit load(Path file) throws IOException {
+        try (SafetensorsFile sf = SafetensorsFile.open(file)) {
+            Map<String, String> meta = sf.metadata();
+            if (!KIND.equals(meta.get("refact.kind"))) {
+                throw new CheckpointFormatException(file, "not a refact joint edit file (metadata refact.kind is "
+                        + meta.get("refact.kind") + ")");
+            }
+            for (String key : new String[] {"change_id", "layer", "weight", "model_fingerprint", "requests",
+                "hyperparameters", "provenance"}) {
+                if (!meta.containsKey(key)) {
+                    throw new CheckpointFormatException(file, "joint edit file lacks metadata '" + key + "'");
+                }
+            }
+            float[][][] t = new float[5][][];
+            String[] names = {"u", "r", "k_bar", "k_b", "v_star"};
+            for (int i = 0; i < names.length; i++) {
+                String name = names[i];
+                if (!sf.contains(name)) {
+                    throw new CheckpointFormatException(file, name, "missing");
+                }
+                TensorInfo info = sf.info(name);
+                long[] shape = info.shape();
+                if (info.dtype() != DType.F32 || shape.length != 2 || shape[0] < 1 || shape[1] < 1) {
+                    throw new CheckpointFormatException(file, name, "must be a 2-D F32 tensor [n, d], got "
+                            + info.dtype() + " " + Arrays.toString(shape));
+                }
+                float[] flat = sf.readFloats(name);
+                float[][] rowsOf = new float[(int) shape[0]][];
+                for (int j = 0; j < shape[0]; j++) {
+                    rowsOf[j] = Arrays.copyOfRange(flat, (int) (j * shape[1]), (int) ((j + 1) * shape[1]));
+                }
+                t[i] = rowsOf;
+            }
+            try {
+                List<Row> rows = new ArrayList<>();
+                for (JsonElement e : JsonParser.parseString(meta.get("requests")).getAsJsonArray()) {
+                    JsonObject o = e.getAsJsonObject();
+                    EditRequest req = new EditRequest(o.get("prompt").getAsString(), o.get("subject").getAsString(),
+                            o.get("source").getAsString(), o.get("target").getAsString());
+                    rows.add(new Row(req, Role.valueOf(o.get("role").getAsString().toUpperCase(Locale.ROOT)),
+                            o.get("change_id").getAsString(), o.get("steps").getAsInt(),
+                            o.get("stop_reason").getAsString(),
+                            o.has("p_target") ? o.get("p_target").getAsDouble() : Double.NaN,
+                            o.has("residual") ? o.get("residual").getAsDouble() : Double.NaN));
+                }
+                return new SavedJointEdit(meta.get("change_id"), Integer.parseInt(meta.get("layer")), meta.get("weight"),
+                        t[0], t[1], t[2], t[3], t[4], meta.get("model_fingerprint"), rows, meta.get("hyperparameters"),
+                        Double.parseDouble(meta.getOrDefault("condition_number", "NaN")),
+                        Double.parseDouble(meta.getOrDefault("ridge", "0")),
+                        EditProvenance.fromJson(meta.get("provenance")));
+            } catch (RuntimeException e) {
+                throw new CheckpointFormatException(file, "invalid joint edit: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * Applies the edit ({@code W ← W + Σ_i r_i u_iᵀ}) under {@link #changeId()}, with the editor's arithmetic, so
+     * the weights equal the edited model's bit for bit; {@code model.undo(changeId())} removes it bit-exactly.
+     *
+     * @param force apply even when the model's fingerprint differs from the one the edit was made on
+     * @throws IllegalStateException    on a fingerprint mismatch (without force), or if already applied
+     * @throws IllegalArgumentException if the model has no such weight or the shapes differ; weights unchanged
+     */
+    public void apply(ClipTextModel model, boolean force) {
+        if (!force && !model.fingerprint().equals(modelFingerprint)) {
+            throw new IllegalStateException("joint edit " + changeId + " (" + rows.size() + " rows, first \""
+                    + rows.get(0).request().prompt() + "\") was computed on weights with fingerprint "
+                    + abbreviate(modelFingerprint) + " but this model's weights are " + abbreviate(model.fingerprint())
+                    + (model.changes().isEmpty() ? "" : " (after changes " + model.changes() + ")")
+                    + "; apply the edits in the order they were made, or force it");
+        }
+        if (model.appliedChanges().contains(changeId)) {
+            throw new IllegalStateException("edit " + changeId + " is already applied to this model"
+                    + (model.changes().contains(changeId) ? "" : " (it was saved with the weights)"));
+        }
+        EditChecks.plausibleMagnitude(changeId, weightName, u, r, model, force);
+        Tensor w = model.parameter(weightName);
+        long[] ws = Tensors.shape(w);
+        if (ws.length != 2 || ws[0] != r[0].length || ws[1] != u[0].length) {
+            throw new IllegalArgumentException("joint edit " + changeId + " changes '" + weightName + "' as ["
+                    + r[0].length + ", " + u[0].length + "] but the model's is " + Arrays.toString(ws));
+        }
+        if (u.length == 1) {
+            try (PointerScope scope = new PointerScope()) {
+                model.applyRankOneUpdate(weightName, Tensors.floats(r[0], model.device(), r[0].length),
+                        Tensors.floats(u[0], model.device(), u[0].length), changeId);
+            }
+        } else {
+            try (Tensor updated = JointUpdate.updatedWeight(w, r, u)) {
+                model.replaceParameter(weightName, updated, changeId);
+            }
+        }
+        EditChecks.encoderStaysFinite(model, changeId);
+    }
+
+    private static String abbreviate(String fp) {
+        return fp.length() > 12 ? fp.substring(0, 12) + "…" : fp;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof SavedJointEdit s && s.changeId.equals(changeId) && s.layer == layer
+                && s.weightName.equals(weightName) && Arrays.deepEquals(s.u, u) && Arrays.deepEquals(s.r, r)
+                && Arrays.deepEquals(s.kBar, kBar) && Arrays.deepEquals(s.kBare, kBare)
+                && Arrays.deepEquals(s.vStar, vStar) && s.modelFingerprint.equals(modelFingerprint)
+                && s.rows.equals(rows) && s.hyperparametersJson.equals(hyperparametersJson)
+                && Double.compare(s.conditionNumber, conditionNumber) == 0 && Double.compare(s.ridge, ridge) == 0
+                && s.provenance.equals(provenance);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(changeId, layer, weightName, Arrays.deepHashCode(u), Arrays.deepHashCode(r));
+    }
+
+    @Override
+    public String toString() {
+        return "SavedJointEdit[" + changeId + ", layer " + layer + ", " + weightName + ", " + rows.size() + " rows ["
+                + u[0].length + " → " + r[0].length + "]]";
+    }
+}

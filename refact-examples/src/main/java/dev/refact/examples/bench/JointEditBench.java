@@ -1,0 +1,98 @@
+package dev.refact.examples.bench;
+
+import dev.refact.clip.ClipTextConfig;
+import dev.refact.clip.ClipTextModel;
+import dev.refact.clip.tokenizer.ClipTokenizer;
+import dev.refact.clip.torch.Tensors;
+import dev.refact.clip.torch.TorchRuntime;
+import dev.refact.core.EditRequest;
+import dev.refact.core.Editor;
+import dev.refact.core.Hyperparameters;
+import dev.refact.core.JointEditResult;
+import dev.refact.core.JointOptions;
+import dev.refact.core.stats.CovarianceStats;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Joint edits with batched v* searches on the full-size random SD 1.x text encoder: wall time per request for
+ * n requests in one joint edit, against n = 1 (a single edit). Every search runs exactly {@code steps} Adam steps
+ * (probability threshold 1.0), so the numbers compare equal work.
+ *
+ * <p>Run: {@code java -cp refact-examples/target/refact.jar dev.refact.examples.bench.JointEditBench TOKENIZER_DIR
+ * [steps] [n...]} (default 10 steps, n = 1 8 32 128); {@code -Dbench.statsBatches=B} computes C from B×8 random
+ * sequences instead of 64×8 (the timing does not depend on C's values, only its setup time does).
+ */
+public final class JointEditBench {
+    private JointEditBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path tokDir = Path.of(args[0]);
+        int steps = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+        List<Integer> ns = new ArrayList<>();
+        for (int i = 2; i < args.length; i++) {
+            ns.add(Integer.parseInt(args[i]));
+        }
+        if (ns.isEmpty()) {
+            ns = List.of(1, 8, 32, 128);
+        }
+        TorchRuntime.ensureLoaded();
+        System.out.println("machine: " + BenchSupport.machine());
+        System.out.println("runtime: " + TorchRuntime.describe());
+        ClipTokenizer tokenizer = ClipTokenizer.load(tokDir);
+        int layer = 7;
+        try (ClipTextModel model = ClipTextModel.random(ClipTextConfig.SD15, 1234, false);
+             CovarianceStats stats = EditBench.randomStats(model, layer, Integer.getInteger("bench.statsBatches", 64))) {
+            stats.solve(Tensors.floats(new float[3072], model.device(), 3072).add(new org.bytedeco.pytorch.Scalar(1)))
+                    .close();
+            Hyperparameters hp = Hyperparameters.roleEdits().toBuilder().maxSteps(steps).probabilityThreshold(1.0)
+                    .build();
+            Editor editor = Editor.builder().tokenizer(tokenizer).statistics(stats).hyperparameters(hp).build();
+            // benchmark subjects are near-duplicates by design; the timing does not depend on the conditioning
+            JointOptions options = JointOptions.defaults().withMaxCondition(Double.MAX_VALUE);
+            editor.editJointly(model, requests(1, 1000), options).undo(); // warm-up
+            for (int n : ns) {
+                List<EditRequest> reqs = requests(n, 0);
+                long t0 = System.nanoTime();
+                JointEditResult r = editor.editJointly(model, reqs, options);
+                long total = System.nanoTime() - t0;
+                StringBuilder phases = new StringBuilder();
+                for (var e : r.timings().entrySet()) {
+                    phases.append(e.getKey()).append(' ')
+                            .append(String.format(Locale.ROOT, "%.1f s ", e.getValue().toNanos() / 1e9));
+                }
+                System.out.printf(Locale.ROOT, "n %d: total %.1f s, per request %.2f s, %s| condition %.3g, "
+                                + "max residual %.2e, steps %d, load %.1f, peak RSS %.0f MiB%n", n, total / 1e9,
+                        total / 1e9 / n, phases, r.conditionNumber(), r.maxResidual(), r.outcomes().get(0).steps(),
+                        load(), BenchSupport.peakRssMiB());
+                r.undo();
+            }
+        }
+    }
+
+    private static double load() {
+        try {
+            return Double.parseDouble(java.nio.file.Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+        } catch (Exception e) {
+            return Double.NaN;
+        }
+    }
+
+    /** n distinct subjects (two-word nouns from small lists) with distinct targets. */
+    static List<EditRequest> requests(int n, int offset) {
+        String[] a = {"red", "green", "blue", "old", "young", "tall", "small", "famous", "quiet", "happy", "dark",
+            "bright", "wooden", "golden", "silver", "tiny"};
+        String[] b = {"house", "tree", "dog", "cat", "car", "boat", "king", "queen", "painter", "doctor", "river",
+            "mountain", "bridge", "tower", "garden", "horse"};
+        List<EditRequest> out = new ArrayList<>();
+        for (int i = offset; i < offset + n; i++) {
+            String subject = "the " + a[i % a.length] + " " + b[(i / a.length) % b.length]
+                    + (i >= a.length * b.length ? " number " + i : "");
+            out.add(EditRequest.of(subject, "a photo", "a painting of " + b[(i + 3) % b.length]));
+        }
+        return out;
+    }
+}
