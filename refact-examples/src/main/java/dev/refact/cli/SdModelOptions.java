@@ -20,7 +20,7 @@ final class SdModelOptions {
     Path textEncoderPath;
 
     @Option(names = "--tokenizer", paramLabel = "DIR",
-            description = "Tokenizer folder (default: SD_DIR/tokenizer).")
+            description = "Tokenizer folder (default: SD_DIR/tokenizer, else the bundled CLIP vocabulary).")
     Path tokenizerDir;
 
     @Option(names = "--device", paramLabel = "DEV", defaultValue = "cpu",

@@ -68,6 +68,27 @@ final class SdSingleFileCommandsTest {
     }
 
     @Test
+    void generate_singleFileWithItsOwnTextEncoder_sameLatentsAsDiffusersFolder() throws Exception {
+        // the whole pipeline from one file: UNet, VAE and text encoder (cond_stage_model.transformer.*); the tiny
+        // 32-wide encoder needs its config.json beside the file (real SD widths are inferred from shapes)
+        Path file = SdSingleFiles.write(tmp, null);
+        Files.copy(CLIP.resolve("config.json"), tmp.resolve("config.json"));
+        Path a = tmp.resolve("a.safetensors");
+        Path b = tmp.resolve("b.safetensors");
+        String[] common = {"--prompt", "a photo of a dog", "--steps", "2", "--height", "32", "--width", "24",
+            "--seed", "7", "--tokenizer", TOKENIZER.toString()};
+        Run ra = run(concat(new String[] {"generate", "--model", sdRoot().toString(), "--save-tensors", a.toString(),
+            "--out", tmp.resolve("a.png").toString()}, common));
+        assertEquals(0, ra.code(), ra.err());
+        Run rb = run(concat(new String[] {"generate", "--model", file.toString(), "--save-tensors", b.toString(),
+            "--out", tmp.resolve("b.png").toString()}, common));
+        assertEquals(0, rb.code(), rb.err());
+        try (SafetensorsFile fa = SafetensorsFile.open(a); SafetensorsFile fb = SafetensorsFile.open(b)) {
+            assertArrayEquals(fa.readFloats("final_latents"), fb.readFloats("final_latents"));
+        }
+    }
+
+    @Test
     void compare_singleFile_writesGrid() throws Exception {
         Path file = SdSingleFiles.write(tmp, null);
         Path edit = tmp.resolve("edit.safetensors");
