@@ -49,8 +49,12 @@ final class StatsSupport {
                             + model.config().intermediateSize() + ")");
                 }
                 if (!allowForeign && !dev.refact.core.stats.ForeignStatistics.computedOn(s, model)) {
-                    s.close();
-                    dev.refact.core.stats.ForeignStatistics.check(s, model, "--stats " + file, "--allow-foreign-stats");
+                    try {
+                        dev.refact.core.stats.ForeignStatistics.check(s, model, "--stats " + file,
+                                "--allow-foreign-stats");
+                    } finally {
+                        s.close();
+                    }
                 }
                 return s;
             }
