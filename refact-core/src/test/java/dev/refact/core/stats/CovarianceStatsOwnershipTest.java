@@ -63,6 +63,20 @@ final class CovarianceStatsOwnershipTest {
     }
 
     @Test
+    void solve_sameKeyTwice_bitIdentical_otherKeyDiffers() {
+        try (CovarianceStats stats = CovarianceStatsSolveTest.stats(C, 3)) {
+            CovarianceStats damped = stats.withDamping(0.5);
+            double[] a = solve(damped, 1, 2, 3);
+            double[] b = solve(damped, 1, 2, 3);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(a, b, 0.0);
+            double[] undamped = solve(stats, 1, 2, 3);
+            assertFalse(java.util.Arrays.equals(a, undamped), "the remembered solve is per damping");
+            double[] other = solve(damped, 3, 2, 1);
+            assertFalse(java.util.Arrays.equals(a, other));
+        }
+    }
+
+    @Test
     void dampedSolve_matchesTheExplicitlyDampedSystem() {
         try (CovarianceStats stats = CovarianceStatsSolveTest.stats(C, 3)) {
             double lambda = 0.5;
