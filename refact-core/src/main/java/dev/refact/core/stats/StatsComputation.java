@@ -190,6 +190,9 @@ final class StatsComputation {
             Tensor k = keys.to(torch.ScalarType.Double);                              // [t, i] float64
             addUpperBlocks(sum, k);                                                   // Σ k kᵀ, upper blocks
         }
+        // glibc keeps the batch's freed activations (tens of MB each) in its heap; hand whole free pages back to the
+        // OS so that RSS stays at one batch's worth across a long corpus (a cheap call next to a batch's forward)
+        org.bytedeco.javacpp.Pointer.trimMemory();
         count += real;
         texts += b;
         batch.clear();
