@@ -32,9 +32,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * row-major.
  *
  * <p>{@link #open} refuses pickle files by extension and validates the whole header (see {@code docs/formats.md}); every problem is a
- * {@link CheckpointFormatException} naming the file and the tensor. Tensor bytes are read lazily
- * through {@link FileChannel#map} of just that tensor's region (in chunks of at most 1 GiB), so
- * files larger than 2 GB work and nothing but the requested tensor is touched.
+ * {@link CheckpointFormatException} naming the file and the tensor. Tensor bytes are read lazily, only
+ * the requested tensor's region, in chunks of at most 1 GiB (so files larger than 2 GB work): Java-array
+ * reads through {@link FileChannel#map}, {@link #toTensor} with positional reads straight into the tensor's
+ * native memory (no mapped pages left in the process's RSS).
  *
  * <p>Thread-safe for concurrent reads. After {@link #close()} every read throws
  * {@link IllegalStateException}.
