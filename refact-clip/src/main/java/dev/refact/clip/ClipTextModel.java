@@ -403,9 +403,14 @@ public final class ClipTextModel implements AutoCloseable {
                 hidden.add(x);
             }
             for (ClipEncoderLayer layer : layers) {
+                if (!withLayerOutputs) {
+                    x = step(x, layer::forward);
+                    continue;
+                }
                 Tensor h = layer.attentionResidual(x);
                 Tensor key = layer.mlpKey(h);
-                x = h.add(layer.mlpOutput(key));
+                x = layer.mlpOutput(key);
+                x.add_(h);
                 if (withLayerOutputs) {
                     keys.add(key);
                     hidden.add(x);
@@ -437,7 +442,7 @@ public final class ClipTextModel implements AutoCloseable {
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             Tensor x = embed(inputIds.to(device, torch.ScalarType.Long));
             for (int i = 0; i < layer; i++) {
-                x = layers[i].forward(x);
+                x = step(x, layers[i]::forward);
             }
             Tensor h = layers[layer].attentionResidual(x);
             Tensor key = layers[layer].mlpKey(h);
@@ -462,7 +467,11 @@ public final class ClipTextModel implements AutoCloseable {
         try (PointerScope scope = new PointerScope()) {
             Tensor x = layerOutput;
             for (int i = layer + 1; i < layers.length; i++) {
-                x = layers[i].forward(x);
+                Tensor in = x;
+                x = step(x, layers[i]::forward);
+                if (in != layerOutput) {
+                    in.close();
+                }
             }
             out = finalNorm(x).retainReference();
         }
@@ -512,7 +521,14 @@ public final class ClipTextModel implements AutoCloseable {
             Tensor mask = ClipEncoderLayer.suffixMask(cache.start(), suffix.size(1), suffix.device());
             Tensor x = suffix;
             for (int i = cache.layer() + 1, j = 0; i < layers.length; i++, j += 2) {
-                x = layers[i].forwardSuffix(x, cache.tensors().get(j), cache.tensors().get(j + 1), mask);
+                Tensor k = cache.tensors().get(j);
+                Tensor v = cache.tensors().get(j + 1);
+                ClipEncoderLayer l = layers[i];
+                Tensor in = x;
+                x = step(x, t -> l.forwardSuffix(t, k, v, mask));
+                if (in != suffix) {
+                    in.close();
+                }
             }
             out = finalNorm(x).retainReference();
         }
@@ -554,6 +570,27 @@ public final class ClipTextModel implements AutoCloseable {
         try (PointerScope scope = new PointerScope()) {
             Tensor r = projected && projection != null ? torch.linear(pooled, projection) : pooled.mul(new Scalar(1.0));
             out = r.retainReference();
+        }
+        return Tensors.handOff(out);
+    }
+
+    private static void handOffAll(Tensor... tensors) {
+        for (Tensor t : tensors) {
+            if (t != null) {
+                Tensors.handOff(t);
+            }
+        }
+    }
+
+    /**
+     * Runs {@code f} (one layer) in its own scope, so that its temporaries are freed as soon as it returns (peak
+     * memory: one layer's activations, not all layers'), and hands the result to the caller's open scope. With
+     * autograd on, the graph keeps what the backward pass needs regardless.
+     */
+    private static Tensor step(Tensor x, java.util.function.UnaryOperator<Tensor> f) {
+        Tensor out;
+        try (PointerScope inner = new PointerScope()) {
+            out = f.apply(x).retainReference();
         }
         return Tensors.handOff(out);
     }

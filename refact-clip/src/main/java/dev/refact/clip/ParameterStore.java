@@ -17,7 +17,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Predicate;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -36,6 +35,8 @@ final class ParameterStore implements AutoCloseable {
     private final Map<String, DType> storedDtypes = new LinkedHashMap<>();
     private final Set<String> used = new LinkedHashSet<>();
     private final List<String> problems = new ArrayList<>();
+    /** Tensors the store owns under no name (fused weights whose named parts are views into them). */
+    private final List<Tensor> unnamed = new ArrayList<>();
     private final Path source;
 
     ParameterStore(Path source) {
@@ -61,12 +62,10 @@ final class ParameterStore implements AutoCloseable {
                         }
                         TensorInfo info = sf.info(name);
                         store.storedDtypes.put(name, info.dtype());
-                        Tensor t;
-                        // A private scope, so that weights never belong to a scope the caller may have open.
-                        try (PointerScope scope = new PointerScope()) {
-                            t = sf.toTensor(name, info.dtype().isFloatingPoint() ? dtype : info.dtype().scalarType(),
-                                    device).retainReference();
-                        }
+                        // toTensor hands over a tensor with exactly one reference and attached to no open scope
+                        // (it makes it in its own scope): the store becomes its only owner, and close() frees it.
+                        Tensor t = sf.toTensor(name, info.dtype().isFloatingPoint() ? dtype
+                                : info.dtype().scalarType(), device);
                         store.tensors.put(name, t);
                     }
                 }
@@ -88,6 +87,57 @@ final class ParameterStore implements AutoCloseable {
             old.close();
         }
         storedDtypes.put(name, storedAs);
+    }
+
+    /**
+     * Concatenates the named tensors along dimension 0 into one tensor the store owns, and replaces each named
+     * entry by a view of its rows in it: the names keep working (reads, in-place edits, fingerprints and saves see
+     * the same values), while a forward pass can use the fused tensor in one GEMM (e.g. q/k/v projections
+     * [d,d] ×3 → [3d,d]). Returns null, changing nothing, when a name is missing or the tensors do not share
+     * dtype, device and trailing shape.
+     */
+    Tensor fuseRows(String... names) {
+        Tensor[] parts = new Tensor[names.length];
+        for (int i = 0; i < names.length; i++) {
+            parts[i] = tensors.get(names[i]);
+            if (parts[i] == null || parts[i].dim() < 1) {
+                return null;
+            }
+            long[] s0 = Tensors.shape(parts[0]);
+            long[] si = Tensors.shape(parts[i]);
+            if (si.length != s0.length || !Arrays.equals(Arrays.copyOfRange(si, 1, si.length),
+                    Arrays.copyOfRange(s0, 1, s0.length)) || parts[i].scalar_type().value != parts[0].scalar_type().value) {
+                return null;
+            }
+        }
+        Tensor fused;
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope();
+             org.bytedeco.pytorch.NoGradGuard ng = new org.bytedeco.pytorch.NoGradGuard()) {
+            fused = org.bytedeco.pytorch.global.torch.cat(new org.bytedeco.pytorch.TensorVector(parts), 0)
+                    .retainReference();
+            long at = 0;
+            for (int i = 0; i < names.length; i++) {
+                long rows = parts[i].size(0);
+                Tensor view = fused.narrow(0, at, rows).retainReference();
+                at += rows;
+                tensors.put(names[i], view).close();
+            }
+        }
+        unnamed.add(fused);
+        return fused;
+    }
+
+    /**
+     * A view of rows {@code start..start+rows} of {@code base} (a tensor this store owns) that the store owns too,
+     * attached to no scope; closed with the store.
+     */
+    Tensor ownedRows(Tensor base, long start, long rows) {
+        Tensor view;
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+            view = base.narrow(0, start, rows).retainReference();
+        }
+        unnamed.add(view);
+        return view;
     }
 
     /** The tensor under {@code name}, checking its shape; problems are recorded, not thrown. */
@@ -174,5 +224,7 @@ final class ParameterStore implements AutoCloseable {
             t.close();
         }
         tensors.clear();
+        unnamed.forEach(Tensor::close);
+        unnamed.clear();
     }
 }

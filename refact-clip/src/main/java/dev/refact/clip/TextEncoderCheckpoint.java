@@ -558,7 +558,7 @@ final class TextEncoderCheckpoint {
                 try (PointerScope scope = new PointerScope()) {
                     Tensor raw = ck.toTensor(s.key(), target, device);
                     if (s.transform() == Transform.IDENTITY) {
-                        t = raw.retainReference();
+                        t = raw; // toTensor's result has one reference and belongs to no scope: the store owns it
                     } else {
                         t = transform(s, raw, info).retainReference();
                         raw.close();

@@ -31,6 +31,7 @@ import picocli.CommandLine.Command;
             EvalTextCommand.class,
             EvalCommand.class,
             SweepCommand.class,
+            BenchCommand.class,
         })
 public final class RefactCommand implements Runnable {
 

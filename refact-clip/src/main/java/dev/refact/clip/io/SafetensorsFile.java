@@ -32,9 +32,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * row-major.
  *
  * <p>{@link #open} refuses pickle files by extension and validates the whole header (see {@code docs/formats.md}); every problem is a
- * {@link CheckpointFormatException} naming the file and the tensor. Tensor bytes are read lazily
- * through {@link FileChannel#map} of just that tensor's region (in chunks of at most 1 GiB), so
- * files larger than 2 GB work and nothing but the requested tensor is touched.
+ * {@link CheckpointFormatException} naming the file and the tensor. Tensor bytes are read lazily, only
+ * the requested tensor's region, in chunks of at most 1 GiB (so files larger than 2 GB work): Java-array
+ * reads through {@link FileChannel#map}, {@link #toTensor} with positional reads straight into the tensor's
+ * native memory (no mapped pages left in the process's RSS).
  *
  * <p>Thread-safe for concurrent reads. After {@link #close()} every read throws
  * {@link IllegalStateException}.
@@ -285,8 +286,10 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /**
      * A new tensor of shape {@link TensorInfo#shape()} converted to {@code computeDtype} on
-     * {@code device}. The bytes go straight from the mapped file into native memory (no Java heap
-     * copy); conversion is libtorch's. The caller owns (closes) the result.
+     * {@code device}. The bytes are read (positional reads, not a memory map) straight from the file into the
+     * tensor's native memory: no Java heap copy, and no mapped file pages left in the process's RSS, so a
+     * loaded model costs its weights once. Conversion is libtorch's. The caller owns (closes) the result: it
+     * has exactly one reference and belongs to no {@code PointerScope}.
      *
      * @throws IllegalArgumentException if the tensor is absent
      */
@@ -302,14 +305,7 @@ public final class SafetensorsFile implements AutoCloseable {
             ScalarType loadType = t.dtype() == DType.BOOL ? ScalarType.Byte : t.dtype().scalarType();
             Tensor cpu = torch.empty(t.shape(), Tensors.options(loadType, Tensors.cpu()), new MemoryFormatOptional());
             if (t.byteLength() > 0) {
-                BytePointer dst = new BytePointer(cpu.data_ptr()).capacity(t.byteLength());
-                long[] at = {0};
-                forEachChunk(t, buf -> {
-                    long len = buf.remaining();
-                    ByteBuffer d = dst.position(at[0]).limit(at[0] + len).asByteBuffer();
-                    d.put(buf);
-                    at[0] += len;
-                });
+                readInto(t, new BytePointer(cpu.data_ptr()).capacity(t.byteLength()));
             }
             if (t.dtype() == DType.BOOL) {
                 cpu = cpu.to(ScalarType.Bool); // any non-zero byte is true, as torch casts
@@ -351,6 +347,39 @@ public final class SafetensorsFile implements AutoCloseable {
                     + " elements, too many for a Java array; use toTensor");
         }
         return (int) n;
+    }
+
+    /**
+     * Reads the tensor's bytes into native memory {@code dst} ({@code byteLength} bytes) with positional reads in
+     * pieces of at most {@code chunk} bytes (a direct buffer over native memory can address at most 2 GiB).
+     */
+    private void readInto(TensorInfo t, BytePointer dst) throws IOException {
+        ensureOpen();
+        try {
+            long need = dataStart + t.end();
+            if (channel.size() < need) {
+                throw new CheckpointFormatException(path, t.name(), "file shrank to " + channel.size()
+                        + " bytes after it was opened; the tensor needs bytes up to " + need);
+            }
+            long pos = dataStart + t.begin();
+            long done = 0;
+            long total = t.byteLength();
+            while (done < total) {
+                long len = Math.min(total - done, Math.min(chunk, Integer.MAX_VALUE - 8));
+                ByteBuffer d = dst.position(done).limit(done + len).asByteBuffer();
+                while (d.hasRemaining()) {
+                    int r = channel.read(d, pos);
+                    if (r < 0) {
+                        throw new CheckpointFormatException(path, t.name(), "file ends at byte " + pos
+                                + " inside the tensor's data");
+                    }
+                    pos += r;
+                }
+                done += len;
+            }
+        } catch (ClosedChannelException e) {
+            throw new IllegalStateException(path + " is closed", e);
+        }
     }
 
     /** Maps the tensor's region chunk by chunk (each chunk a whole number of elements). */

@@ -49,10 +49,27 @@ public final class CovarianceStats implements AutoCloseable {
     private final long count;
     private final StatsProvenance provenance;
     private final double damping;
-    private Tensor cholesky;              // lower-triangular factor of C + damping, lazily
+    /** The statistics owning {@link #matrix} and the factors: {@code this}, or the root of a damping view. */
+    private final CovarianceStats root;
+    /**
+     * Lower-triangular Cholesky factors of {@code C + λ·mean(diag C)·I} by λ, made lazily and owned by the root
+     * (one closeable owner for C and every factorisation of it); at most {@link #MAX_FACTORS}, least recently used
+     * first out. Only the root's map is used.
+     */
+    private final java.util.LinkedHashMap<Double, Tensor> factors = new java.util.LinkedHashMap<>(4, 0.75f, true);
+    private static final int MAX_FACTORS = 2;
+    private Tensor lastKey;               // root only: the latest solve's key [i] float64 and result, see lastSolve
+    private Tensor lastX;
+    private double lastDamping;
     private volatile boolean closed;
 
     CovarianceStats(Tensor matrix, int layer, long count, StatsProvenance provenance, double damping) {
+        this(matrix, layer, count, provenance, damping, null);
+    }
+
+    private CovarianceStats(Tensor matrix, int layer, long count, StatsProvenance provenance, double damping,
+                            CovarianceStats root) {
+        this.root = root == null ? this : root;
         this.matrix = matrix;
         this.layer = layer;
         this.count = count;
@@ -347,11 +364,11 @@ public final class CovarianceStats implements AutoCloseable {
 
     /** {@return whether {@link #close()} has run} */
     public boolean isClosed() {
-        return closed;
+        return root.closed;
     }
 
     private void checkOpen() {
-        if (closed) {
+        if (root.closed) {
             throw new IllegalStateException("covariance statistics " + provenance.id() + " are closed");
         }
     }
@@ -359,7 +376,7 @@ public final class CovarianceStats implements AutoCloseable {
     /** One line for logs and JShell: layer, size, count, damping, corpus and model fingerprint prefix. */
     @Override
     public String toString() {
-        if (closed) {
+        if (root.closed) {
             return "CovarianceStats[closed, " + provenance.id() + "]";
         }
         String fp = provenance.modelFingerprint();
@@ -369,12 +386,23 @@ public final class CovarianceStats implements AutoCloseable {
     }
 
     /**
-     * A view with another damping λ sharing nothing mutable with this one (the matrix is copied).
+     * A view of the same C [i,i] with another damping λ. The view owns no native memory: it shares the (never
+     * modified) matrix, and its factorisation of {@code C + λ·mean(diag C)·I} is made once and owned by the
+     * statistics this view was taken from, which free it when they are closed (so building editors with the same
+     * damping again and again costs one factorisation and no copies). Use the view only while those statistics
+     * are open; closing the view is allowed and frees nothing.
+     *
+     * @throws IllegalArgumentException if λ is negative or not finite
      */
     public CovarianceStats withDamping(double lambda) {
         checkOpen();
-        try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
-            return new CovarianceStats(matrix.clone().retainReference(), layer, count, provenance, lambda);
+        return new CovarianceStats(matrix, layer, count, provenance, lambda, root);
+    }
+
+    /** The Cholesky factors currently cached by the owning statistics, oldest use first (for ownership tests). */
+    java.util.List<Tensor> cachedFactors() {
+        synchronized (root) {
+            return java.util.List.copyOf(root.factors.values());
         }
     }
 
@@ -387,7 +415,13 @@ public final class CovarianceStats implements AutoCloseable {
      * @throws IllegalStateException    if C is singular or not positive definite (names the layer and
      *                                  suggests damping)
      */
-    public synchronized Tensor solve(Tensor k) {
+    public Tensor solve(Tensor k) {
+        synchronized (root) {
+            return solveLocked(k);
+        }
+    }
+
+    private Tensor solveLocked(Tensor k) {
         checkOpen();
         if (k.dim() != 1 || k.size(0) != dim()) {
             throw new IllegalArgumentException("key must be [" + dim() + "], got " + Tensors.shapeString(k));
@@ -398,35 +432,86 @@ public final class CovarianceStats implements AutoCloseable {
             if (!torch.isfinite(kk).all().item_bool()) {
                 throw new IllegalArgumentException("key has non-finite entries");
             }
-            Tensor l = factor();
-            Tensor x = torch.cholesky_solve(kk.unsqueeze(1), l, false).squeeze(1);
-            if (!torch.isfinite(x).all().item_bool()) {
-                throw new IllegalStateException(singularMessage("the solve produced non-finite values"));
+            Tensor cached = root.lastSolve(damping, kk);
+            if (cached != null) {
+                out = cached.clone().retainReference();
+            } else {
+                Tensor l = factor();
+                Tensor x = torch.cholesky_solve(kk.unsqueeze(1), l, false).squeeze(1);
+                if (!torch.isfinite(x).all().item_bool()) {
+                    throw new IllegalStateException(singularMessage("the solve produced non-finite values"));
+                }
+                root.rememberSolve(damping, kk, x);
+                out = x.retainReference();
             }
-            out = x.retainReference();
         }
         return Tensors.handOff(out);
     }
 
-    private Tensor factor() {
-        if (cholesky == null) {
-            try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
-                Tensor m = matrix;
-                if (damping > 0) {
-                    double mean = matrix.diagonal().mean().item_double();
-                    Tensor eye = torch.eye(dim(), Tensors.options(torch.ScalarType.Double, matrix.device()));
-                    m = matrix.add(eye.mul(new Scalar(damping * mean)));
-                }
-                Tensor l;
-                try {
-                    l = torch.linalg_cholesky(m);
-                } catch (RuntimeException e) {
-                    throw new IllegalStateException(singularMessage(firstLine(e.getMessage())), e);
-                }
-                cholesky = l.retainReference();
-            }
+    /**
+     * The last solve's result if it was for the same damping and a bit-identical key (an edit solves C⁻¹k̄ once to
+     * check it and once for the update: the second costs a comparison), else null. Root only, lock held.
+     */
+    private Tensor lastSolve(double lambda, Tensor key) {
+        if (lastKey == null || lastDamping != lambda || !torch.equal(lastKey, key)) {
+            return null;
         }
-        return cholesky;
+        return lastX;
+    }
+
+    /** Keeps copies of the key and result of the latest solve (2 vectors, freed with the statistics). Root only. */
+    private void rememberSolve(double lambda, Tensor key, Tensor x) {
+        Tensor k2;
+        Tensor x2;
+        try (PointerScope scope = new PointerScope()) {
+            k2 = key.clone().retainReference();
+            x2 = x.clone().retainReference();
+        }
+        forgetSolve();
+        lastKey = k2;
+        lastX = x2;
+        lastDamping = lambda;
+    }
+
+    private void forgetSolve() {
+        if (lastKey != null) {
+            lastKey.close();
+            lastX.close();
+            lastKey = null;
+            lastX = null;
+        }
+    }
+
+    /** The factor for this view's damping, cached in (and owned by) the root. Call with the root's lock held. */
+    private Tensor factor() {
+        Tensor cached = root.factors.get(damping);
+        if (cached != null) {
+            return cached;
+        }
+        Tensor made;
+        try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+            Tensor m = matrix;
+            if (damping > 0) {
+                double mean = matrix.diagonal().mean().item_double();
+                // C + λ·mean·I without an identity matrix: add to a copy's diagonal in place
+                m = matrix.clone();
+                m.diagonal().add_(new Scalar(damping * mean));
+            }
+            Tensor l;
+            try {
+                l = torch.linalg_cholesky(m);
+            } catch (RuntimeException e) {
+                throw new IllegalStateException(singularMessage(firstLine(e.getMessage())), e);
+            }
+            made = l.retainReference();
+        }
+        if (root.factors.size() >= MAX_FACTORS) {
+            var eldest = root.factors.entrySet().iterator().next();
+            eldest.getValue().close();
+            root.factors.remove(eldest.getKey());
+        }
+        root.factors.put(damping, made);
+        return made;
     }
 
     private String singularMessage(String why) {
@@ -443,16 +528,26 @@ public final class CovarianceStats implements AutoCloseable {
         return i < 0 ? s : s.substring(0, i);
     }
 
+    /**
+     * Frees C and every cached factorisation. On a view from {@link #withDamping} this frees nothing (the
+     * statistics it was taken from own the memory). Idempotent.
+     */
     @Override
-    public synchronized void close() {
-        if (closed) {
+    public void close() {
+        if (root != this) {
             return;
         }
-        closed = true;
-        matrix.close();
-        if (cholesky != null) {
-            cholesky.close();
-            cholesky = null;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            matrix.close();
+            for (Tensor f : factors.values()) {
+                f.close();
+            }
+            factors.clear();
+            forgetSolve();
         }
     }
 }

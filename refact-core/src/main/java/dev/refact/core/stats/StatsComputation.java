@@ -187,8 +187,11 @@ final class StatsComputation {
                 keys = keys.index_select(0, Tensors.longs(rows, device, real));        // [t, i]
             }
             Tensor k = keys.to(torch.ScalarType.Double);                              // [t, i] float64
-            sum.addmm_(k.t(), k);                                                     // Σ k kᵀ, [i, i]
+            addUpperBlocks(sum, k);                                                   // Σ k kᵀ, upper blocks
         }
+        // glibc keeps the batch's freed activations (tens of MB each) in its heap; hand whole free pages back to the
+        // OS so that RSS stays at one batch's worth across a long corpus (a cheap call next to a batch's forward)
+        org.bytedeco.javacpp.Pointer.trimMemory();
         count += real;
         texts += b;
         batch.clear();
@@ -234,6 +237,7 @@ final class StatsComputation {
             }
             try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
                 sum = c.mean().mul(new Scalar((double) p.count())).retainReference();
+                clearLowerBlocks(sum);
             }
         } finally {
             c.mean().close();
@@ -258,10 +262,65 @@ final class StatsComputation {
                 options.maxTokens());
     }
 
+    /** Σ k kᵀ is symmetric: {@link #addUpperBlocks} fills the blocks on and above the diagonal only. */
+    static final int BLOCKS = 4;
+
+    private static long blockStart(long dim, int b) {
+        return dim * b / BLOCKS;
+    }
+
+    /**
+     * Adds {@code kᵀk} ([t,i] float64 keys) to the blocks of {@code sum} on and above the block diagonal
+     * ({@code BLOCKS}² blocks, 10 of 16 GEMMs: 37.5 % fewer float64 flops than the full {@code kᵀk}). Each entry is
+     * still one float64 dot product over the batch's keys, as with a full GEMM. The blocks below the diagonal stay
+     * zero until {@link #mirrorLowerBlocks} fills a copy.
+     */
+    static void addUpperBlocks(Tensor sum, Tensor k) {
+        long dim = sum.size(0);
+        for (int bi = 0; bi < BLOCKS; bi++) {
+            long i0 = blockStart(dim, bi);
+            long ni = blockStart(dim, bi + 1) - i0;
+            Tensor ki = k.narrow(1, i0, ni);
+            for (int bj = bi; bj < BLOCKS; bj++) {
+                long j0 = blockStart(dim, bj);
+                long nj = blockStart(dim, bj + 1) - j0;
+                sum.narrow(0, i0, ni).narrow(1, j0, nj).addmm_(ki.t(), k.narrow(1, j0, nj));
+            }
+        }
+    }
+
+    /** Fills the strictly-lower blocks of {@code m} (upper-block form) with its transposed upper blocks, in place. */
+    private static void mirrorLowerBlocks(Tensor m) {
+        long dim = m.size(0);
+        for (int bi = 1; bi < BLOCKS; bi++) {
+            long i0 = blockStart(dim, bi);
+            long ni = blockStart(dim, bi + 1) - i0;
+            for (int bj = 0; bj < bi; bj++) {
+                long j0 = blockStart(dim, bj);
+                long nj = blockStart(dim, bj + 1) - j0;
+                m.narrow(0, i0, ni).narrow(1, j0, nj).copy_(m.narrow(0, j0, nj).narrow(1, i0, ni).t());
+            }
+        }
+    }
+
+    /** Zeroes the strictly-lower blocks of a full (restored) sum, so that it is in upper-block form again. */
+    private static void clearLowerBlocks(Tensor sum) {
+        long dim = sum.size(0);
+        for (int bi = 1; bi < BLOCKS; bi++) {
+            long i0 = blockStart(dim, bi);
+            long ni = blockStart(dim, bi + 1) - i0;
+            sum.narrow(0, i0, ni).narrow(1, 0, i0).zero_();
+        }
+    }
+
     /** The symmetrised mean (Σ k kᵀ / count + its transpose) / 2, [i,i] float64, in the current scope. */
     private Tensor meanInScope() {
         Tensor m = sum.div(new Scalar((double) count));
-        return m.add(m.t()).mul(new Scalar(0.5));
+        mirrorLowerBlocks(m);
+        Tensor sym = m.add(m.t());
+        m.close();
+        sym.mul_(new Scalar(0.5));
+        return sym;
     }
 
     /** The mean, owned by the caller; checks it is finite. */
