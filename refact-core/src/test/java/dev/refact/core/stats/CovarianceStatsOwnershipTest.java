@@ -38,12 +38,14 @@ final class CovarianceStatsOwnershipTest {
         assertEquals(1, factors.size());
         Tensor factor = factors.get(0);
         assertEquals(1, factor.referenceCount(), "the factor has exactly one owner");
+        Tensor matrix = stats.matrix();
         damped.close(); // frees nothing
         assertFalse(factor.isNull());
-        assertFalse(stats.matrix().isNull());
+        assertFalse(matrix.isNull());
         stats.close();
         assertTrue(factor.isNull(), "closing the statistics frees the damped factor");
-        assertTrue(stats.matrix().isNull());
+        assertTrue(matrix.isNull());
+        assertThrows(IllegalStateException.class, stats::matrix, "use after close says closed");
         assertThrows(IllegalStateException.class, () -> solve(damped, 1, 2, 3));
     }
 
