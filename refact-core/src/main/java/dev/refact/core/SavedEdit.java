@@ -162,7 +162,7 @@ public record SavedEdit(String changeId, int layer, String weightName, float[] u
             model.applyRankOneUpdate(weightName, rt, ut, changeId);
         }
         EditChecks.encoderStaysFinite(model, changeId);
-        return new SavedEditApplication(this, model);
+        return new SavedEditApplication(changeId, layer, weightName, String.valueOf(request), model);
     }
 
     /** u [i] (a copy). */

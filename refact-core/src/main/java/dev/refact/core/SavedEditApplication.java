@@ -3,30 +3,39 @@ package dev.refact.core;
 import dev.refact.clip.ClipTextModel;
 import java.util.Objects;
 
-/** The handle {@link SavedEdit#apply} returns: undoes the applied change on its model. */
+/**
+ * The handle {@link SavedEdit#apply} and {@link SavedJointEdit#apply} return: undoes the applied change on its
+ * model.
+ */
 final class SavedEditApplication implements AppliedEdit {
-    private final SavedEdit edit;
+    private final String changeId;
+    private final int layer;
+    private final String weightName;
+    private final String description;
     private final ClipTextModel model;
     private boolean undone;
 
-    SavedEditApplication(SavedEdit edit, ClipTextModel model) {
-        this.edit = Objects.requireNonNull(edit, "edit");
+    SavedEditApplication(String changeId, int layer, String weightName, String description, ClipTextModel model) {
+        this.changeId = Objects.requireNonNull(changeId, "changeId");
+        this.layer = layer;
+        this.weightName = Objects.requireNonNull(weightName, "weightName");
+        this.description = Objects.requireNonNull(description, "description");
         this.model = Objects.requireNonNull(model, "model");
     }
 
     @Override
     public String changeId() {
-        return edit.changeId();
+        return changeId;
     }
 
     @Override
     public int layer() {
-        return edit.layer();
+        return layer;
     }
 
     @Override
     public String weightName() {
-        return edit.weightName();
+        return weightName;
     }
 
     @Override
@@ -37,15 +46,14 @@ final class SavedEditApplication implements AppliedEdit {
     @Override
     public synchronized void undo() {
         if (undone) {
-            throw new IllegalStateException("edit " + edit.changeId() + " is already undone");
+            throw new IllegalStateException("edit " + changeId + " is already undone");
         }
-        model.undo(edit.changeId());
+        model.undo(changeId);
         undone = true;
     }
 
     @Override
     public String toString() {
-        return "AppliedEdit[" + edit.changeId() + ", layer " + edit.layer() + ", " + edit.request()
-                + (undone ? ", undone]" : "]");
+        return "AppliedEdit[" + changeId + ", layer " + layer + ", " + description + (undone ? ", undone]" : "]");
     }
 }

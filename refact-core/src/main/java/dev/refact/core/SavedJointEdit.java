@@ -253,11 +253,15 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
      * Applies the edit ({@code W ← W + Σ_i r_i u_iᵀ}) under {@link #changeId()}, with the editor's arithmetic, so
      * the weights equal the edited model's bit for bit; {@code model.undo(changeId())} removes it bit-exactly.
      *
-     * @param force apply even when the model's fingerprint differs from the one the edit was made on
-     * @throws IllegalStateException    on a fingerprint mismatch (without force), or if already applied
+     * @param model the model to change
+     * @param force apply even when the model's fingerprint differs from the one the edit was made on, or the update
+     *              is implausibly large (NaN/Inf results are refused regardless, after undoing the change)
+     * @return the undoable handle (like {@link EditResult})
+     * @throws IllegalStateException    on a fingerprint mismatch (without force), if already applied, or if the
+     *                                  encoder would produce NaN/Inf
      * @throws IllegalArgumentException if the model has no such weight or the shapes differ; weights unchanged
      */
-    public void apply(ClipTextModel model, boolean force) {
+    public AppliedEdit apply(ClipTextModel model, boolean force) {
         if (!force && !model.fingerprint().equals(modelFingerprint)) {
             throw new IllegalStateException("joint edit " + changeId + " (" + rows.size() + " rows, first \""
                     + rows.get(0).request().prompt() + "\") was computed on weights with fingerprint "
@@ -287,6 +291,8 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
             }
         }
         EditChecks.encoderStaysFinite(model, changeId);
+        return new SavedEditApplication(changeId, layer, weightName, rows.size() + " rows, first \""
+                + rows.get(0).request().prompt() + "\"", model);
     }
 
     private static String abbreviate(String fp) {
