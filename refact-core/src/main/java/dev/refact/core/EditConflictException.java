@@ -6,6 +6,8 @@ import java.util.List;
  * Thrown when requests of a joint edit cannot all hold at once: the same subject with different targets (or the
  * same request twice), or keys so close that the joint system is ill-conditioned. Thrown before any weight
  * changes. The message names the requests (index and prompt) and the reason.
+ *
+ * @serial exclude (not part of the documented API; an exception is not a data format)
  */
 public final class EditConflictException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;

@@ -13,6 +13,8 @@ import java.util.List;
  * @param edit   what the edit did ({@link EvalMode#REFACT} only; otherwise {@code null})
  * @param error  why the cell could not be scored (e.g. the editor refused the row), or {@code null}
  * @param millis wall time spent on the cell in milliseconds (edit time is shared by the row's seeds)
+ *
+ * @serial exclude (shipped between JVMs by Spark; the form is the record components above)
  */
 public record CellResult(int row, int seed, List<ProbeScore> scores, List<ProbeScore> before, EditSummary edit,
                          String error, double millis) implements java.io.Serializable {

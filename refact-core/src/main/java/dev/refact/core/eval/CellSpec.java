@@ -14,6 +14,8 @@ import java.util.Objects;
  *                        {@link EvalMode#REFACT}
  * @param row             the dataset row ({@link EvalCase#row()}), at least 0
  * @param seed            the seed (0 for text space), at least 0
+ *
+ * @serial exclude (shipped between JVMs by Spark; the form is the record components above)
  */
 public record CellSpec(EvalMode mode, String hyperparameters, int row, int seed) implements Serializable {
     private static final long serialVersionUID = 1L;

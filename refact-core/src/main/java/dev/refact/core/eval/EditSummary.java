@@ -10,6 +10,8 @@ import java.util.Objects;
  * @param targetProbability mean p(target) over the rewriting prompts at the end of the search
  * @param deltaNorm         ‖δ‖ of the final value
  * @param millis            wall time of the edit in milliseconds
+ *
+ * @serial exclude (shipped between JVMs by Spark; the form is the record components above)
  */
 public record EditSummary(int steps, String stopReason, double targetProbability, double deltaNorm, double millis)
         implements java.io.Serializable {

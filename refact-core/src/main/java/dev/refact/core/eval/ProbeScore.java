@@ -15,6 +15,8 @@ import java.util.Objects;
  * @param index the probe's index within its kind (0 for efficacy, 0..4 for positives/negatives)
  * @param pOld  probability of the old text, in [0, 1]
  * @param pNew  probability of the new text, in [0, 1]
+ *
+ * @serial exclude (shipped between JVMs by Spark; the form is the record components above)
  */
 public record ProbeScore(int row, int seed, ProbeKind kind, int index, double pOld, double pNew)
         implements java.io.Serializable {

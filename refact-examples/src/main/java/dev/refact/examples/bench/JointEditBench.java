@@ -29,6 +29,12 @@ public final class JointEditBench {
     private JointEditBench() {
     }
 
+    /**
+     * Runs the joint-edit benchmark of docs/benchmarks.md on the full-size random model.
+     *
+     * @param args tokenizer folder, then optionally the Adam steps per request (default 10) and the n values
+     * @throws Exception if the model cannot be built or an edit fails
+     */
     public static void main(String[] args) throws Exception {
         Path tokDir = Path.of(args[0]);
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 10;
