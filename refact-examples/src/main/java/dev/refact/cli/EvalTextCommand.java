@@ -125,7 +125,10 @@ final class EvalTextCommand implements Callable<Integer> {
                 if (sequential || joint) {
                     SequentialResult r = joint ? b.build().runJoint(clip, dataset, rows)
                             : b.build().runSequential(clip, dataset, rows, every, protect);
-                    List<Path> files = EvaluationReport.writeSequential(r, dir);
+                    List<Path> files = EvaluationReport.writeSequential(r, dir, joint
+                            ? "edited together in one joint update of one model"
+                            : protect ? "edited one after another on one model, earlier edits' outputs protected"
+                            : "edited one after another on one model");
                     spec.commandLine().getOut().println(sequentialSummary(r, files));
                 } else {
                     if (remote != null) {

@@ -372,6 +372,20 @@ public final class EvaluationReport {
      * @return the files written
      */
     public static List<Path> writeSequential(SequentialResult r, Path dir) throws IOException {
+        return writeSequential(r, dir, "edited one after another on one model");
+    }
+
+    /**
+     * As {@link #writeSequential(SequentialResult, Path)}, saying how the rows were edited (e.g. "edited together in
+     * one joint update" or "edited one after another, earlier edits' outputs protected").
+     *
+     * @param r    the result
+     * @param dir  the output folder
+     * @param how  how the rows were edited, completing "N of M rows …"
+     * @return the files written
+     * @throws IOException if a file cannot be written
+     */
+    public static List<Path> writeSequential(SequentialResult r, Path dir, String how) throws IOException {
         Files.createDirectories(dir);
         List<Path> out = new ArrayList<>();
         EvaluationSetup s = r.setup();
@@ -397,8 +411,8 @@ public final class EvaluationReport {
         StringBuilder md = new StringBuilder();
         md.append("# Sequential edits: ").append(s.dataset().file().getFileName()).append(" (").append(s.datasetName())
                 .append("), ").append(s.space().equals("text") ? "text space" : "images").append("\n\n");
-        md.append(r.edits().size()).append(" of ").append(s.rows().size()).append(" rows edited one after another on "
-                + "one model (").append(esc(describe(s.hyperparameters()))).append("; statistics ")
+        md.append(r.edits().size()).append(" of ").append(s.rows().size()).append(" rows ").append(how).append(" (")
+                .append(esc(describe(s.hyperparameters()))).append("; statistics ")
                 .append(esc(s.statisticsId())).append("). Every ").append(r.every())
                 .append(" edits all rows edited so far are scored; the edits are undone at the end. The paper "
                         + "reports 90 mixed RoAD/TIME edits scored every 10 with only a slight drop.\n\n");
