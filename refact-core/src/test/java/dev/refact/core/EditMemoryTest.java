@@ -49,6 +49,7 @@ final class EditMemoryTest {
             String base = model.fingerprint();
             double warm = 0;
             double mid = 0;
+            long pointersWarm = 0;
             for (int i = 0; i < 2000; i++) {
                 EditRequest request = EditRequest.of("The President of country " + (i % 50), "Donald Trump",
                         "Joe Biden");
@@ -56,18 +57,25 @@ final class EditMemoryTest {
                 result.undo();
                 if (i == 999) {
                     warm = nativeMiB();
+                    pointersWarm = org.bytedeco.javacpp.Pointer.totalCount();
                 } else if (i == 1499) {
                     mid = nativeMiB();
                 }
             }
             double end = nativeMiB();
+            // every native object an edit makes is closed by its owner: the number of live JavaCPP deallocators
+            // (objects not yet closed) does not grow; an unclosed tensor per edit would add 1,000
+            long pointersEnd = org.bytedeco.javacpp.Pointer.totalCount();
             assertEquals(base, model.fingerprint(), "every edit was undone");
-            // after 1,000 edits of warm-up (allocator pools, JIT, heap sizing): a leak of 20 KB per edit (two weight
-            // copies of this model) would add ~10 MiB per 500 edits
+            // after 1,000 edits of warm-up (allocator pools, heap sizing). RSS also holds the JIT's code cache and
+            // compiler arenas, which still grow by some MiB here; a leak of one SD-size weight copy per edit would
+            // add 9 GiB, of this tiny model's weight ~9 MiB per 1,000 edits plus its tensors' deallocators.
             String msg = String.format("native memory (RSS − committed heap) %.1f MiB after 1,000 edits, %.1f after "
-                    + "1,500, %.1f after 2,000", warm, mid, end);
+                    + "1,500, %.1f after 2,000; live JavaCPP objects %d → %d", warm, mid, end, pointersWarm,
+                    pointersEnd);
             System.out.println(msg);
-            assertTrue(end - mid < 8 && mid - warm < 8, msg);
+            assertTrue(pointersEnd - pointersWarm < 50, msg);
+            assertTrue(end - warm < 48, msg);
         }
     }
 }
