@@ -88,6 +88,25 @@ final class EditFileChecks {
     }
 
     /**
+     * Checks the metadata every edit file carries: {@code refact.kind} and the required keys.
+     *
+     * @param what the file kind in messages ("edit file", "joint edit file")
+     * @throws CheckpointFormatException naming the file and the missing key, or the kind found
+     */
+    static void requireHeader(Path file, Map<String, String> meta, String kind, String what, String... keys)
+            throws CheckpointFormatException {
+        if (!kind.equals(meta.get("refact.kind"))) {
+            throw new CheckpointFormatException(file, "not a refact " + what + " (metadata refact.kind is "
+                    + meta.get("refact.kind") + ")");
+        }
+        for (String key : keys) {
+            if (!meta.containsKey(key)) {
+                throw new CheckpointFormatException(file, what + " lacks metadata '" + key + "'");
+            }
+        }
+    }
+
+    /**
      * A source for the provenance of a shareable file: an absolute local path is reduced to its last element (the
      * folder or file name), so that edit files do not reveal local directory layouts.
      *

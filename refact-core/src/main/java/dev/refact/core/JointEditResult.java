@@ -18,7 +18,7 @@ import java.util.Map;
  * plain Java copies (no native memory): {@link #u()}, {@link #kBar()}, {@link #kBare()} [n+p][d_in] (3072 for SD
  * 1.x); {@link #r()}, {@link #vStar()} [n+p][d_out] (768). A protected row's v* is its output before the edit.
  */
-public final class JointEditResult {
+public final class JointEditResult implements AppliedEdit {
     private final List<RequestOutcome> outcomes;
     private final List<ProtectedKey> protectedKeys;
     private final Hyperparameters hyperparameters;
@@ -89,16 +89,19 @@ public final class JointEditResult {
     }
 
     /** The id under which the model journals this change. */
+    @Override
     public String changeId() {
         return changeId;
     }
 
     /** The edited layer. */
+    @Override
     public int layer() {
         return hyperparameters.layer();
     }
 
     /** The edited weight's checkpoint name. */
+    @Override
     public String weightName() {
         return weightName;
     }
@@ -164,6 +167,7 @@ public final class JointEditResult {
     }
 
     /** Whether {@link #undo()} has run. */
+    @Override
     public boolean isUndone() {
         return undone;
     }
@@ -173,6 +177,7 @@ public final class JointEditResult {
      *
      * @throws IllegalStateException if already undone, or if later changes to the model have not been undone
      */
+    @Override
     public void undo() {
         if (undone) {
             throw new IllegalStateException("edit " + changeId + " is already undone");

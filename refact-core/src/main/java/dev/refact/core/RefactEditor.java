@@ -49,14 +49,7 @@ final class RefactEditor implements Editor {
                 done.add(edit(model, requests.get(i)));
                 listener.edited(requests.get(i), i, requests.size());
             } catch (RuntimeException e) {
-                for (int j = done.size() - 1; j >= 0; j--) {
-                    done.get(j).undo();
-                }
-                String msg = "edit " + i + " of " + requests.size() + " (" + requests.get(i).prompt() + " → "
-                        + requests.get(i).target() + ") failed; the " + done.size()
-                        + " edit(s) made before it were undone: " + e.getMessage();
-                throw e instanceof IllegalArgumentException ? new IllegalArgumentException(msg, e)
-                        : new IllegalStateException(msg, e);
+                throw rolledBack(done, i, requests, e);
             }
         }
         return done;
@@ -152,14 +145,7 @@ final class RefactEditor implements Editor {
                 earlier.addAll(r.protectedKeys());
                 listener.edited(requests.get(i), i, requests.size());
             } catch (RuntimeException e) {
-                for (int j = done.size() - 1; j >= 0; j--) {
-                    done.get(j).undo();
-                }
-                String msg = "edit " + i + " of " + requests.size() + " (" + requests.get(i).prompt() + " → "
-                        + requests.get(i).target() + ") failed; the " + done.size()
-                        + " edit(s) made before it were undone: " + e.getMessage();
-                throw e instanceof IllegalArgumentException ? new IllegalArgumentException(msg, e)
-                        : new IllegalStateException(msg, e);
+                throw rolledBack(done, i, requests, e);
             }
         }
         return done;
@@ -451,6 +437,22 @@ final class RefactEditor implements Editor {
             }
         }
         return res;
+    }
+
+    /**
+     * Undoes {@code done} (newest first) after request {@code i} failed, and says so: every request of a list is
+     * applied or none is.
+     */
+    private static RuntimeException rolledBack(List<? extends AppliedEdit> done, int i, List<EditRequest> requests,
+                                               RuntimeException e) {
+        for (int j = done.size() - 1; j >= 0; j--) {
+            done.get(j).undo();
+        }
+        String msg = "edit " + i + " of " + requests.size() + " (" + requests.get(i).prompt() + " → "
+                + requests.get(i).target() + ") failed; the " + done.size()
+                + " edit(s) made before it were undone: " + e.getMessage();
+        return e instanceof IllegalArgumentException ? new IllegalArgumentException(msg, e)
+                : new IllegalStateException(msg, e);
     }
 
     private static float[] toFloats(double[] d) {

@@ -94,16 +94,8 @@ public record SavedEdit(String changeId, int layer, String weightName, float[] u
     public static SavedEdit load(Path file) throws IOException {
         try (SafetensorsFile sf = SafetensorsFile.open(file)) {
             Map<String, String> meta = sf.metadata();
-            if (!KIND.equals(meta.get("refact.kind"))) {
-                throw new CheckpointFormatException(file, "not a refact edit file (metadata refact.kind is "
-                        + meta.get("refact.kind") + ")");
-            }
-            for (String key : new String[] {"change_id", "layer", "weight", "model_fingerprint", "request",
-                "hyperparameters", "provenance"}) {
-                if (!meta.containsKey(key)) {
-                    throw new CheckpointFormatException(file, "edit file lacks metadata '" + key + "'");
-                }
-            }
+            EditFileChecks.requireHeader(file, meta, KIND, "edit file", "change_id", "layer", "weight",
+                    "model_fingerprint", "request", "hyperparameters", "provenance");
             for (String t : new String[] {"u", "r"}) {
                 if (!sf.contains(t)) {
                     throw new CheckpointFormatException(file, t, "missing");

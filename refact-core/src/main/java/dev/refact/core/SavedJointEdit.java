@@ -196,16 +196,8 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
     public static SavedJointEdit load(Path file) throws IOException {
         try (SafetensorsFile sf = SafetensorsFile.open(file)) {
             Map<String, String> meta = sf.metadata();
-            if (!KIND.equals(meta.get("refact.kind"))) {
-                throw new CheckpointFormatException(file, "not a refact joint edit file (metadata refact.kind is "
-                        + meta.get("refact.kind") + ")");
-            }
-            for (String key : new String[] {"change_id", "layer", "weight", "model_fingerprint", "requests",
-                "hyperparameters", "provenance"}) {
-                if (!meta.containsKey(key)) {
-                    throw new CheckpointFormatException(file, "joint edit file lacks metadata '" + key + "'");
-                }
-            }
+            EditFileChecks.requireHeader(file, meta, KIND, "joint edit file", "change_id", "layer", "weight",
+                    "model_fingerprint", "requests", "hyperparameters", "provenance");
             float[][][] t = new float[5][][];
             String[] names = {"u", "r", "k_bar", "k_b", "v_star"};
             for (int i = 0; i < names.length; i++) {

@@ -1,5 +1,7 @@
 package dev.refact.core;
 
+import static dev.refact.core.TinyFixture.assertSameWeights;
+import static dev.refact.core.TinyFixture.snapshot;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -48,20 +50,6 @@ final class EditorTest {
 
     private static Editor editor(Hyperparameters hp) {
         return Editor.builder().tokenizer(tokenizer).statistics(stats).hyperparameters(hp).build();
-    }
-
-    private static Map<String, float[]> snapshot(ClipTextModel m) {
-        Map<String, float[]> s = new LinkedHashMap<>();
-        for (String n : m.parameterNames()) {
-            s.put(n, Tensors.toFloats(m.parameter(n)));
-        }
-        return s;
-    }
-
-    private static void assertSameWeights(Map<String, float[]> expected, ClipTextModel m) {
-        for (Map.Entry<String, float[]> e : expected.entrySet()) {
-            assertArrayEquals(e.getValue(), Tensors.toFloats(m.parameter(e.getKey())), e.getKey());
-        }
     }
 
     @Test

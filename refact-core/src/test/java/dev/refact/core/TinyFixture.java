@@ -83,4 +83,20 @@ public final class TinyFixture {
     static Hyperparameters.Builder hyperparameters() {
         return Hyperparameters.builder().layer(1).numContrastive(5);
     }
+
+    /** Every parameter's values by name, to compare weights bit for bit before and after. */
+    static java.util.Map<String, float[]> snapshot(ClipTextModel m) {
+        java.util.Map<String, float[]> s = new java.util.LinkedHashMap<>();
+        for (String n : m.parameterNames()) {
+            s.put(n, m.parameterValues(n));
+        }
+        return s;
+    }
+
+    /** Asserts that {@code m}'s weights equal {@code expected} bit for bit. */
+    static void assertSameWeights(java.util.Map<String, float[]> expected, ClipTextModel m) {
+        for (java.util.Map.Entry<String, float[]> e : expected.entrySet()) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(e.getValue(), m.parameterValues(e.getKey()), e.getKey());
+        }
+    }
 }
