@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import org.bytedeco.javacpp.PointerScope;
@@ -906,7 +905,7 @@ public final class ClipTextModel implements AutoCloseable {
                 }
                 md.update(h);
             }
-            fingerprint = HexFormat.of().formatHex(md.digest());
+            fingerprint = dev.refact.clip.io.Sha256.hex(md);
             int n = hashed;
             String fp = fingerprint;
             LOG.log(System.Logger.Level.DEBUG, () -> String.format(Locale.ROOT,

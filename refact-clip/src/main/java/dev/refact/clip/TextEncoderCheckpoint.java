@@ -9,7 +9,6 @@ import dev.refact.clip.io.SafetensorsCheckpoint;
 import dev.refact.clip.io.SafetensorsFile;
 import dev.refact.clip.io.TensorInfo;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -309,7 +308,7 @@ final class TextEncoderCheckpoint {
             return null;
         }
         try {
-            JsonElement e = JsonParser.parseString(Files.readString(cfg, StandardCharsets.UTF_8));
+            JsonElement e = JsonParser.parseString(dev.refact.clip.io.TextFiles.readString(cfg, dev.refact.clip.io.TextFiles.MAX_JSON_BYTES));
             if (!e.isJsonObject()) {
                 return null;
             }
@@ -548,20 +547,31 @@ final class TextEncoderCheckpoint {
     /** Reads the mapped tensors into a new store (float tensors converted to {@code dtype} on {@code device}). */
     ParameterStore read(Device device, ScalarType dtype) throws IOException {
         ParameterStore store = new ParameterStore(weights);
+        // a stored tensor that several parameters come from (OpenCLIP in_proj → q, k, v) is read once, kept until
+        // its last part is cut (one at a time, so loading holds at most one such tensor more than the weights)
+        Map<String, Tensor> shared = new java.util.HashMap<>();
+        Map<String, Integer> uses = new java.util.HashMap<>();
+        sources.values().forEach(src -> uses.merge(src.key(), 1, Integer::sum));
         try (SafetensorsCheckpoint ck = SafetensorsCheckpoint.open(weights)) {
             for (Map.Entry<String, Source> e : sources.entrySet()) {
                 Source s = e.getValue();
                 TensorInfo info = ck.info(s.key());
                 ScalarType target = info.dtype().isFloatingPoint() ? dtype : info.dtype().scalarType();
                 Tensor t;
-                // A private scope, so that weights never belong to a scope the caller may have open.
-                try (PointerScope scope = new PointerScope()) {
-                    Tensor raw = ck.toTensor(s.key(), target, device);
-                    if (s.transform() == Transform.IDENTITY) {
-                        t = raw; // toTensor's result has one reference and belongs to no scope: the store owns it
-                    } else {
+                if (s.transform() == Transform.IDENTITY) {
+                    t = ck.toTensor(s.key(), target, device); // one reference, no scope: the store owns it
+                } else {
+                    Tensor raw = shared.get(s.key());
+                    if (raw == null) {
+                        raw = ck.toTensor(s.key(), target, device);
+                        shared.put(s.key(), raw);
+                    }
+                    // A private scope, so that weights never belong to a scope the caller may have open.
+                    try (PointerScope scope = new PointerScope()) {
                         t = transform(s, raw, info).retainReference();
-                        raw.close();
+                    }
+                    if (uses.merge(s.key(), -1, Integer::sum) == 0) {
+                        shared.remove(s.key()).close();
                     }
                 }
                 store.put(e.getKey(), t, info.dtype());
@@ -569,6 +579,8 @@ final class TextEncoderCheckpoint {
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;
+        } finally {
+            shared.values().forEach(Tensor::close);
         }
         return store;
     }

@@ -11,7 +11,8 @@ import java.util.Set;
  * Checks of an edit file's metadata against its tensors (docs/formats.md, "Edit files"): a known
  * {@code refact.edit_version}, a non-negative {@code layer} that agrees with {@code weight}, and SHA-256 content
  * checksums of {@code u} and {@code r} ({@code u_sha256}, {@code r_sha256}: of the little-endian float32 bytes)
- * so that a damaged or tampered file is refused.
+ * so that a damaged or tampered file is refused; and the metadata every edit file kind shares, written
+ * ({@link #header}) and checked ({@link #requireHeader}) in one place.
  */
 final class EditFileChecks {
     /** Metadata key of u's checksum. */
@@ -85,6 +86,40 @@ final class EditFileChecks {
             throw new CheckpointFormatException(file, tensor, "content does not match its checksum " + key
                     + ": the file was damaged or modified");
         }
+    }
+
+    /**
+     * A writer with the metadata every edit file carries: kind, format version, change id, layer, weight, the
+     * fingerprint of the weights it was computed on, hyperparameters and provenance (JSON).
+     */
+    static dev.refact.clip.io.SafetensorsWriter header(String kind, String version, String changeId, int layer,
+                                                       String weightName, String modelFingerprint,
+                                                       String hyperparametersJson, EditProvenance provenance) {
+        return new dev.refact.clip.io.SafetensorsWriter()
+                .metadata("refact.kind", kind)
+                .metadata("refact.edit_version", version)
+                .metadata("change_id", changeId)
+                .metadata("layer", Integer.toString(layer))
+                .metadata("weight", weightName)
+                .metadata("model_fingerprint", modelFingerprint)
+                .metadata("hyperparameters", hyperparametersJson)
+                .metadata("provenance", provenance.toJson());
+    }
+
+    /** A request as the JSON object edit files store: {@code prompt}, {@code subject}, {@code source}, {@code target}. */
+    static com.google.gson.JsonObject requestJson(EditRequest r) {
+        com.google.gson.JsonObject o = new com.google.gson.JsonObject();
+        o.addProperty("prompt", r.prompt());
+        o.addProperty("subject", r.subject());
+        o.addProperty("source", r.source());
+        o.addProperty("target", r.target());
+        return o;
+    }
+
+    /** The request stored as {@link #requestJson}. */
+    static EditRequest request(com.google.gson.JsonObject o) {
+        return new EditRequest(o.get("prompt").getAsString(), o.get("subject").getAsString(),
+                o.get("source").getAsString(), o.get("target").getAsString());
     }
 
     /**

@@ -47,6 +47,16 @@ final class JointUpdate {
 
     /** Singular values of A, descending. */
     static double[] singularValues(DMatrixRMaj a) {
+        DMatrixRMaj w = svd(a)[1];
+        double[] s = new double[a.numRows];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = w.get(i, i);
+        }
+        return s;
+    }
+
+    /** U, W, V of A's SVD with the singular values in descending order. */
+    private static DMatrixRMaj[] svd(DMatrixRMaj a) {
         SingularValueDecomposition_F64<DMatrixRMaj> svd = DecompositionFactory_DDRM.svd(a.numRows, a.numCols,
                 true, true, false);
         if (!svd.decompose(a.copy())) {
@@ -56,11 +66,7 @@ final class JointUpdate {
         DMatrixRMaj uu = svd.getU(null, false);
         DMatrixRMaj vv = svd.getV(null, false);
         SingularOps_DDRM.descendingOrder(uu, false, w, vv, false);
-        double[] s = new double[a.numRows];
-        for (int i = 0; i < s.length; i++) {
-            s[i] = w.get(i, i);
-        }
-        return s;
+        return new DMatrixRMaj[] {uu, w, vv};
     }
 
     /** The 2-norm condition number σ_max/σ_min of A (infinite when A is singular). */
@@ -76,14 +82,9 @@ final class JointUpdate {
      */
     static List<Integer> weakestRows(DMatrixRMaj a) {
         int n = a.numRows;
-        SingularValueDecomposition_F64<DMatrixRMaj> svd = DecompositionFactory_DDRM.svd(n, n, true, true, false);
-        if (!svd.decompose(a.copy())) {
-            throw new IllegalStateException("the SVD of the joint system did not converge");
-        }
-        DMatrixRMaj w = svd.getW(null);
-        DMatrixRMaj uu = svd.getU(null, false);
-        DMatrixRMaj vv = svd.getV(null, false);
-        SingularOps_DDRM.descendingOrder(uu, false, w, vv, false);
+        DMatrixRMaj[] usv = svd(a);
+        DMatrixRMaj uu = usv[0];
+        DMatrixRMaj vv = usv[2];
         double[] weight = new double[n];
         double max = 0;
         for (int j = 0; j < n; j++) {

@@ -38,7 +38,7 @@ final class RankOneUpdate {
     }
 
     /**
-     * Computes u and r.
+     * Computes u and r, solving C⁻¹k̄ here (for callers that have not).
      *
      * @param stats C at the edited layer
      * @param kMean k̄ [i], the mean key over the context templates
@@ -48,9 +48,30 @@ final class RankOneUpdate {
      * @throws IllegalStateException if C⁻¹k̄ is zero, k_bᵀu is zero or not finite, or r is not finite
      */
     static Factors compute(CovarianceStats stats, Tensor kMean, Tensor kBare, Tensor vBare, Tensor vStar) {
+        Tensor direction;
+        try (PointerScope scope = new PointerScope()) {
+            direction = KeyComputer.direction(stats, kMean).retainReference();
+        }
+        try {
+            return compute(direction, kBare, vBare, vStar);
+        } finally {
+            direction.close();
+        }
+    }
+
+    /**
+     * Computes r for a direction the editor already solved ({@link KeyComputer#direction}), and hands out both.
+     *
+     * @param direction u [i] float64, C⁻¹k̄/‖C⁻¹k̄‖ (copied into the factors)
+     * @param kBare     k_b [i], the key at the bare prompt's last subject token
+     * @param vBare     v_b [d], fc2 output there (W k_b + b)
+     * @param vStar     v* [d], the optimised value
+     * @throws IllegalStateException if k_bᵀu is zero or not finite, or r is not finite
+     */
+    static Factors compute(Tensor direction, Tensor kBare, Tensor vBare, Tensor vStar) {
         Factors f;
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
-            Tensor u = KeyComputer.direction(stats, kMean);
+            Tensor u = direction.detach().clone();
             Tensor kb = kBare.detach().to(u.device(), torch.ScalarType.Double);
             double denom = kb.dot(u).item_double();
             if (denom == 0 || !Double.isFinite(denom)) {

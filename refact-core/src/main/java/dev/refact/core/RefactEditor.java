@@ -84,10 +84,10 @@ final class RefactEditor implements Editor {
             Tensor kMean = keys.kMean().get(0);                    // [i] float64
             timings.put("keys", elapsed(t));
 
-            // ---- C⁻¹k̄ (the factorisation is cached in the statistics)
+            // ---- u = C⁻¹k̄/‖C⁻¹k̄‖ (the factorisation is cached in the statistics), solved once
             listener.phase(request, "solve");
             t = System.nanoTime();
-            stats.solve(kMean).close();
+            Tensor direction = KeyComputer.direction(stats, kMean);                 // [i] float64
             timings.put("solve", elapsed(t));
 
             // ---- Step 2: v*
@@ -107,7 +107,7 @@ final class RefactEditor implements Editor {
                 String weightName = ClipTextModel.fc2WeightName(layer);
                 float[] u;
                 float[] r;
-                try (RankOneUpdate.Factors f = RankOneUpdate.compute(stats, kMean, kBare, vBare, vStar)) {
+                try (RankOneUpdate.Factors f = RankOneUpdate.compute(direction, kBare, vBare, vStar)) {
                     Tensor u32 = f.u().to(model.dtype());
                     Tensor r32 = f.r().to(model.dtype());
                     EditChecks.finiteUpdate(u32, r32, request);
@@ -225,8 +225,9 @@ final class RefactEditor implements Editor {
             }
             double condition = 1;
             org.ejml.data.DMatrixRMaj system = null;
+            Tensor direction = null;                                  // rank one: u [i] float64, solved once
             if (rankOne) {
-                stats.solve(keys.kMean().get(0)).close();
+                direction = KeyComputer.direction(stats, keys.kMean().get(0));
             } else {
                 for (int i = 0; i < n; i++) {
                     u[i] = Tensors.toFloats(KeyComputer.direction(stats, keys.kMean().get(i)).to(model.dtype()));
@@ -277,7 +278,7 @@ final class RefactEditor implements Editor {
                 vStar[n + j] = toFloats(before[j]);
             }
             if (rankOne) {
-                try (RankOneUpdate.Factors f = RankOneUpdate.compute(stats, keys.kMean().get(0), keys.kBare().get(0),
+                try (RankOneUpdate.Factors f = RankOneUpdate.compute(direction, keys.kBare().get(0),
                         keys.vBare().get(0), vStars.get(0))) {
                     Tensor u32 = f.u().to(model.dtype());
                     Tensor r32 = f.r().to(model.dtype());

@@ -1,13 +1,11 @@
 package dev.refact.core;
 
 import com.google.gson.GsonBuilder;
-import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.refact.clip.ClipTextModel;
 import dev.refact.clip.io.CheckpointFormatException;
 import dev.refact.clip.io.DType;
 import dev.refact.clip.io.SafetensorsFile;
-import dev.refact.clip.io.SafetensorsWriter;
 import dev.refact.clip.io.TensorInfo;
 import dev.refact.clip.torch.Tensors;
 import java.io.IOException;
@@ -64,21 +62,10 @@ public record SavedEdit(String changeId, int layer, String weightName, float[] u
 
     /** Writes the edit file atomically. */
     public void save(Path file) throws IOException {
-        JsonObject req = new JsonObject();
-        req.addProperty("prompt", request.prompt());
-        req.addProperty("subject", request.subject());
-        req.addProperty("source", request.source());
-        req.addProperty("target", request.target());
-        new SafetensorsWriter()
-                .metadata("refact.kind", KIND)
-                .metadata("refact.edit_version", VERSION)
-                .metadata("change_id", changeId)
-                .metadata("layer", Integer.toString(layer))
-                .metadata("weight", weightName)
-                .metadata("model_fingerprint", modelFingerprint)
-                .metadata("request", new GsonBuilder().disableHtmlEscaping().create().toJson(req))
-                .metadata("hyperparameters", hyperparametersJson)
-                .metadata("provenance", provenance.toJson())
+        EditFileChecks.header(KIND, VERSION, changeId, layer, weightName, modelFingerprint, hyperparametersJson,
+                        provenance)
+                .metadata("request", new GsonBuilder().disableHtmlEscaping().create()
+                        .toJson(EditFileChecks.requestJson(request)))
                 .metadata(EditFileChecks.U_SHA256, EditFileChecks.checksum(u))
                 .metadata(EditFileChecks.R_SHA256, EditFileChecks.checksum(r))
                 .addFloats("u", u, u.length)
@@ -110,9 +97,8 @@ public record SavedEdit(String changeId, int layer, String weightName, float[] u
             float[] rr = sf.readFloats("r");
             EditFileChecks.check(file, meta, uu, rr);
             try {
-                JsonObject req = JsonParser.parseString(meta.get("request")).getAsJsonObject();
-                EditRequest request = new EditRequest(req.get("prompt").getAsString(), req.get("subject").getAsString(),
-                        req.get("source").getAsString(), req.get("target").getAsString());
+                EditRequest request = EditFileChecks.request(JsonParser.parseString(meta.get("request"))
+                        .getAsJsonObject());
                 return new SavedEdit(meta.get("change_id"), Integer.parseInt(meta.get("layer")), meta.get("weight"),
                         uu, rr, meta.get("model_fingerprint"), request,
                         meta.get("hyperparameters"), EditProvenance.fromJson(meta.get("provenance")));

@@ -9,7 +9,6 @@ import dev.refact.clip.ClipTextModel;
 import dev.refact.clip.io.CheckpointFormatException;
 import dev.refact.clip.io.DType;
 import dev.refact.clip.io.SafetensorsFile;
-import dev.refact.clip.io.SafetensorsWriter;
 import dev.refact.clip.io.TensorInfo;
 import dev.refact.clip.torch.Tensors;
 import java.io.IOException;
@@ -142,11 +141,7 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
     public void save(Path file) throws IOException {
         JsonArray reqs = new JsonArray();
         for (Row row : rows) {
-            JsonObject o = new JsonObject();
-            o.addProperty("prompt", row.request().prompt());
-            o.addProperty("subject", row.request().subject());
-            o.addProperty("source", row.request().source());
-            o.addProperty("target", row.request().target());
+            JsonObject o = EditFileChecks.requestJson(row.request());
             o.addProperty("role", row.role().name().toLowerCase(Locale.ROOT));
             o.addProperty("change_id", row.changeId());
             o.addProperty("steps", row.steps());
@@ -160,16 +155,9 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
             reqs.add(o);
         }
         int n = rows.size();
-        new SafetensorsWriter()
-                .metadata("refact.kind", KIND)
-                .metadata("refact.edit_version", VERSION)
-                .metadata("change_id", changeId)
-                .metadata("layer", Integer.toString(layer))
-                .metadata("weight", weightName)
-                .metadata("model_fingerprint", modelFingerprint)
+        EditFileChecks.header(KIND, VERSION, changeId, layer, weightName, modelFingerprint, hyperparametersJson,
+                        provenance)
                 .metadata("requests", new GsonBuilder().disableHtmlEscaping().create().toJson(reqs))
-                .metadata("hyperparameters", hyperparametersJson)
-                .metadata("provenance", provenance.toJson())
                 .metadata("condition_number", Double.toString(conditionNumber))
                 .metadata("ridge", Double.toString(ridge))
                 .addFloats("u", JointUpdate.flatten(u), n, u[0].length)
@@ -222,8 +210,7 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
                 List<Row> rows = new ArrayList<>();
                 for (JsonElement e : JsonParser.parseString(meta.get("requests")).getAsJsonArray()) {
                     JsonObject o = e.getAsJsonObject();
-                    EditRequest req = new EditRequest(o.get("prompt").getAsString(), o.get("subject").getAsString(),
-                            o.get("source").getAsString(), o.get("target").getAsString());
+                    EditRequest req = EditFileChecks.request(o);
                     rows.add(new Row(req, Role.valueOf(o.get("role").getAsString().toUpperCase(Locale.ROOT)),
                             o.get("change_id").getAsString(), o.get("steps").getAsInt(),
                             o.get("stop_reason").getAsString(),

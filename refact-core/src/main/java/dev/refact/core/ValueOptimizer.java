@@ -334,7 +334,9 @@ final class ValueOptimizer {
     private static double[] toArray(List<Double> list) {
         return list.stream().mapToDouble(Double::doubleValue).toArray();
     }
-    private static org.bytedeco.pytorch.NormalizeFuncOptions normOpts() { // LOCAL STUB FIX (h-stats)
+
+    /** L2 normalisation along dim 1 (rows), for cosine similarity. */
+    private static org.bytedeco.pytorch.NormalizeFuncOptions normOpts() {
         org.bytedeco.pytorch.NormalizeFuncOptions o = new org.bytedeco.pytorch.NormalizeFuncOptions();
         o.dim().put(1L);
         return o;

@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -253,10 +252,7 @@ public final class BenchCommand implements Runnable {
                     "special_tokens_map.json"}) {
                     Path src = tokenizer.resolve(f);
                     if (Files.isRegularFile(src)) {
-                        Path tmp = Files.createTempFile(dst, f, ".tmp");
-                        Files.copy(src, tmp, StandardCopyOption.REPLACE_EXISTING);
-                        Files.move(tmp, dst.resolve(f), StandardCopyOption.REPLACE_EXISTING,
-                                StandardCopyOption.ATOMIC_MOVE);
+                        dev.refact.clip.io.AtomicFiles.write(dst.resolve(f), o -> Files.copy(src, o));
                     }
                 }
             }

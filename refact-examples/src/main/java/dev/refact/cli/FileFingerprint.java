@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -52,7 +51,7 @@ final class FileFingerprint {
                 }
             }
         }
-        return HexFormat.of().formatHex(md.digest());
+        return dev.refact.clip.io.Sha256.hex(md);
     }
 
     private static void read(FileChannel ch, long at, int n, MessageDigest md) throws IOException {

@@ -58,9 +58,6 @@ public final class CovarianceStats implements AutoCloseable {
      */
     private final java.util.LinkedHashMap<Double, Tensor> factors = new java.util.LinkedHashMap<>(4, 0.75f, true);
     private static final int MAX_FACTORS = 2;
-    private Tensor lastKey;               // root only: the latest solve's key [i] float64 and result, see lastSolve
-    private Tensor lastX;
-    private double lastDamping;
     private volatile boolean closed;
 
     CovarianceStats(Tensor matrix, int layer, long count, StatsProvenance provenance, double damping) {
@@ -432,54 +429,14 @@ public final class CovarianceStats implements AutoCloseable {
             if (!torch.isfinite(kk).all().item_bool()) {
                 throw new IllegalArgumentException("key has non-finite entries");
             }
-            Tensor cached = root.lastSolve(damping, kk);
-            if (cached != null) {
-                out = cached.clone().retainReference();
-            } else {
-                Tensor l = factor();
-                Tensor x = torch.cholesky_solve(kk.unsqueeze(1), l, false).squeeze(1);
-                if (!torch.isfinite(x).all().item_bool()) {
-                    throw new IllegalStateException(singularMessage("the solve produced non-finite values"));
-                }
-                root.rememberSolve(damping, kk, x);
-                out = x.retainReference();
+            Tensor l = factor();
+            Tensor x = torch.cholesky_solve(kk.unsqueeze(1), l, false).squeeze(1);
+            if (!torch.isfinite(x).all().item_bool()) {
+                throw new IllegalStateException(singularMessage("the solve produced non-finite values"));
             }
+            out = x.retainReference();
         }
         return Tensors.handOff(out);
-    }
-
-    /**
-     * The last solve's result if it was for the same damping and a bit-identical key (an edit solves C⁻¹k̄ once to
-     * check it and once for the update: the second costs a comparison), else null. Root only, lock held.
-     */
-    private Tensor lastSolve(double lambda, Tensor key) {
-        if (lastKey == null || lastDamping != lambda || !torch.equal(lastKey, key)) {
-            return null;
-        }
-        return lastX;
-    }
-
-    /** Keeps copies of the key and result of the latest solve (2 vectors, freed with the statistics). Root only. */
-    private void rememberSolve(double lambda, Tensor key, Tensor x) {
-        Tensor k2;
-        Tensor x2;
-        try (PointerScope scope = new PointerScope()) {
-            k2 = key.clone().retainReference();
-            x2 = x.clone().retainReference();
-        }
-        forgetSolve();
-        lastKey = k2;
-        lastX = x2;
-        lastDamping = lambda;
-    }
-
-    private void forgetSolve() {
-        if (lastKey != null) {
-            lastKey.close();
-            lastX.close();
-            lastKey = null;
-            lastX = null;
-        }
     }
 
     /** The factor for this view's damping, cached in (and owned by) the root. Call with the root's lock held. */
@@ -547,7 +504,6 @@ public final class CovarianceStats implements AutoCloseable {
                 f.close();
             }
             factors.clear();
-            forgetSolve();
         }
     }
 }

@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
@@ -31,7 +30,6 @@ import org.bytedeco.pytorch.global.torch;
  * {@code texts} non-blank texts of the corpus (the pending batch is empty).
  */
 final class StatsComputation {
-    private static final HexFormat HEX = HexFormat.of();
 
     private final ClipTextModel model;
     private final ClipTokenizer tokenizer;
@@ -134,7 +132,7 @@ final class StatsComputation {
                 throw new IllegalArgumentException("corpus " + options.corpusName() + " has no non-blank text");
             }
             report(true);
-            StatsProvenance p = provenance(HEX.formatHex(digest.digest()));
+            StatsProvenance p = provenance(dev.refact.clip.io.Sha256.hex(digest));
             return CovarianceStats.adopt(mean(), p);
         } finally {
             sum.close();
@@ -203,7 +201,7 @@ final class StatsComputation {
         if (checkpoint == null || texts - lastCheckpointTexts < options.checkpointEvery()) {
             return;
         }
-        String sha = HEX.formatHex(cloneOf(digest).digest());
+        String sha = dev.refact.clip.io.Sha256.hex(cloneOf(digest));
         try (PointerScope scope = new PointerScope()) {
             StatsFile.write(checkpoint, meanInScope(), provenance(sha));
         }
@@ -249,7 +247,7 @@ final class StatsComputation {
     }
 
     private static void checkRestoredPrefix(Path checkpoint, MessageDigest digest, String expected) {
-        String actual = HEX.formatHex(cloneOf(digest).digest());
+        String actual = dev.refact.clip.io.Sha256.hex(cloneOf(digest));
         if (!actual.equals(expected)) {
             throw new IllegalArgumentException("checkpoint " + checkpoint + " was made from other texts: the corpus's "
                     + "first texts hash to " + actual + ", the checkpoint's to " + expected

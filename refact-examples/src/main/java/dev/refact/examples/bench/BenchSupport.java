@@ -16,6 +16,20 @@ public final class BenchSupport {
         return procStatus("VmRSS:");
     }
 
+    /**
+     * The 1-minute load average (from {@code /proc/loadavg}), to print beside a timing.
+     *
+     * @return the load, or NaN where it cannot be read
+     */
+    public static double loadAverage() {
+        try {
+            return Double.parseDouble(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg"))
+                    .split(" ")[0]);
+        } catch (java.io.IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
     /** Peak resident set size in MiB (Linux), or -1. */
     public static double peakRssMiB() {
         return procStatus("VmHWM:");

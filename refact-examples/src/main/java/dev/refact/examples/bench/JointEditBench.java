@@ -73,17 +73,9 @@ public final class JointEditBench {
                 System.out.printf(Locale.ROOT, "n %d: total %.1f s, per request %.2f s, %s| condition %.3g, "
                                 + "max residual %.2e, steps %d, load %.1f, peak RSS %.0f MiB%n", n, total / 1e9,
                         total / 1e9 / n, phases, r.conditionNumber(), r.maxResidual(), r.outcomes().get(0).steps(),
-                        load(), BenchSupport.peakRssMiB());
+                        BenchSupport.loadAverage(), BenchSupport.peakRssMiB());
                 r.undo();
             }
-        }
-    }
-
-    private static double load() {
-        try {
-            return Double.parseDouble(java.nio.file.Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
-        } catch (Exception e) {
-            return Double.NaN;
         }
     }
 
