@@ -9,10 +9,12 @@
 # reachable once, to resolve ONNX Runtime 1.24.2 for the benchmark-only harness bench/ort (never a runtime
 # dependency of refact-java). Rows whose prerequisites are missing are reported as "skipped".
 #
-# Rows: (1) refact-java `refact bench encoder`; (2) PyTorch eager (bench/clip_text_eager.py, same weights, 1 torch
-# thread + OpenBLAS on all cores); (3) ONNX Runtime (opt level ALL, 2 intra-op threads) on a torch.onnx.export of the
-# same encoder; (4) `refact stats` (layer 7, 2,312 WordNet lines) and `refact bench edit` (100 steps) peak RSS
-# via /usr/bin/time -v. The load average is printed with every row: compare rows only when it is low.
+# Rows: (1) refact-java `refact bench encoder` on OpenBLAS, and on Intel oneMKL when built with -Pmkl; (2) PyTorch
+# eager (bench/clip_text_eager.py, same weights) on OpenBLAS with 1 torch thread (the issue-11 baseline) and, with
+# the MKL build, on MKL preloaded (what PyPI wheels use) with 1 and 2 torch threads: the strongest eager here;
+# (3) ONNX Runtime (opt level ALL, 2 intra-op threads) on a torch.onnx.export of the same encoder; (4) `refact stats`
+# (layer 7, 2,312 WordNet lines) and `refact bench edit` (100 steps) peak RSS via /usr/bin/time -v, per BLAS.
+# The load average is printed with every row: compare rows only when it is low.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="${1:-/tmp/refact-bench}"
@@ -40,20 +42,53 @@ fi
 row "engine" "batch 1 ms" "batch 8 ms" "load avg" "notes"
 row "----------------------------------" "----------" "----------" "--------------" "-----"
 
-for round in 1 2; do
-  l=$(load)
-  "$refact" bench encoder --model "$model/text_encoder" --reps "$reps" > "$work/refact-encoder.$round.txt" 2>&1
-  j=$(lastjson "$work/refact-encoder.$round.txt")
-  row "refact-java (libtorch, fused)" "$(field "$j" batch1_ms)" "$(field "$j" batch8_ms)" "$l" "round $round"
-
-  l=$(load)
-  if "$py" -c "import torch" 2>/dev/null; then
-    "$py" "$here/bench/clip_text_eager.py" --model "$model/text_encoder" --reps "$reps" > "$work/eager.$round.txt" 2>&1
-    j=$(lastjson "$work/eager.$round.txt")
-    row "PyTorch eager $("$py" -c 'import torch;print(torch.__version__)' 2>/dev/null)" \
-        "$(field "$j" batch1_ms)" "$(field "$j" batch8_ms)" "$l" "round $round, 1 thread + OpenBLAS"
+# refact-java on OpenBLAS always; on MKL when the build has it (mvn -B -DskipTests -Pmkl package puts
+# org.bytedeco:mkl in refact-examples/target/lib). The CLI's default JVM options are repeated with -Drefact.blas.
+jvm="-XX:+UseSerialGC -Xms64m -Xmx1g"
+mkljar=$(ls "$here"/refact-examples/target/lib/mkl-*-redist.jar 2>/dev/null | head -1)
+blases="openblas"; [ -n "$mkljar" ] && blases="openblas mkl"
+# The eager baseline on MKL too (what PyPI's torch wheels use): Debian's torch calls the BLAS through libblas.so.3,
+# so preloading MKL's single dynamic library (mkl_rt, with its OpenMP runtime) puts every sgemm_ on MKL.
+mkllibs=""
+if [ -n "$mkljar" ]; then
+  mkllibs="$work/mkl-libs"
+  if [ ! -f "$mkllibs/libmkl_rt.so.2" ]; then
+    mkdir -p "$mkllibs" && unzip -q -o -j "$mkljar" 'org/bytedeco/mkl/linux-x86_64/*.so*' -d "$mkllibs"
+  fi
+fi
+eager() { # $1 label, $2 threads, $3 "mkl" or "" ; prints a row
+  local l j; l=$(load)
+  if [ "$3" = mkl ]; then
+    LD_LIBRARY_PATH="$mkllibs" LD_PRELOAD="$mkllibs/libiomp5.so $mkllibs/libmkl_rt.so.2" \
+      "$py" "$here/bench/clip_text_eager.py" --model "$model/text_encoder" --reps "$reps" --threads "$2" \
+      > "$work/eager.txt" 2>&1
   else
-    row "PyTorch eager" "skipped" "skipped" "$l" "no python3 torch"
+    "$py" "$here/bench/clip_text_eager.py" --model "$model/text_encoder" --reps "$reps" --threads "$2" \
+      > "$work/eager.txt" 2>&1
+  fi
+  j=$(lastjson "$work/eager.txt")
+  row "$1" "$(field "$j" batch1_ms)" "$(field "$j" batch8_ms)" "$l" "round $round, $2 torch thread(s)"
+}
+
+for round in 1 2; do
+  for blas in $blases; do
+    l=$(load)
+    REFACT_JAVA_OPTS="$jvm -Drefact.blas=$blas" "$refact" bench encoder --model "$model/text_encoder" --reps "$reps" \
+        > "$work/refact-encoder.$blas.$round.txt" 2>&1
+    j=$(lastjson "$work/refact-encoder.$blas.$round.txt")
+    row "refact-java ($blas)" "$(field "$j" batch1_ms)" "$(field "$j" batch8_ms)" "$l" \
+        "round $round, $(sed -n 's/^runtime: .*(\(.*\)).*/\1/p' "$work/refact-encoder.$blas.$round.txt" | head -1)"
+  done
+
+  if "$py" -c "import torch" 2>/dev/null; then
+    tv=$("$py" -c 'import torch;print(torch.__version__)' 2>/dev/null)
+    eager "PyTorch eager $tv + OpenBLAS" 1 ""
+    if [ -n "$mkllibs" ]; then
+      eager "PyTorch eager $tv + MKL" 1 mkl
+      eager "PyTorch eager $tv + MKL" 2 mkl
+    fi
+  else
+    row "PyTorch eager" "skipped" "skipped" "$(load)" "no python3 torch"
   fi
 
   l=$(load)
@@ -74,18 +109,23 @@ for round in 1 2; do
   fi
 done
 
-stats="$model/layer7.stats.safetensors"
-l=$(load)
-/usr/bin/time -v "$refact" stats --model "$model" --layer 7 --samples "${STATS_SAMPLES:-2312}" --out "$stats" \
-    > "$work/stats.txt" 2> "$work/stats.err"
-tps=$(tr '\r' '\n' < "$work/stats.err" | grep -o '[0-9,]* tokens/s' | tail -1)
-row "refact stats (${STATS_SAMPLES:-2312} lines, L7)" "-" "-" "$l" "peak RSS $(peak "$work/stats.err"), $tps"
+for blas in $blases; do
+  stats="$model/layer7.stats.safetensors"
+  rm -f "$stats"
+  l=$(load)
+  REFACT_JAVA_OPTS="$jvm -Drefact.blas=$blas" /usr/bin/time -v "$refact" stats --model "$model" --layer 7 \
+      --samples "${STATS_SAMPLES:-2312}" --out "$stats" > "$work/stats.$blas.txt" 2> "$work/stats.$blas.err"
+  tps=$(tr '\r' '\n' < "$work/stats.$blas.err" | grep -o '[0-9,]* tokens/s' | tail -1)
+  row "refact stats ($blas, ${STATS_SAMPLES:-2312} lines, L7)" "-" "-" "$l" \
+      "peak RSS $(peak "$work/stats.$blas.err"), $tps"
 
-l=$(load)
-/usr/bin/time -v "$refact" bench edit --model "$model" --stats "$stats" --steps 100 \
-    > "$work/edit.txt" 2> "$work/edit.err"
-j=$(lastjson "$work/edit.txt")
-row "refact bench edit (100 steps)" "-" "-" "$l" "peak RSS $(peak "$work/edit.err"), edit $(field "$j" edit_ms) ms, step $(field "$j" step_ms) ms"
+  l=$(load)
+  REFACT_JAVA_OPTS="$jvm -Drefact.blas=$blas" /usr/bin/time -v "$refact" bench edit --model "$model" --stats "$stats" \
+      --steps 100 > "$work/edit.$blas.txt" 2> "$work/edit.$blas.err"
+  j=$(lastjson "$work/edit.$blas.txt")
+  row "refact bench edit ($blas, 100 steps)" "-" "-" "$l" \
+      "peak RSS $(peak "$work/edit.$blas.err"), edit $(field "$j" edit_ms) ms, step $(field "$j" step_ms) ms"
+done
 
 echo
 echo "released ReFACT code (quoted from issue 11, same kind of machine): 116-127 s per 99-step edit text-only," \

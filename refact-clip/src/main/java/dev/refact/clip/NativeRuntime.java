@@ -7,17 +7,55 @@ import dev.refact.clip.torch.TorchRuntime;
  *
  * <p>Loading a class of refact-java changes nothing. The natives are loaded on first use (the first model,
  * tokenizer-independent tensor or statistics), and then the configuration applies: the one given here, or the
- * default — {@code -Drefact.threads=N} or 1 torch intra-op thread (OpenBLAS keeps its own pool; torch 2 +
- * OpenBLAS 2 oversubscribe a 2-core machine), NNPACK off. Diagnostics (natives loaded, threads) go to the
- * {@code System.Logger} {@code dev.refact.clip.torch.TorchRuntime}.
+ * default — {@code -Drefact.threads=N}, else 1 torch intra-op thread with OpenBLAS (OpenBLAS keeps its own pool;
+ * torch 2 + OpenBLAS 2 oversubscribe a 2-core machine) or every core with MKL, NNPACK off. Diagnostics (natives
+ * loaded, threads, BLAS) go to the {@code System.Logger} {@code dev.refact.clip.torch.TorchRuntime}.
+ *
+ * <p><b>BLAS.</b> libtorch's matrix products run on OpenBLAS (always present) or on Intel oneMKL when the
+ * application adds it ({@code org.bytedeco:mkl} and {@code org.bytedeco:mkl:linux-x86_64-redist}, versions in
+ * refact-bom; ~180 MB of natives, so it is not a default dependency). With MKL present the default ({@link Blas#AUTO})
+ * uses it on x86-64: the encoder's forward is 1.3–1.5× faster on an AVX-512 Xeon (docs/benchmarks.md). Results
+ * agree within float32 rounding (the goldens hold on both) and are reproducible run to run on one machine.
  *
  * <pre>{@code
  * NativeRuntime.configure(4);                      // before loading the first model, on a bigger machine
+ * NativeRuntime.useBlas(NativeRuntime.Blas.MKL);   // or -Drefact.blas=mkl; fails at load if MKL is absent
  * System.out.println(NativeRuntime.describe());    // libtorch 2.10.0 (JavaCPP 1.5.13, linux-x86_64, ...)
  * }</pre>
  */
 public final class NativeRuntime {
     private NativeRuntime() {
+    }
+
+    /** The BLAS under libtorch's CPU matrix products. */
+    public enum Blas {
+        /** MKL when its preset is on the class path and the CPU is x86-64, else OpenBLAS (the default). */
+        AUTO,
+        /** OpenBLAS, the PyTorch preset's own BLAS. */
+        OPENBLAS,
+        /** Intel oneMKL ({@code org.bytedeco:mkl} with its {@code -redist} natives must be on the class path). */
+        MKL
+    }
+
+    /**
+     * Chooses the BLAS; takes effect when the natives load (first model or tensor), so call it before. The system
+     * property {@code -Drefact.blas=auto|openblas|mkl} does the same without code.
+     *
+     * @param blas AUTO, OPENBLAS or MKL
+     * @throws IllegalStateException if the natives are already loaded with another BLAS (checked here), or, at load,
+     *                               if MKL was asked for and is not on the class path
+     */
+    public static void useBlas(Blas blas) {
+        TorchRuntime.useBlas(blas);
+    }
+
+    /**
+     * Loads the natives if needed.
+     *
+     * @return the BLAS in use: {@link Blas#OPENBLAS} or {@link Blas#MKL}
+     */
+    public static Blas blas() {
+        return TorchRuntime.blas();
     }
 
     /**
@@ -44,7 +82,7 @@ public final class NativeRuntime {
     /**
      * Loads the natives if needed and describes them.
      *
-     * @return libtorch version, platform, threads, CUDA availability
+     * @return libtorch version, platform, threads, CUDA availability, BLAS and its threads
      */
     public static String describe() {
         return TorchRuntime.describe();

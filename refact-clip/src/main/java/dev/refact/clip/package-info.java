@@ -14,8 +14,9 @@
  * and may be closed early.
  *
  * <p><b>Process-wide state</b>: none on class load. The natives load on first use with the configuration from
- * {@link dev.refact.clip.NativeRuntime#configure(int)} or the default (1 torch intra-op thread, NNPACK off);
- * diagnostics go to {@code System.Logger}.
+ * {@link dev.refact.clip.NativeRuntime#configure(int)} and {@link dev.refact.clip.NativeRuntime#useBlas} or the
+ * default (OpenBLAS, or Intel oneMKL when its preset is on the class path; 1 torch intra-op thread with OpenBLAS, one
+ * per core with MKL; NNPACK off); diagnostics go to {@code System.Logger}.
  *
  * <pre>{@code
  * try (ClipTextModel model = ClipTextModel.load(Path.of("stable-diffusion-v1-5"))) {

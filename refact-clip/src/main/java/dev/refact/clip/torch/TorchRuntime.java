@@ -1,5 +1,7 @@
 package dev.refact.clip.torch;
 
+import dev.refact.clip.NativeRuntime.Blas;
+import java.lang.reflect.Method;
 import java.util.Locale;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.pytorch.global.torch;
@@ -18,6 +20,12 @@ import org.bytedeco.pytorch.global.torch;
  *       (torch intra-op threads) when running on a bigger machine.</li>
  *   <li>NNPACK is switched off process-wide (it cannot initialise on some CPUs and then logs on every
  *       convolution).</li>
+ *   <li>The BLAS under libtorch's GEMMs: OpenBLAS (a dependency of the PyTorch preset), or Intel oneMKL when its
+ *       JavaCPP preset ({@code org.bytedeco:mkl} with the {@code -redist} natives) is on the class path. libtorch
+ *       links {@code libopenblas.so.0}; the OpenBLAS preset loads MKL in its place when the system property
+ *       {@code org.bytedeco.openblas.load=mkl_rt} is set and MKL's own preset (with its OpenMP runtime) was loaded
+ *       first, which is what {@link #ensureLoaded()} does. Chosen by {@link #useBlas(Blas)} or
+ *       {@code -Drefact.blas=auto|openblas|mkl} (default auto: MKL when present on an x86-64 CPU).</li>
  * </ul>
  *
  * <p>Nothing happens on class load. The natives are loaded, and the configuration applied, on the first
@@ -33,6 +41,10 @@ public final class TorchRuntime {
     /** Intra-op threads to set: &gt; 0 a count, 0 leave libtorch's choice; null = not configured yet (default). */
     private static Integer threads;
     private static boolean nnpack;
+    /** The BLAS asked for ({@code null}: not asked, use {@code -Drefact.blas} or AUTO) and the one loaded. */
+    private static Blas requestedBlas;
+    private static Blas loadedBlas;
+    private static final String MKL_CLASS = "org.bytedeco.mkl.global.mkl_rt";
 
     private TorchRuntime() {
     }
@@ -51,6 +63,10 @@ public final class TorchRuntime {
                 return;
             }
             String platform = Loader.getPlatform();
+            Blas blas = chooseBlas(requestedBlas(), mklAvailable(), platform);
+            if (blas == Blas.MKL) {
+                loadMkl();
+            }
             try {
                 if (platform.startsWith("linux")) {
                     for (String lib : LIBS_IN_ORDER) {
@@ -69,16 +85,160 @@ public final class TorchRuntime {
                         + "-Djavacpp.platform=" + platform + " (see README, 'Other platforms')", e);
             }
             loaded = true;
+            loadedBlas = blas;
             if (threads == null) {
-                threads = Integer.getInteger("refact.threads", 1);
+                threads = Integer.getInteger("refact.threads", defaultIntraOpThreads(blas,
+                        Runtime.getRuntime().availableProcessors()));
                 nnpack = false;
                 LOG.log(System.Logger.Level.DEBUG, "no runtime configuration given: using the default (torch "
-                        + "intra-op threads " + threads + ", NNPACK off)");
+                        + "intra-op threads " + threads + ", NNPACK off, BLAS " + blas + ")");
             }
             apply();
             LOG.log(System.Logger.Level.DEBUG, () -> "loaded PyTorch natives for " + platform + " (JavaCPP cache "
                     + cacheDir() + "): " + describe());
         }
+    }
+
+    /**
+     * The torch intra-op thread count used when none is configured. With OpenBLAS: 1 — OpenBLAS keeps its own
+     * pthread pool, and libtorch's OpenMP threads spinning between parallel regions starve it (2 + 2 threads on 2
+     * cores: batch-1 forward 630 ms against 110 ms). With MKL: every core — MKL's OpenMP runtime and libtorch's take
+     * turns without that contention, and the element-wise kernels between the GEMMs run in parallel too (batch-1
+     * forward 71 ms against 77 ms with 1 thread; docs/benchmarks.md).
+     *
+     * @param blas  the BLAS in use (not AUTO)
+     * @param cores available processors
+     * @return intra-op threads
+     */
+    static int defaultIntraOpThreads(Blas blas, int cores) {
+        return blas == Blas.MKL ? Math.max(1, cores) : 1;
+    }
+
+    /**
+     * Resolves the BLAS to load.
+     *
+     * @param requested    what was asked for (AUTO, OPENBLAS or MKL)
+     * @param mklAvailable whether MKL's preset class and natives are on the class path
+     * @param platform     JavaCPP platform, e.g. {@code linux-x86_64}
+     * @return OPENBLAS or MKL
+     * @throws IllegalStateException if MKL is asked for and is not on the class path
+     */
+    static Blas chooseBlas(Blas requested, boolean mklAvailable, String platform) {
+        return switch (requested) {
+            case OPENBLAS -> Blas.OPENBLAS;
+            case MKL -> {
+                if (!mklAvailable) {
+                    throw new IllegalStateException("BLAS MKL requested (-Drefact.blas=mkl or NativeRuntime.useBlas) "
+                            + "but MKL is not on the class path: add org.bytedeco:mkl and org.bytedeco:mkl:"
+                            + platform + "-redist (versions in refact-bom)");
+                }
+                yield Blas.MKL;
+            }
+            case AUTO -> mklAvailable && platform.endsWith("x86_64") ? Blas.MKL : Blas.OPENBLAS;
+        };
+    }
+
+    /**
+     * Parses {@code -Drefact.blas}.
+     *
+     * @param value the property's value, or null
+     * @return the BLAS it names (null or blank: AUTO)
+     * @throws IllegalArgumentException if it names none of auto, openblas, mkl
+     */
+    static Blas parseBlas(String value) {
+        if (value == null || value.isBlank()) {
+            return Blas.AUTO;
+        }
+        try {
+            return Blas.valueOf(value.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("-Drefact.blas=" + value + ": expected auto, openblas or mkl", e);
+        }
+    }
+
+    private static Blas requestedBlas() {
+        return requestedBlas != null ? requestedBlas : parseBlas(System.getProperty("refact.blas"));
+    }
+
+    /**
+     * Whether MKL can be loaded: its preset class and its {@code -redist} natives (without them mkl_rt finds no
+     * threading library and MKL ends the process, so their absence must be seen before loading).
+     */
+    private static boolean mklAvailable() {
+        ClassLoader loader = TorchRuntime.class.getClassLoader();
+        try {
+            Class.forName(MKL_CLASS, false, loader);
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
+        String dir = "org/bytedeco/mkl/" + Loader.getPlatform() + "/";
+        for (String lib : new String[] {"libmkl_intel_thread.so.2", "mkl_intel_thread.2.dll",
+                "libmkl_intel_thread.2.dylib"}) {
+            if (loader.getResource(dir + lib) != null) {
+                return true;
+            }
+        }
+        LOG.log(System.Logger.Level.WARNING, MKL_CLASS + " is on the class path without MKL's natives (org.bytedeco:"
+                + "mkl:" + Loader.getPlatform() + "-redist): using OpenBLAS");
+        return false;
+    }
+
+    /**
+     * Loads MKL's preset (mkl_rt and its OpenMP runtime) and tells the OpenBLAS preset to resolve libtorch's BLAS to
+     * it. For reproducibility, MKL's conditional numerical reproducibility is set to AUTO|STRICT unless the
+     * environment sets {@code MKL_CBWR}: the same inputs then give the same bits on this CPU regardless of the
+     * arrays' alignment (no measurable cost here).
+     */
+    private static void loadMkl() {
+        try {
+            System.setProperty("org.bytedeco.openblas.load", "mkl_rt");
+            Class<?> mkl = Class.forName(MKL_CLASS, true, TorchRuntime.class.getClassLoader());
+            Loader.load(mkl);
+            if (System.getenv("MKL_CBWR") == null) {
+                int auto = mkl.getField("MKL_CBWR_AUTO").getInt(null);
+                int strict = mkl.getField("MKL_CBWR_STRICT").getInt(null);
+                Object status = mkl.getMethod("MKL_CBWR_Set", int.class).invoke(null, auto | strict);
+                if (!Integer.valueOf(0).equals(status)) {
+                    LOG.log(System.Logger.Level.WARNING, "MKL_CBWR_Set(AUTO|STRICT) returned " + status
+                            + ": MKL results may differ run to run in the last bits");
+                }
+            }
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            System.clearProperty("org.bytedeco.openblas.load");
+            throw new IllegalStateException("could not load Intel oneMKL (" + MKL_CLASS + "): are the "
+                    + "org.bytedeco:mkl natives for " + Loader.getPlatform() + " (classifier -redist) on the class "
+                    + "path? Or choose OpenBLAS with -Drefact.blas=openblas: " + e, e);
+        }
+    }
+
+    /**
+     * Chooses the BLAS for libtorch's GEMMs; only before the natives are loaded.
+     *
+     * @param blas AUTO, OPENBLAS or MKL
+     * @throws IllegalStateException if the natives are already loaded with another BLAS
+     */
+    public static void useBlas(Blas blas) {
+        java.util.Objects.requireNonNull(blas, "blas");
+        synchronized (TorchRuntime.class) {
+            if (loaded) {
+                if (blas != Blas.AUTO && blas != loadedBlas) {
+                    throw new IllegalStateException("the natives are already loaded with " + loadedBlas
+                            + "; choose the BLAS before the first model or tensor is created");
+                }
+                return;
+            }
+            requestedBlas = blas;
+        }
+    }
+
+    /**
+     * Loads the natives if needed.
+     *
+     * @return the BLAS libtorch's GEMMs run on (OPENBLAS or MKL)
+     */
+    public static Blas blas() {
+        ensureLoaded();
+        return loadedBlas;
     }
 
     /**
@@ -139,6 +299,12 @@ public final class TorchRuntime {
      */
     private static void setBlasThreads() {
         int n = Integer.getInteger("refact.blasThreads", -1);
+        if (loadedBlas == Blas.MKL) {
+            if (n > 0) {
+                mklCall("MKL_Set_Num_Threads", n); // else MKL's own default: MKL_NUM_THREADS or every core
+            }
+            return;
+        }
         if (n <= 0) {
             try {
                 n = Integer.parseInt(System.getenv().getOrDefault("OPENBLAS_NUM_THREADS", "").trim());
@@ -153,7 +319,22 @@ public final class TorchRuntime {
         }
     }
 
+    private static Object mklCall(String method, Object... args) {
+        try {
+            Class<?> mkl = Class.forName(MKL_CLASS, true, TorchRuntime.class.getClassLoader());
+            Class<?>[] types = new Class<?>[args.length];
+            java.util.Arrays.fill(types, int.class);
+            Method m = mkl.getMethod(method, types);
+            return m.invoke(null, args);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("MKL call " + method + " failed: " + e, e);
+        }
+    }
+
     private static String blasDescription() {
+        if (loadedBlas == Blas.MKL) {
+            return ", BLAS oneMKL threads " + mklCall("MKL_Get_Max_Threads");
+        }
         try {
             return ", OpenBLAS threads " + org.bytedeco.openblas.global.openblas.blas_get_num_threads();
         } catch (RuntimeException | LinkageError e) {

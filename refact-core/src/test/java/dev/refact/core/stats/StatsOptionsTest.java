@@ -11,7 +11,7 @@ final class StatsOptionsTest {
     @Test
     void defaults_matchThePaper() {
         StatsOptions o = StatsOptions.defaults();
-        assertEquals(32, o.batchSize());
+        assertEquals(16, o.batchSize());
         assertEquals(60, o.maxTokens());
         assertEquals(100_000, o.sampleLimit());
         assertEquals("corpus", o.corpusName());
