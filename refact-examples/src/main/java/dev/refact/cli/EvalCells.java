@@ -46,12 +46,14 @@ import org.bytedeco.pytorch.Device;
  * @param device    cpu, cuda or cuda:N
  * @param stats     the statistics file, possibly with {@code {layer}}, absolute; {@code null}: computed (and cached
  *                  under {@code $REFACT_CACHE}) on each machine
+ * @param allowForeignStats {@code --allow-foreign-stats}: executors accept statistics computed on another model, as
+ *                  the driver does
  * @param dataset   the RoAD/TIME CSV, absolute
  * @param projected text space: score with the projected end-token embedding
  * @param image     the image settings of {@code eval}, or {@code null} for text space
  */
-record EvalCells(String model, int encoder, String tokenizer, String device, String stats, String dataset, boolean projected,
-                 Image image) implements CellRecipe {
+record EvalCells(String model, int encoder, String tokenizer, String device, String stats, boolean allowForeignStats,
+                 String dataset, boolean projected, Image image) implements CellRecipe {
     private static final long serialVersionUID = 1L;
     private static final Map<EvalCells, Deque<Loaded>> POOL = new ConcurrentHashMap<>();
 
@@ -80,15 +82,16 @@ record EvalCells(String model, int encoder, String tokenizer, String device, Str
         }
     }
 
-    static EvalCells text(ModelOptions m, Path stats, Path dataset, boolean projected) throws IOException {
+    static EvalCells text(ModelOptions m, Path stats, boolean allowForeignStats, Path dataset, boolean projected)
+            throws IOException {
         return new EvalCells(abs(m.model), m.encoder, abs(m.tokenizerPath()), m.device, stats == null ? null : abs(stats),
-                abs(dataset), projected, null);
+                allowForeignStats, abs(dataset), projected, null);
     }
 
     @Override
     public EvalCells withDevice(String value) {
-        return new EvalCells(model, encoder, tokenizer, java.util.Objects.requireNonNull(value, "device"), stats, dataset,
-                projected, image);
+        return new EvalCells(model, encoder, tokenizer, java.util.Objects.requireNonNull(value, "device"), stats,
+                allowForeignStats, dataset, projected, image);
     }
 
     static String abs(Path p) {
@@ -173,7 +176,7 @@ record EvalCells(String model, int encoder, String tokenizer, String device, Str
             Hyperparameters hp = cell.settings();
             EvaluationRunner.Builder b = EvaluationRunner.builder().mode(cell.mode()).scorer(scorer);
             if (hp != null) {
-                b.editor(tokenizer, statistics(hp.layer()), hp);
+                b.editor(tokenizer, statistics(hp.layer()), hp).allowStatisticsOfOtherModels(allowForeignStats);
             }
             if (scorer.seeded()) {
                 b.seeds(List.of(cell.seed()));
@@ -187,7 +190,8 @@ record EvalCells(String model, int encoder, String tokenizer, String device, Str
                 Path file = stats == null ? null : Path.of(stats.replace("{layer}", Integer.toString(layer)));
                 try {
                     s = StatsSupport.loadOrCompute(file, clip, tokenizer, layer,
-                            new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true));
+                            new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true),
+                            allowForeignStats);
                 } catch (UncheckedIOException e) {
                     throw e.getCause();
                 } catch (IllegalArgumentException e) {

@@ -30,7 +30,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import javax.imageio.ImageIO;
 import org.bytedeco.pytorch.Device;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -136,7 +135,7 @@ final class EvalCommand implements Callable<Integer> {
         identity.put("dtype", dtype);
         CellExecutor remote = EvalSupport.executor(parent, () -> new EvalCells(EvalCells.abs(model.model), model.encoder,
                 EvalCells.abs(model.tokenizerPath()), model.device, EvalCells.abs(edit.stats),
-                EvalCells.abs(data.dataset), false, new EvalCells.Image(EvalCells.abs(classifier),
+                edit.allowForeignStats, EvalCells.abs(data.dataset), false, new EvalCells.Image(EvalCells.abs(classifier),
                 EvalCells.abs(classifierTokenizer), diffusionSteps, guidance, scheduler, height, width, dtype,
                 attentionChunk, EvalCells.abs(imageDir), new LinkedHashMap<>(identity))));
         EvalSupport.driverOnCpu(remote, model);
@@ -211,7 +210,7 @@ final class EvalCommand implements Callable<Integer> {
                         complete = false;
                         break;
                     }
-                    line.add(thumbnail(ImageIO.read(f.toFile()), 96));
+                    line.add(thumbnail(dev.refact.clip.vision.RgbImage.read(f).toBufferedImage(), 96)); // bounded, names the file
                 }
                 grid.add(line);
                 labels.add(p.kind().name().charAt(0) + Integer.toString(k) + ": " + shorten(p.prompt()));

@@ -104,7 +104,7 @@ final class EvalTextCommand implements Callable<Integer> {
         dev.refact.clip.io.AtomicFiles.checkWritableDirectory(dir); // before any computation
         ClipTokenizer tokenizer = model.loadTokenizer();
         CellExecutor remote = sequential ? null : EvalSupport.executor(parent, () -> EvalCells.text(model, edit.stats,
-                data.dataset, hp.representation() == Representation.PROJECTED));
+                edit.allowForeignStats, data.dataset, hp.representation() == Representation.PROJECTED));
         EvalSupport.driverOnCpu(remote, model);
         try (ClipTextModel clip = model.loadModel()) {
             if (m == EvalMode.REFACT && hp.layer() >= clip.config().numHiddenLayers()) {

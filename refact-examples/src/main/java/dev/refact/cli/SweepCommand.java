@@ -79,8 +79,8 @@ final class SweepCommand implements Callable<Integer> {
         Path dir = out != null ? out : Path.of("sweep-" + EvalTextCommand.stem(dataset));
         dev.refact.clip.io.AtomicFiles.checkWritableDirectory(dir); // before any computation
         ClipTokenizer tokenizer = model.loadTokenizer();
-        CellExecutor remote = EvalSupport.executor(parent, () -> EvalCells.text(model, edit.stats, data.dataset,
-                base.representation() == Representation.PROJECTED));
+        CellExecutor remote = EvalSupport.executor(parent, () -> EvalCells.text(model, edit.stats, edit.allowForeignStats,
+                data.dataset, base.representation() == Representation.PROJECTED));
         EvalSupport.driverOnCpu(remote, model);
         try (ClipTextModel clip = model.loadModel()) {
             SweepRunner.Builder b = SweepRunner.builder()

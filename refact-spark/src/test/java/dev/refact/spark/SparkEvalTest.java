@@ -89,6 +89,35 @@ final class SparkEvalTest {
     }
 
     @Test
+    void evalText_statisticsOfAnotherModel_refusedUnlessAllowed_alsoOnExecutors() throws IOException {
+        // the same statistics with the model fingerprints in their provenance zeroed: "computed on another model"
+        Path foreign = tmp.resolve("foreign.safetensors");
+        try (dev.refact.clip.io.SafetensorsFile sf = dev.refact.clip.io.SafetensorsFile.open(
+                statsDir.resolve("L1.safetensors"))) {
+            dev.refact.clip.io.SafetensorsWriter w = new dev.refact.clip.io.SafetensorsWriter();
+            for (Map.Entry<String, String> e : sf.metadata().entrySet()) {
+                w.metadata(e.getKey(), e.getValue().replaceAll("[0-9a-f]{64}", "0".repeat(64)));
+            }
+            for (String n : sf.names()) {
+                w.addFloats(n, sf.readFloats(n), sf.info(n).shape());
+            }
+            w.write(foreign);
+        }
+        List<String> common = List.of("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD,
+                "--layer", "1", "--stats", foreign.toString(), "--steps", "5", "--num-contrastive", "2",
+                "--rows", "0..1");
+        String[] refused = refactSpark(with(common, "--out", tmp.resolve("refused").toString()));
+        assertEquals("1", refused[0], refused[2]);
+        assertTrue(refused[2].contains("another model") && refused[2].contains("--allow-foreign-stats"), refused[2]);
+        // allowed: the executors load the same file and must accept it too (they used to refuse every cell)
+        String[] allowed = refactSpark(with(common, "--out", tmp.resolve("allowed").toString(),
+                "--allow-foreign-stats"));
+        assertEquals("0", allowed[0], allowed[2]);
+        assertTrue(allowed[2].contains("refact: spark: 2/2 cells of this job done"), allowed[2]);
+        assertEquals(2, cells(Files.readAllLines(tmp.resolve("allowed").resolve("results.jsonl"))).size());
+    }
+
+    @Test
     void sweep_local2_equalsSingleMachine() throws IOException {
         Path one = tmp.resolve("one");
         Path spark = tmp.resolve("spark");

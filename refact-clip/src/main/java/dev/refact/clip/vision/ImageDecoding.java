@@ -41,6 +41,11 @@ final class ImageDecoding {
 
     /** Largest image file read: 256 MiB. */
     static final int MAX_IMAGE_BYTES = 256 << 20;
+    /**
+     * Largest image decoded: 50 megapixels (e.g. 8,192 × 6,103). A compressed file far under 256 MiB can declare
+     * 30,000 × 30,000 pixels, whose raster alone (3.6 GB) would exhaust the heap; the header is checked first.
+     */
+    static final long MAX_PIXELS = 50_000_000L;
 
     private ImageDecoding() {
     }
@@ -65,6 +70,11 @@ final class ImageDecoding {
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, false);
+                long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
+                if (pixels > MAX_PIXELS) {
+                    throw new IOException(path + ": " + reader.getWidth(0) + " × " + reader.getHeight(0)
+                            + " pixels, more than the 50-megapixel limit for an image");
+                }
                 BufferedImage img = reader.read(0);
                 IIOMetadata md = reader.getImageMetadata(0);
                 if (md != null && PNG_FORMAT.equals(md.getNativeMetadataFormatName())) {

@@ -63,6 +63,33 @@ final class ImageDecodingTest {
     }
 
     @Test
+    void read_pngDeclaringHugeDimensions_refusedFromItsHeader_namesFileAndSize() throws IOException {
+        // a 57-byte PNG whose IHDR declares 30,000 × 30,000 RGB pixels: decoding it would need a 2.7 GB raster
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+        png.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+        java.nio.ByteBuffer ihdr = java.nio.ByteBuffer.allocate(13).putInt(30_000).putInt(30_000)
+                .put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0);
+        chunk(png, "IHDR", ihdr.array());
+        chunk(png, "IDAT", new byte[] {0x78, (byte) 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01});
+        chunk(png, "IEND", new byte[0]);
+        Path p = tmp.resolve("huge.png");
+        Files.write(p, png.toByteArray());
+        IOException e = assertThrows(IOException.class, () -> RgbImage.read(p));
+        assertTrue(e.getMessage().contains("huge.png") && e.getMessage().contains("30000 × 30000"), e.getMessage());
+    }
+
+    private static void chunk(java.io.ByteArrayOutputStream out, String type, byte[] data) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(12 + data.length).putInt(data.length);
+        byte[] typeBytes = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        b.put(typeBytes).put(data);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(typeBytes);
+        crc.update(data);
+        b.putInt((int) crc.getValue());
+        out.writeBytes(b.array());
+    }
+
+    @Test
     void read_truncatedPng_namesFile() throws IOException {
         JsonObject c = PillowResizeTest.goldens().getAsJsonArray("decode").get(7).getAsJsonObject();
         byte[] png = Base64.getDecoder().decode(c.get("png").getAsString());
