@@ -14,7 +14,7 @@ import dev.refact.clip.torch.TorchRuntime;
  * <p><b>BLAS.</b> libtorch's matrix products run on OpenBLAS (always present) or on Intel oneMKL when the
  * application adds it ({@code org.bytedeco:mkl} and {@code org.bytedeco:mkl:linux-x86_64-redist}, versions in
  * refact-bom; ~180 MB of natives, so it is not a default dependency). With MKL present the default ({@link Blas#AUTO})
- * uses it on x86-64: the encoder's forward is 1.3–1.5× faster on an AVX-512 Xeon (docs/benchmarks.md). Results
+ * uses it on x86-64: the encoder's forward is 1.25–1.45× faster (an edit 1.6×) on an AVX-512 Xeon (docs/benchmarks.md). Results
  * agree within float32 rounding (the goldens hold on both) and are reproducible run to run on one machine.
  *
  * <pre>{@code
