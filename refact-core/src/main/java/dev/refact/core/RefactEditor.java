@@ -153,6 +153,14 @@ final class RefactEditor implements Editor {
 
     @Override
     public JointEditResult editJointly(ClipTextModel model, List<EditRequest> requests, JointOptions options) {
+        return editJointly(model, requests, options, JOINT_CHUNK);
+    }
+
+    /** As {@link #editJointly(ClipTextModel, List, JointOptions)} with {@code chunk} requests per chunk (tests). */
+    JointEditResult editJointly(ClipTextModel model, List<EditRequest> requests, JointOptions options, int chunk) {
+        if (chunk < 1) {
+            throw new IllegalArgumentException("chunk must be >= 1, got " + chunk);
+        }
         TorchRuntime.ensureLoaded();
         if (requests.isEmpty()) {
             throw new IllegalArgumentException("a joint edit needs at least one request");
@@ -197,80 +205,104 @@ final class RefactEditor implements Editor {
         String fingerprint = model.fingerprint();
         String weightName = ClipTextModel.fc2WeightName(layer);
         EditRequest first = requests.get(0);
-        listener.phase(first, "keys");
-        long t = System.nanoTime();
-        List<Tensor> candidates = new ArrayList<>();
-        List<ValueOptimizer.Search> searches = new ArrayList<>();
-        try (PointerScope scope = new PointerScope();
-             PromptBatch batch = PromptBatch.ofSubjects(tokenizer, model, prompts, subjects);
-             MlpTrace trace = model.traceMlp(batch.ids(), layer)) {
-            // ---- Step 1: keys (compute_u) of every request; protected rows bring their own
-            KeyComputer.Keys keys = KeyComputer.keys(trace, batch, g);
-            timings.put("keys", elapsed(t));
-            listener.phase(first, "solve");
-            t = System.nanoTime();
-            float[][] u = new float[n + p][];
-            float[][] kBar = new float[n + p][];
-            float[][] kBare = new float[n + p][];
-            float[][] vStar = new float[n + p][];
-            for (int i = 0; i < n; i++) {
-                kBar[i] = Tensors.toFloats(keys.kMean().get(i).to(model.dtype()));
-                kBare[i] = Tensors.toFloats(keys.kBare().get(i));
-            }
-            for (int j = 0; j < p; j++) {
-                ProtectedKey k = protectedKeys.get(j);
-                u[n + j] = k.u();
-                kBar[n + j] = k.kBar();
-                kBare[n + j] = k.kBare();
-            }
-            double condition = 1;
-            org.ejml.data.DMatrixRMaj system = null;
-            Tensor direction = null;                                  // rank one: u [i] float64, solved once
-            if (rankOne) {
-                direction = KeyComputer.direction(stats, keys.kMean().get(0));
-            } else {
-                for (int i = 0; i < n; i++) {
-                    u[i] = Tensors.toFloats(KeyComputer.direction(stats, keys.kMean().get(i)).to(model.dtype()));
+        float[][] u = new float[n + p][];
+        float[][] kBar = new float[n + p][];
+        float[][] kBare = new float[n + p][];
+        float[][] vStar = new float[n + p][];
+        float[][] vBare = new float[n][];
+        double[][] kMean = new double[n][];                        // k̄ in float64, as KeyComputer gives it
+        for (int j = 0; j < p; j++) {
+            ProtectedKey k = protectedKeys.get(j);
+            u[n + j] = k.u();
+            kBar[n + j] = k.kBar();
+            kBare[n + j] = k.kBare();
+        }
+        ChunkOutcome[] searched = new ChunkOutcome[n];
+        long[] nanos = new long[3];                                 // keys, solve, value
+        double condition = 1;
+        org.ejml.data.DMatrixRMaj system = null;
+        // Keys and v* searches hold activations of every prompt of their requests (the layer-L MLP trace and the
+        // autograd graph of the layers above): they run `chunk` requests at a time, so memory stays that of `chunk`
+        // requests whatever n is (at n = 128 in one batch the full-size model peaked at 4.8 GiB). What crosses
+        // chunks is plain arrays. n ≤ chunk is one chunk, with exactly the operations of an unchunked edit.
+        for (int c0 = 0; c0 < n; c0 += chunk) {
+            int c1 = Math.min(n, c0 + chunk);
+            List<EditRequest> part = requests.subList(c0, c1);
+            listener.phase(part.get(0), "keys");
+            long t = System.nanoTime();
+            List<Tensor> candidates = new ArrayList<>();
+            List<ValueOptimizer.Search> searches = new ArrayList<>();
+            try (PointerScope scope = new PointerScope();
+                 PromptBatch batch = PromptBatch.ofSubjects(tokenizer, model, prompts.subList(c0 * g, c1 * g),
+                         subjects.subList(c0 * g, c1 * g));
+                 MlpTrace trace = model.traceMlp(batch.ids(), layer)) {
+                // ---- Step 1: keys (compute_u) of the chunk's requests; protected rows bring their own
+                KeyComputer.Keys keys = KeyComputer.keys(trace, batch, g);
+                for (int i = c0; i < c1; i++) {
+                    kBar[i] = Tensors.toFloats(keys.kMean().get(i - c0).to(model.dtype()));
+                    kBare[i] = Tensors.toFloats(keys.kBare().get(i - c0));
+                    vBare[i] = Tensors.toFloats(keys.vBare().get(i - c0));
+                    kMean[i] = Tensors.toDoubles(keys.kMean().get(i - c0));
                 }
-                system = JointUpdate.systemMatrix(u, kBare);
-                condition = JointUpdate.conditionNumber(system);
-                if (options.ridge() == 0 && !(condition <= options.maxCondition())) {
-                    List<Integer> rows = JointUpdate.weakestRows(system);
-                    throw new EditConflictException("refused before any weight change: " + describeRows(rows, requests,
-                            protectedKeys) + " cannot hold together: their keys are nearly linearly dependent (the "
-                            + (n + p) + "×" + (n + p) + " system has condition number "
-                            + String.format(java.util.Locale.ROOT, "%.3g", condition) + " > limit "
-                            + String.format(java.util.Locale.ROOT, "%.3g", options.maxCondition())
-                            + "); edit them separately, drop one, or use a ridge λ > 0", rows, condition);
+                nanos[0] += System.nanoTime() - t;
+                listener.phase(part.get(0), "solve");
+                t = System.nanoTime();
+                if (!rankOne) {
+                    for (int i = c0; i < c1; i++) {
+                        u[i] = Tensors.toFloats(KeyComputer.direction(stats, keys.kMean().get(i - c0))
+                                .to(model.dtype()));
+                    }
+                    // the system of every row known so far: conflicts are refused before any (further) search
+                    system = JointUpdate.systemMatrix(known(u, c1, n, p), known(kBare, c1, n, p));
+                    condition = JointUpdate.conditionNumber(system);
+                    if (options.ridge() == 0 && !(condition <= options.maxCondition())) {
+                        List<Integer> rows = new ArrayList<>();
+                        for (int row : JointUpdate.weakestRows(system)) {
+                            rows.add(row < c1 ? row : row - c1 + n);      // back to request / protected numbering
+                        }
+                        throw new EditConflictException("refused before any weight change: " + describeRows(rows,
+                                requests, protectedKeys) + " cannot hold together: their keys are nearly linearly "
+                                + "dependent (the " + (c1 + p) + "×" + (c1 + p) + " system has condition number "
+                                + String.format(java.util.Locale.ROOT, "%.3g", condition) + " > limit "
+                                + String.format(java.util.Locale.ROOT, "%.3g", options.maxCondition())
+                                + "); edit them separately, drop one, or use a ridge λ > 0", rows, condition);
+                    }
                 }
-            }
-            timings.put("solve", elapsed(t));
+                nanos[1] += System.nanoTime() - t;
 
-            // ---- Step 2: v* (compute_v), batched over the requests
-            listener.phase(first, "value");
-            t = System.nanoTime();
-            for (EditRequest request : requests) {
-                try (PromptBatch cb = PromptBatch.of(tokenizer, model, candidateTexts(request), (String) null)) {
-                    candidates.add(encodeCandidates(model, cb));
+                // ---- Step 2: v* (compute_v), batched over the chunk's requests
+                listener.phase(part.get(0), "value");
+                t = System.nanoTime();
+                for (EditRequest request : part) {
+                    try (PromptBatch cb = PromptBatch.of(tokenizer, model, candidateTexts(request), (String) null)) {
+                        candidates.add(encodeCandidates(model, cb));
+                    }
                 }
+                searches.addAll(ValueOptimizer.run(model, hp, batch, g, trace, keys.vBare(), candidates, part,
+                        listener));
+                for (int i = c0; i < c1; i++) {
+                    ValueOptimizer.Search sr = searches.get(i - c0);
+                    // the search diverged or did not move: an error, before any weight change
+                    EditChecks.searchMoved(sr.delta(), sr.steps(), sr.stopReason(), sr.losses(), requests.get(i), hp);
+                    try (NoGradGuard ng = new NoGradGuard()) {
+                        vStar[i] = Tensors.toFloats(keys.vBare().get(i - c0).add(sr.delta()));
+                        searched[i] = new ChunkOutcome(sr.steps(), sr.stopReason(), sr.finalTargetProbability(),
+                                sr.delta().norm().item_double(), keys.vBare().get(i - c0).norm().item_double());
+                    }
+                }
+                nanos[2] += System.nanoTime() - t;
+            } finally {
+                candidates.forEach(Tensor::close);
+                searches.forEach(ValueOptimizer.Search::close);
             }
-            searches.addAll(ValueOptimizer.run(model, hp, batch, g, trace, keys.vBare(), candidates, requests,
-                    listener));
-            List<Tensor> vStars = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                vStars.add(keys.vBare().get(i).add(searches.get(i).delta()));
-                vStar[i] = Tensors.toFloats(vStars.get(i));
-            }
-            timings.put("value", elapsed(t));
-            // the searches diverged or did not move: an error, before any weight change
-            for (int i = 0; i < n; i++) {
-                ValueOptimizer.Search sr = searches.get(i);
-                EditChecks.searchMoved(sr.delta(), sr.steps(), sr.stopReason(), sr.losses(), requests.get(i), hp);
-            }
-
+        }
+        timings.put("keys", Duration.ofNanos(nanos[0]));
+        timings.put("solve", Duration.ofNanos(nanos[1]));
+        timings.put("value", Duration.ofNanos(nanos[2]));
+        try (PointerScope scope = new PointerScope()) {
             // ---- Step 3: the update
             listener.phase(first, "update");
-            t = System.nanoTime();
+            long t = System.nanoTime();
             String changeId = rankOne ? changeId(fingerprint, first) : jointChangeId(fingerprint, requests, options);
             float[][] r = new float[n + p][];
             double[][] before = protectedOutputs(model, weightName, kBare, n, p);
@@ -278,8 +310,13 @@ final class RefactEditor implements Editor {
                 vStar[n + j] = toFloats(before[j]);
             }
             if (rankOne) {
-                try (RankOneUpdate.Factors f = RankOneUpdate.compute(direction, keys.kBare().get(0),
-                        keys.vBare().get(0), vStars.get(0))) {
+                // the single edit's arithmetic on the same values (arrays hold them exactly)
+                Tensor direction = KeyComputer.direction(stats, Tensors.doubles(kMean[0], model.device(),
+                        kMean[0].length));
+                Tensor kb = Tensors.floats(kBare[0], model.device(), kBare[0].length).to(model.dtype());
+                Tensor vb = Tensors.floats(vBare[0], model.device(), vBare[0].length).to(model.dtype());
+                Tensor vs = Tensors.floats(vStar[0], model.device(), vStar[0].length).to(model.dtype());
+                try (RankOneUpdate.Factors f = RankOneUpdate.compute(direction, kb, vb, vs)) {
                     Tensor u32 = f.u().to(model.dtype());
                     Tensor r32 = f.r().to(model.dtype());
                     EditChecks.finiteUpdate(u32, r32, first);
@@ -290,10 +327,9 @@ final class RefactEditor implements Editor {
             } else {
                 double[][] d = new double[n + p][];
                 for (int i = 0; i < n; i++) {
-                    double[] vs = Tensors.toDoubles(vStars.get(i));
-                    double[] vb = Tensors.toDoubles(keys.vBare().get(i));
+                    double[] vs = new double[vStar[i].length];
                     for (int c = 0; c < vs.length; c++) {
-                        vs[c] -= vb[c];
+                        vs[c] = (double) vStar[i][c] - vBare[i][c];
                     }
                     d[i] = vs;
                 }
@@ -324,7 +360,7 @@ final class RefactEditor implements Editor {
             timings.put("update", elapsed(t));
 
             // ---- how well every row holds, measured with the edited weights
-            double[] residual = residuals(model, requests, vStar, keys.vBare());
+            double[] residual = residuals(model, requests, vStar, vBare, chunk);
             double drift = 0;
             if (p > 0) {
                 double[][] after = protectedOutputs(model, weightName, kBare, n, p);
@@ -340,24 +376,31 @@ final class RefactEditor implements Editor {
             }
             List<RequestOutcome> outcomes = new ArrayList<>();
             for (int i = 0; i < n; i++) {
-                ValueOptimizer.Search s = searches.get(i);
-                double deltaNorm;
-                double t0Norm;
-                try (NoGradGuard ng = new NoGradGuard()) {
-                    deltaNorm = s.delta().norm().item_double();
-                    t0Norm = keys.vBare().get(i).norm().item_double();
-                }
-                outcomes.add(new RequestOutcome(requests.get(i), s.steps(), s.stopReason(),
-                        s.finalTargetProbability(), deltaNorm, t0Norm, residual[i]));
+                ChunkOutcome s = searched[i];
+                outcomes.add(new RequestOutcome(requests.get(i), s.steps(), s.stopReason(), s.finalTargetProbability(),
+                        s.deltaNorm(), s.t0Norm(), residual[i]));
             }
             EditProvenance provenance = new EditProvenance(fingerprint, model.source(), stats.id(),
                     EditProvenance.currentLibraryVersion(), TorchRuntime.describe(), Instant.now().toString());
             return new JointEditResult(outcomes, protectedKeys, hp, changeId, weightName, u, r, kBar, kBare, vStar,
                     condition, options.ridge(), drift, timings, provenance, model);
-        } finally {
-            candidates.forEach(Tensor::close);
-            searches.forEach(ValueOptimizer.Search::close);
         }
+    }
+
+    /** Requests per chunk of a joint edit's keys and v* searches (and of its residual check). */
+    static final int JOINT_CHUNK = 32;
+
+    /** What a joint edit keeps of one request's search once its chunk's tensors are freed. */
+    private record ChunkOutcome(int steps, StopReason stopReason, double finalTargetProbability, double deltaNorm,
+                                double t0Norm) {
+    }
+
+    /** Rows 0..c1−1 (requests known so far) and the p protected rows n..n+p−1 of {@code rows}. */
+    private static float[][] known(float[][] rows, int c1, int n, int p) {
+        float[][] out = new float[c1 + p][];
+        System.arraycopy(rows, 0, out, 0, c1);
+        System.arraycopy(rows, n, out, c1, p);
+        return out;
     }
 
     /** Same subject twice (different targets: a contradiction; same target: a duplicate) is refused. */
@@ -417,24 +460,28 @@ final class RefactEditor implements Editor {
      * ‖W' k_b + b − v*‖ / ‖v* − v_b‖ per request, with W' the edited weights, from a forward pass of the bare
      * prompts (the keys at layer L do not depend on layer L's fc2).
      */
-    private double[] residuals(ClipTextModel model, List<EditRequest> requests, float[][] vStar, List<Tensor> vBare) {
+    private double[] residuals(ClipTextModel model, List<EditRequest> requests, float[][] vStar, float[][] vBare,
+                               int chunk) {
         int n = requests.size();
         List<String> bare = requests.stream().map(EditRequest::subject).toList();
         double[] res = new double[n];
-        try (PointerScope scope = new PointerScope();
-             PromptBatch batch = PromptBatch.ofSubjects(tokenizer, model, bare, bare);
-             MlpTrace trace = model.traceMlp(batch.ids(), hp.layer())) {
-            Tensor outs = KeyComputer.gather(trace.output(), batch);           // [n,d]
-            for (int i = 0; i < n; i++) {
-                float[] o = Tensors.toFloats(outs.select(0, i));
-                float[] vb = Tensors.toFloats(vBare.get(i));
-                double num = 0;
-                double den = 0;
-                for (int c = 0; c < o.length; c++) {
-                    num += ((double) o[c] - vStar[i][c]) * ((double) o[c] - vStar[i][c]);
-                    den += ((double) vStar[i][c] - vb[c]) * ((double) vStar[i][c] - vb[c]);
+        for (int c0 = 0; c0 < n; c0 += chunk) {                        // bounded memory, as the searches
+            int c1 = Math.min(n, c0 + chunk);
+            try (PointerScope scope = new PointerScope();
+                 PromptBatch batch = PromptBatch.ofSubjects(tokenizer, model, bare.subList(c0, c1), bare.subList(c0, c1));
+                 MlpTrace trace = model.traceMlp(batch.ids(), hp.layer())) {
+                Tensor outs = KeyComputer.gather(trace.output(), batch);       // [c1−c0,d]
+                for (int i = c0; i < c1; i++) {
+                    float[] o = Tensors.toFloats(outs.select(0, i - c0));
+                    float[] vb = vBare[i];
+                    double num = 0;
+                    double den = 0;
+                    for (int c = 0; c < o.length; c++) {
+                        num += ((double) o[c] - vStar[i][c]) * ((double) o[c] - vStar[i][c]);
+                        den += ((double) vStar[i][c] - vb[c]) * ((double) vStar[i][c] - vb[c]);
+                    }
+                    res[i] = den > 0 ? Math.sqrt(num / den) : Math.sqrt(num);
                 }
-                res[i] = den > 0 ? Math.sqrt(num / den) : Math.sqrt(num);
             }
         }
         return res;

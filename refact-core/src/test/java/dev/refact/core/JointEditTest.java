@@ -167,6 +167,46 @@ final class JointEditTest {
     }
 
     /**
+     * More requests than one chunk: the keys and searches run in chunks (2 + 2 + 1 here) and give, in float64, the
+     * same edit as one batch — every request holds, and u, k̄, v*, steps agree to rounding. The conflict check sees
+     * every row: a contradiction split across chunks is still refused.
+     */
+    @Test
+    void editJointly_inChunks_sameEditAsOneBatch_float64() throws IOException {
+        List<EditRequest> five = new java.util.ArrayList<>(THREE);
+        five.add(EditRequest.of("a red apple on a table", "a red apple", "a green pear"));
+        five.add(EditRequest.of("the tallest mountain", "the tallest mountain", "a small hill"));
+        try (ClipTextModel m64 = ClipTextModel.load(TinyFixture.MODEL, Tensors.cpu(), torch.ScalarType.Double);
+             CovarianceStats s64 = TinyFixture.stats(m64, tokenizer, 1, 0.01)) {
+            Hyperparameters hp = TinyFixture.hyperparameters().maxSteps(30).probabilityThreshold(0.3).build();
+            RefactEditor ed = new RefactEditor(hp, s64, tokenizer, ProgressListener.NONE);
+            String fp = m64.fingerprint();
+            JointEditResult whole = ed.editJointly(m64, five, JointOptions.defaults(), 32);
+            whole.undo();
+            JointEditResult chunked = ed.editJointly(m64, five, JointOptions.defaults(), 2);
+            assertTrue(chunked.maxResidual() < 1e-6, "residual " + chunked.maxResidual());
+            assertEquals(whole.conditionNumber(), chunked.conditionNumber(), 1e-9 * whole.conditionNumber());
+            for (int i = 0; i < five.size(); i++) {
+                assertTrue(relDiff(chunked.u()[i], whole.u()[i], whole.u()[i]) < 1e-6, "u of request " + i);
+                assertTrue(relDiff(chunked.kBar()[i], whole.kBar()[i], whole.kBar()[i]) < 1e-6, "k̄ of request " + i);
+                assertTrue(relDiff(chunked.vStar()[i], whole.vStar()[i], whole.vStar()[i]) < 1e-6,
+                        "v* of request " + i + ": " + relDiff(chunked.vStar()[i], whole.vStar()[i], whole.vStar()[i]));
+                assertEquals(whole.outcomes().get(i).steps(), chunked.outcomes().get(i).steps(), "steps of " + i);
+                assertTrue(relDiff(chunked.r()[i], whole.r()[i], whole.r()[i]) < 1e-6, "r of request " + i);
+            }
+            chunked.undo();
+            assertEquals(fp, m64.fingerprint());
+            // request 4 contradicts request 0 (same subject, other target), three chunks apart
+            List<EditRequest> contradiction = new java.util.ArrayList<>(five);
+            contradiction.add(EditRequest.of("The President of the United States", "Donald Trump", "Kamala Harris"));
+            EditConflictException e = assertThrows(EditConflictException.class,
+                    () -> ed.editJointly(m64, contradiction, JointOptions.defaults(), 2));
+            assertEquals(List.of(0, 5), e.requests());
+            assertEquals(fp, m64.fingerprint());
+        }
+    }
+
+    /**
      * In float32 (the default) the batch changes matrix shapes, hence rounding; p(target), steps and stop reasons
      * agree, and v* agrees to 1e-5 for searches that make steady progress. (A slowly converging search can drift by
      * a few percent along directions the loss barely sees: Adam rescales small rounding differences of the gradient
