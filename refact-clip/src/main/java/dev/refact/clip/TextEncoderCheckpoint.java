@@ -32,7 +32,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * {@code text_encoder_2/}); a bare HF {@code text_model.*} file; an SD 1.x LDM single file
  * ({@code cond_stage_model.transformer.[text_model.]*}); an SD 2.x single file (OpenCLIP
  * {@code cond_stage_model.model.*}, built without its last block); an SDXL single file
- * ({@code conditioner.embedders.0.transformer.*} + {@code conditioner.embedders.1.model.*}).
+ * ({@code conditioner.embedders.0.transformer.*} + {@code conditioner.embedders.1.model.*}); an SDXL refiner single
+ * file ({@code conditioner.embedders.0.model.*}: SDXL's encoder 2 alone; the same prefix at width 1024 is an SD 2.x
+ * model saved in sgm format).
  * Internally every layout is mapped to HF names, so the rest of the library never sees the difference.
  */
 final class TextEncoderCheckpoint {
@@ -40,6 +42,11 @@ final class TextEncoderCheckpoint {
     static final String SD2_PREFIX = "cond_stage_model.model.";
     static final String SDXL1_PREFIX = "conditioner.embedders.0.transformer.";
     static final String SDXL2_PREFIX = "conditioner.embedders.1.model.";
+    /**
+     * The SDXL refiner's only text encoder, OpenCLIP ViT-bigG (the base's second one), in the same sgm layout at
+     * embedder 0; an SD 2.x model saved in sgm format puts its OpenCLIP ViT-H there too (width 1024).
+     */
+    static final String SGM0_OPENCLIP_PREFIX = "conditioner.embedders.0.model.";
     private static final String SDXL_ANY = "conditioner.embedders.";
 
     /** How one HF parameter is made from a stored tensor. */
@@ -242,6 +249,22 @@ final class TextEncoderCheckpoint {
     private static TextEncoderCheckpoint fromSingleFile(Path file, Map<String, TensorInfo> infos, int encoder)
             throws IOException {
         ClipTextConfig beside = configBeside(file);
+        if (anyStartsWith(infos, SGM0_OPENCLIP_PREFIX) && !anyStartsWith(infos, SDXL1_PREFIX)) {
+            TensorInfo tok = infos.get(SGM0_OPENCLIP_PREFIX + "token_embedding.weight");
+            boolean vitH = tok != null && tok.shape().length == 2 && tok.shape()[1] == 1024;
+            if (vitH) {                                     // SD 2.x in sgm format: as cond_stage_model.model.*
+                requireEncoder1(file, encoder, "is an SD 2.x single file (sgm layout)");
+                ClipTextConfig cfg = beside != null ? beside : inferOpenClip(file, infos, SGM0_OPENCLIP_PREFIX, true);
+                return new TextEncoderCheckpoint(file, file, true, TextEncoderFamily.SD2, 1, cfg,
+                        mapOpenClip(file, infos, cfg, SGM0_OPENCLIP_PREFIX, true),
+                        "SD 2.x single file, sgm layout (OpenCLIP, " + SGM0_OPENCLIP_PREFIX + "*, penultimate block)");
+            }
+            // the SDXL refiner: one encoder, SDXL's encoder 2 (--encoder 1, the default, or 2 select it)
+            ClipTextConfig cfg = beside != null ? beside : inferOpenClip(file, infos, SGM0_OPENCLIP_PREFIX, false);
+            return new TextEncoderCheckpoint(file, file, true, TextEncoderFamily.SDXL_2, 2, cfg,
+                    mapOpenClip(file, infos, cfg, SGM0_OPENCLIP_PREFIX, false),
+                    "SDXL refiner single file (OpenCLIP bigG, " + SGM0_OPENCLIP_PREFIX + "*; SDXL's encoder 2)");
+        }
         if (anyStartsWith(infos, SDXL_ANY)) {
             if (encoder == 1) {
                 requirePrefix(file, infos, SDXL1_PREFIX, "SDXL encoder 1");
@@ -293,7 +316,7 @@ final class TextEncoderCheckpoint {
             throws CheckpointFormatException {
         if (!anyStartsWith(infos, prefix)) {
             throw new CheckpointFormatException(file, "has SDXL keys ('" + SDXL_ANY + "*') but no '" + prefix
-                    + "*' tensors for " + what + " (an SDXL refiner or another model?)");
+                    + "*' tensors for " + what + " (another SDXL-family model?)");
         }
     }
 

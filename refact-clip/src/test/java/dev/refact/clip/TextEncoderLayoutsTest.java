@@ -210,6 +210,77 @@ final class TextEncoderLayoutsTest {
     }
 
     @Test
+    void load_sdxlRefinerSingleFile_isEncoder2_byEitherIndex_andWritesBack() throws IOException {
+        try (PointerScope scope = new PointerScope()) {
+            // the refiner holds only SDXL's encoder 2, at embedder 0 (sgm layout), beside its UNet
+            Map<String, Tensor> t = new LinkedHashMap<>();
+            addUnrelated(t);
+            t.putAll(openClip(readHf(TINY_FULL.resolve("model.safetensors")),
+                    TextEncoderCheckpoint.SGM0_OPENCLIP_PREFIX, false));
+            Path f = write(t, Map.of(), tmp.resolve("refiner").resolve("refiner.safetensors"));
+            configBeside(f, TINY_FULL);                    // tiny widths: heads cannot be inferred from shapes
+            Path xl = sdxlFile("xl-for-refiner");
+            try (ClipTextModel ref2 = ClipTextModel.load(TINY_FULL);
+                 ClipTextModel base2 = ClipTextModel.load(xl, 2, ref2.device(), ScalarType.Float);
+                 ClipTextModel r1 = ClipTextModel.load(f, 1, ref2.device(), ScalarType.Float);
+                 ClipTextModel r2 = ClipTextModel.load(f, 2, ref2.device(), ScalarType.Float)) {
+                assertSameEncoding(ref2, r1, 0);
+                assertSameEncoding(ref2, r2, 0);
+                assertEquals(TextEncoderFamily.SDXL_2, r1.family());
+                assertTrue(r1.hasProjection());
+                assertEquals(3, r1.config().numHiddenLayers(), "every block, as SDXL's encoder 2");
+                assertEquals(base2.fingerprint(), r1.fingerprint(), "the same weights as the base's encoder 2");
+                // an edit of the refiner's encoder goes back into its own file, other tensors untouched
+                String fc2 = ClipTextModel.fc2WeightName(1);
+                try (Tensor delta = r1.parameter(fc2).mul(new org.bytedeco.pytorch.Scalar(0.5))) {
+                    r1.replaceParameter(fc2, r1.parameter(fc2).add(delta), "test-change");
+                }
+                Path out = tmp.resolve("refiner").resolve("refiner-edited.safetensors");
+                r1.save(out);
+                try (ClipTextModel back = ClipTextModel.load(out, 2, ref2.device(), ScalarType.Float);
+                     dev.refact.clip.io.SafetensorsFile in = dev.refact.clip.io.SafetensorsFile.open(f);
+                     dev.refact.clip.io.SafetensorsFile edited = dev.refact.clip.io.SafetensorsFile.open(out)) {
+                    assertEquals(r1.fingerprint(), back.fingerprint());
+                    assertEquals(in.names(), edited.names(), "same tensors, same order");
+                    String cProj = TextEncoderCheckpoint.SGM0_OPENCLIP_PREFIX + "transformer.resblocks.1.mlp.c_proj.weight";
+                    assertFalse(java.util.Arrays.equals(in.readFloats(cProj), edited.readFloats(cProj)));
+                    String other = TextEncoderCheckpoint.SGM0_OPENCLIP_PREFIX + "transformer.resblocks.0.mlp.c_proj.weight";
+                    assertArrayEquals(in.readFloats(other), edited.readFloats(other));
+                }
+            }
+        }
+    }
+
+    @Test
+    void load_sd2InSgmLayout_width1024_isSd2WithoutItsLastBlock() throws IOException {
+        // embedder 0 in sgm layout at ViT-H's width 1024 is an SD 2.x model, not a refiner: the SD 2.x rules apply
+        // (penultimate block, no projection). A narrow random tower (3 blocks + the extra last one SD 2.x drops,
+        // MLP 64, vocab 500): ~40 MB.
+        ClipTextConfig cfg = new ClipTextConfig(1024, 64, 3, 16, 77, 500, "gelu", 1e-5, 0, 0, 2);
+        Path folder = tmp.resolve("vith-folder");
+        try (ClipTextModel m = ClipTextModel.random(cfg, 11, false)) {
+            m.save(folder);
+        }
+        try (PointerScope scope = new PointerScope()) {
+            Map<String, Tensor> t = new LinkedHashMap<>();
+            addUnrelated(t);
+            t.putAll(openClip(readHf(folder.resolve("model.safetensors")), TextEncoderCheckpoint.SGM0_OPENCLIP_PREFIX,
+                    true));
+            Path f = write(t, Map.of(), tmp.resolve("sgm-sd2").resolve("v2-sgm.safetensors"));
+            try (ClipTextModel m = ClipTextModel.load(f); ClipTextModel ref = ClipTextModel.load(folder)) {
+                assertEquals(TextEncoderFamily.SD2, m.family());
+                assertEquals(3, m.config().numHiddenLayers(), "built without the last (4th) block");
+                assertEquals(ref.fingerprint(), m.fingerprint(), "the folder's weights, the extra block dropped");
+                assertEquals(16, m.config().numAttentionHeads(), "heads = width / 64");
+                assertFalse(m.hasProjection());
+            }
+            CheckpointFormatException e = assertThrows(CheckpointFormatException.class,
+                    () -> ClipTextModel.load(f, 2, Tensors.cpu(), ScalarType.Float));
+            assertTrue(e.getMessage().contains("sgm layout"), e.getMessage());
+        }
+    }
+
+    @Test
     void load_sdxlDiffusersRoot_encoder2UsesTextEncoder2() throws IOException {
         try (PointerScope scope = new PointerScope()) {
             Path root = tmp.resolve("xlroot");
