@@ -3,9 +3,14 @@ package dev.refact.core.stats;
 import dev.refact.clip.ClipTextModel;
 import dev.refact.clip.tokenizer.ClipTokenizer;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Locale;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -18,6 +23,9 @@ import java.util.function.Supplier;
  * <p>File name: {@code <first 16 hex digits of the model fingerprint>-layer<L>-<corpus>-<samples>.safetensors}
  * in the {@link CovarianceStats#save} format. The fingerprint is of the model's content ({@link ClipTextModel#fingerprint()}),
  * so an edited model gets its own entries. Writes are atomic; a corrupt entry is reported, not silently replaced.
+ * An entry is computed once even when several threads or processes ask for it at the same time (Spark tasks on one
+ * executor, several {@code refact} commands): the first computes under a lock ({@code <entry>.lock} beside it, an
+ * OS file lock, plus a lock per entry inside the JVM), the others wait and then read its result.
  * Hits, misses and writes are logged ({@code System.Logger} {@code dev.refact.core.stats.StatisticsCache}, DEBUG).
  *
  * <pre>{@code
@@ -31,6 +39,8 @@ public final class StatisticsCache {
     public static final long DEFAULT_WORDNET_SAMPLES = 10_000;
 
     private final Path dir;
+    /** One lock per entry file inside this JVM (a file lock is per process: threads would overlap on it). */
+    private static final ConcurrentHashMap<Path, ReentrantLock> COMPUTING = new ConcurrentHashMap<>();
 
     /**
      * A cache in {@code dir} (created when the first entry is written).
@@ -133,19 +143,43 @@ public final class StatisticsCache {
         if (hit.isPresent()) {
             return hit.get();
         }
-        Path file = fileFor(model.fingerprint(), layer, options.corpusName(), options.sampleLimit());
-        long start = System.nanoTime();
-        CovarianceStats s = CovarianceStats.compute(model, tokenizer, layer, corpus.get(), options, listener);
-        try {
-            Files.createDirectories(dir);
-            s.save(file);
-        } catch (IOException | RuntimeException e) {
-            s.close();
-            throw e;
+        Path file = fileFor(model.fingerprint(), layer, options.corpusName(), options.sampleLimit()).toAbsolutePath()
+                .normalize();
+        Files.createDirectories(dir);
+        ReentrantLock inJvm = COMPUTING.computeIfAbsent(file, f -> new ReentrantLock());
+        inJvm.lock();
+        try (FileChannel ch = FileChannel.open(file.resolveSibling(file.getFileName() + ".lock"),
+                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock lock = lockLogged(ch, file)) {
+            // computed by another thread or process while we waited?
+            hit = find(model, layer, options.corpusName(), options.sampleLimit());
+            if (hit.isPresent()) {
+                return hit.get();
+            }
+            long start = System.nanoTime();
+            CovarianceStats s = CovarianceStats.compute(model, tokenizer, layer, corpus.get(), options, listener);
+            try {
+                s.save(file);
+            } catch (IOException | RuntimeException e) {
+                s.close();
+                throw e;
+            }
+            LOG.log(System.Logger.Level.DEBUG, () -> String.format(Locale.ROOT,
+                    "statistics computed in %.1f s and cached: %s", (System.nanoTime() - start) / 1e9, file));
+            return s;
+        } finally {
+            inJvm.unlock();
         }
-        LOG.log(System.Logger.Level.DEBUG, () -> String.format(Locale.ROOT,
-                "statistics computed in %.1f s and cached: %s", (System.nanoTime() - start) / 1e9, file));
-        return s;
+    }
+
+    /** The entry's file lock; says so (DEBUG) when another process holds it and this one waits. */
+    private static FileLock lockLogged(FileChannel ch, Path file) throws IOException {
+        FileLock quick = ch.tryLock();
+        if (quick != null) {
+            return quick;
+        }
+        LOG.log(System.Logger.Level.DEBUG, () -> "statistics being computed by another process, waiting: " + file);
+        return ch.lock();
     }
 
     /**
