@@ -7,6 +7,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.Closeable;
 import java.io.IOException;
@@ -73,40 +74,36 @@ final class ResultsFile implements Closeable {
         }
         boolean header = false;
         if (Files.exists(file) && Files.size(file) > 0) {
-            byte[] bytes = Files.readAllBytes(file);
-            int end = bytes.length;
-            if (bytes[end - 1] != '\n') {
-                int last = end - 1;
-                while (last >= 0 && bytes[last] != '\n') {
-                    last--;
-                }
-                end = last + 1;
+            long size = Files.size(file);
+            long end = completeLength(file, size);
+            if (end < size) {
                 try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
                     ch.truncate(end);
                 }
                 warn.accept("dropped an incomplete last line of " + file + " (an interrupted write); that cell is "
                         + "computed again");
             }
-            String text = new String(bytes, 0, end, StandardCharsets.UTF_8);
-            String[] lines = text.isEmpty() ? new String[0] : text.split("\n", -1);
-            for (int i = 0; i < lines.length; i++) {
-                String line = lines[i];
-                if (line.isBlank()) {
-                    continue;
+            // streamed line by line: a long run's file is never held whole (only its parsed cells are)
+            try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                String line;
+                for (int i = 0; (line = boundedLine(in, file, i + 1)) != null; i++) {
+                    if (line.isBlank()) {
+                        continue;
+                    }
+                    JsonObject o;
+                    try {
+                        o = JsonParser.parseString(line).getAsJsonObject();
+                    } catch (JsonParseException | IllegalStateException e) {
+                        throw new IOException(file + ":" + (i + 1) + ": not a JSON object: " + e.getMessage(), e);
+                    }
+                    if (!header) {
+                        checkHeader(file, o, config);
+                        header = true;
+                        continue;
+                    }
+                    CellResult c = parseCell(file, i + 1, o);
+                    existing.put(key(c.row(), c.seed()), c);
                 }
-                JsonObject o;
-                try {
-                    o = JsonParser.parseString(line).getAsJsonObject();
-                } catch (JsonParseException | IllegalStateException e) {
-                    throw new IOException(file + ":" + (i + 1) + ": not a JSON object: " + e.getMessage(), e);
-                }
-                if (!header) {
-                    checkHeader(file, o, config);
-                    header = true;
-                    continue;
-                }
-                CellResult c = parseCell(file, i + 1, o);
-                existing.put(key(c.row(), c.seed()), c);
             }
         }
         BufferedWriter out = new BufferedWriter(new OutputStreamWriter(Files.newOutputStream(file,
@@ -122,6 +119,47 @@ final class ResultsFile implements Closeable {
             rf.writeLine(h);
         }
         return rf;
+    }
+
+    /** Longest line read back: a cell is a few KB; anything longer is not a results file. */
+    static final int MAX_LINE_CHARS = 16 << 20;
+
+    /** Bytes up to and including the last newline (0 if there is none), found from the end in 64 KiB reads. */
+    private static long completeLength(Path file, long size) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(64 << 10);
+            long pos = size;
+            while (pos > 0) {
+                int n = (int) Math.min(buf.capacity(), pos);
+                pos -= n;
+                buf.clear().limit(n);
+                while (buf.hasRemaining()) {
+                    if (ch.read(buf, pos + buf.position()) < 0) {
+                        throw new IOException(file + ": shorter than its size while reading");
+                    }
+                }
+                for (int k = n - 1; k >= 0; k--) {
+                    if (buf.get(k) == '\n') {
+                        return pos + k + 1;
+                    }
+                }
+            }
+            return 0;
+        }
+    }
+
+    /** The next line without its newline, or null at the end; refuses a line over {@link #MAX_LINE_CHARS}. */
+    private static String boundedLine(BufferedReader in, Path file, int lineNo) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        int c;
+        while ((c = in.read()) >= 0 && c != '\n') {
+            if (sb.length() == MAX_LINE_CHARS) {
+                throw new IOException(file + ":" + lineNo + ": a line longer than " + (MAX_LINE_CHARS >> 20)
+                        + " Mi characters: not a results file");
+            }
+            sb.append((char) c);
+        }
+        return c < 0 && sb.length() == 0 ? null : sb.toString();
     }
 
     private static void checkHeader(Path file, JsonObject h, JsonObject config) {
