@@ -56,4 +56,33 @@ final class StatisticsCacheTest {
             assertTrue(files.anyMatch(f -> f.getFileName().toString().endsWith("-layer1-prompts-40.safetensors")));
         }
     }
+
+    @Test
+    void getOrCompute_anotherProcessHoldsTheEntry_waitsForIt() throws Exception {
+        ClipTokenizer tok = StatsFixtures.tokenizer();
+        StatisticsCache cache = new StatisticsCache(dir.resolve("stats"));
+        StatsOptions options = StatsOptions.builder().sampleLimit(40).corpusName("prompts").build();
+        try (ClipTextModel model = StatsFixtures.model()) {
+            Path entry = cache.fileFor(model.fingerprint(), 1, "prompts", 40).toAbsolutePath().normalize();
+            Files.createDirectories(entry.getParent());
+            Path lockFile = entry.resolveSibling(entry.getFileName() + ".lock");
+            Process other = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), LockHolder.class.getName(), lockFile.toString(), "2000")
+                    .redirectErrorStream(true).start();
+            try (java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(
+                    other.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+                assertEquals("locked", out.readLine(), "the other process holds the entry's lock");
+                long t0 = System.nanoTime();
+                try (CovarianceStats s = cache.getOrCompute(model, tok, 1, StatsFixtures::prompts, options,
+                        StatsListener.NONE)) {
+                    double waited = (System.nanoTime() - t0) / 1e9;
+                    assertTrue(waited > 1.0, "waited for the other process's lock: " + waited + " s");
+                    assertEquals(1, s.layer());
+                }
+            } finally {
+                other.destroy();
+                other.waitFor();
+            }
+        }
+    }
 }
