@@ -15,7 +15,9 @@ import dev.refact.clip.torch.TorchRuntime;
  * application adds it ({@code org.bytedeco:mkl} and {@code org.bytedeco:mkl:linux-x86_64-redist}, versions in
  * refact-bom; ~180 MB of natives, so it is not a default dependency). With MKL present the default ({@link Blas#AUTO})
  * uses it on x86-64: the encoder's forward is 1.25–1.45× faster (an edit 1.6×) on an AVX-512 Xeon (docs/benchmarks.md). Results
- * agree within float32 rounding (the goldens hold on both) and are reproducible run to run on one machine.
+ * agree within float32 rounding (the goldens hold on both) and are reproducible run to run on one machine. The choice
+ * is process-wide: it sets {@code org.bytedeco.openblas.load=mkl_rt}, so other JavaCPP presets in the same JVM that
+ * use OpenBLAS get MKL too.
  *
  * <pre>{@code
  * NativeRuntime.configure(4);                      // before loading the first model, on a bigger machine
