@@ -253,11 +253,7 @@ final class TextEncoderCheckpoint {
             TensorInfo tok = infos.get(SGM0_OPENCLIP_PREFIX + "token_embedding.weight");
             boolean vitH = tok != null && tok.shape().length == 2 && tok.shape()[1] == 1024;
             if (vitH) {                                     // SD 2.x in sgm format: as cond_stage_model.model.*
-                requireEncoder1(file, encoder, "is an SD 2.x single file (sgm layout)");
-                ClipTextConfig cfg = beside != null ? beside : inferOpenClip(file, infos, SGM0_OPENCLIP_PREFIX, true);
-                return new TextEncoderCheckpoint(file, file, true, TextEncoderFamily.SD2, 1, cfg,
-                        mapOpenClip(file, infos, cfg, SGM0_OPENCLIP_PREFIX, true),
-                        "SD 2.x single file, sgm layout (OpenCLIP, " + SGM0_OPENCLIP_PREFIX + "*, penultimate block)");
+                return sd2(file, infos, beside, encoder, SGM0_OPENCLIP_PREFIX, "SD 2.x single file, sgm layout");
             }
             // the SDXL refiner: one encoder, SDXL's encoder 2 (--encoder 1, the default, or 2 select it)
             ClipTextConfig cfg = beside != null ? beside : inferOpenClip(file, infos, SGM0_OPENCLIP_PREFIX, false);
@@ -290,11 +286,7 @@ final class TextEncoderCheckpoint {
                     "SD 1.x single file (" + SD1_PREFIX + (infix ? "text_model." : "") + "*)");
         }
         if (anyStartsWith(infos, SD2_PREFIX)) {
-            requireEncoder1(file, encoder, "is an SD 2.x single file");
-            ClipTextConfig cfg = beside != null ? beside : inferOpenClip(file, infos, SD2_PREFIX, true);
-            return new TextEncoderCheckpoint(file, file, true, TextEncoderFamily.SD2, 1, cfg,
-                    mapOpenClip(file, infos, cfg, SD2_PREFIX, true),
-                    "SD 2.x single file (OpenCLIP, " + SD2_PREFIX + "*, penultimate block)");
+            return sd2(file, infos, beside, encoder, SD2_PREFIX, "SD 2.x single file");
         }
         if (anyStartsWith(infos, "text_model.")) {
             requireEncoder1(file, encoder, "holds one text encoder (HF text_model.* names)");
@@ -310,6 +302,15 @@ final class TextEncoderCheckpoint {
         throw new CheckpointFormatException(file, "no text encoder found: expected tensors under '" + SD1_PREFIX
                 + "' (SD 1.x), '" + SD2_PREFIX + "' (SD 2.x), '" + SDXL1_PREFIX + "' + '" + SDXL2_PREFIX
                 + "' (SDXL) or 'text_model.' (HF); the file starts with " + first);
+    }
+
+    /** An SD 2.x OpenCLIP encoder under {@code prefix}: built without its last block, projection ignored. */
+    private static TextEncoderCheckpoint sd2(Path file, Map<String, TensorInfo> infos, ClipTextConfig beside,
+                                             int encoder, String prefix, String what) throws IOException {
+        requireEncoder1(file, encoder, "is an " + what);
+        ClipTextConfig cfg = beside != null ? beside : inferOpenClip(file, infos, prefix, true);
+        return new TextEncoderCheckpoint(file, file, true, TextEncoderFamily.SD2, 1, cfg,
+                mapOpenClip(file, infos, cfg, prefix, true), what + " (OpenCLIP, " + prefix + "*, penultimate block)");
     }
 
     private static void requirePrefix(Path file, Map<String, TensorInfo> infos, String prefix, String what)

@@ -35,8 +35,7 @@ public final class EditResult implements AppliedEdit {
     private final double t0Norm;
     private final Map<String, Duration> timings;
     private final EditProvenance provenance;
-    private final ClipTextModel model;
-    private boolean undone;
+    private final UndoState undoState;
 
     EditResult(EditRequest request, Hyperparameters hyperparameters, String changeId, String weightName, float[] u,
                float[] r, float[] vStar, float[] kMean, int steps, StopReason stopReason, double targetProbability,
@@ -59,7 +58,7 @@ public final class EditResult implements AppliedEdit {
         this.t0Norm = t0Norm;
         this.timings = new LinkedHashMap<>(timings);
         this.provenance = provenance;
-        this.model = model;
+        this.undoState = new UndoState(model, changeId);
     }
 
     /** The request this edit applied. */
@@ -157,8 +156,8 @@ public final class EditResult implements AppliedEdit {
 
     /** Whether {@link #undo()} has run. */
     @Override
-    public synchronized boolean isUndone() {
-        return undone;
+    public boolean isUndone() {
+        return undoState.isUndone();
     }
 
     /**
@@ -168,12 +167,8 @@ public final class EditResult implements AppliedEdit {
      *                               the model is closed
      */
     @Override
-    public synchronized void undo() {
-        if (undone) {
-            throw new IllegalStateException("edit " + changeId + " is already undone");
-        }
-        model.undo(changeId);
-        undone = true;
+    public void undo() {
+        undoState.undo();
     }
 
     /** The portable form of this edit (u, r, layer, provenance). */
@@ -195,7 +190,8 @@ public final class EditResult implements AppliedEdit {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof EditResult e && e.changeId.equals(changeId) && Objects.equals(e.model, model);
+        return o instanceof EditResult e && e.changeId.equals(changeId)
+                && Objects.equals(e.undoState.model(), undoState.model());
     }
 
     @Override

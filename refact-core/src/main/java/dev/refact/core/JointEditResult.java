@@ -34,8 +34,7 @@ public final class JointEditResult implements AppliedEdit {
     private final double protectedDrift;
     private final Map<String, Duration> timings;
     private final EditProvenance provenance;
-    private final ClipTextModel model;
-    private boolean undone;
+    private final UndoState undoState;
 
     JointEditResult(List<RequestOutcome> outcomes, List<ProtectedKey> protectedKeys, Hyperparameters hyperparameters,
                     String changeId, String weightName, float[][] u, float[][] r, float[][] kBar, float[][] kBare,
@@ -56,7 +55,7 @@ public final class JointEditResult implements AppliedEdit {
         this.protectedDrift = protectedDrift;
         this.timings = new LinkedHashMap<>(timings);
         this.provenance = provenance;
-        this.model = model;
+        this.undoState = new UndoState(model, changeId);
     }
 
     /** Per request, in order: steps, stop reason, p(target), residual. */
@@ -169,7 +168,7 @@ public final class JointEditResult implements AppliedEdit {
     /** Whether {@link #undo()} has run. */
     @Override
     public boolean isUndone() {
-        return undone;
+        return undoState.isUndone();
     }
 
     /**
@@ -179,11 +178,7 @@ public final class JointEditResult implements AppliedEdit {
      */
     @Override
     public void undo() {
-        if (undone) {
-            throw new IllegalStateException("edit " + changeId + " is already undone");
-        }
-        model.undo(changeId);
-        undone = true;
+        undoState.undo();
     }
 
     /** The portable form (all rows, per-request provenance). */

@@ -210,7 +210,7 @@ final class RefactEditor implements Editor {
         float[][] kBare = new float[n + p][];
         float[][] vStar = new float[n + p][];
         float[][] vBare = new float[n][];
-        double[][] kMean = new double[n][];                        // k̄ in float64, as KeyComputer gives it
+        double[] kMean0 = null;                            // rank one: k̄ in float64 (KeyComputer's), for u at update
         for (int j = 0; j < p; j++) {
             ProtectedKey k = protectedKeys.get(j);
             u[n + j] = k.u();
@@ -242,7 +242,9 @@ final class RefactEditor implements Editor {
                     kBar[i] = Tensors.toFloats(keys.kMean().get(i - c0).to(model.dtype()));
                     kBare[i] = Tensors.toFloats(keys.kBare().get(i - c0));
                     vBare[i] = Tensors.toFloats(keys.vBare().get(i - c0));
-                    kMean[i] = Tensors.toDoubles(keys.kMean().get(i - c0));
+                }
+                if (rankOne) {
+                    kMean0 = Tensors.toDoubles(keys.kMean().get(0));
                 }
                 nanos[0] += System.nanoTime() - t;
                 listener.phase(part.get(0), "solve");
@@ -311,8 +313,8 @@ final class RefactEditor implements Editor {
             }
             if (rankOne) {
                 // the single edit's arithmetic on the same values (arrays hold them exactly)
-                Tensor direction = KeyComputer.direction(stats, Tensors.doubles(kMean[0], model.device(),
-                        kMean[0].length));
+                Tensor direction = KeyComputer.direction(stats, Tensors.doubles(kMean0, model.device(),
+                        kMean0.length));
                 Tensor kb = Tensors.floats(kBare[0], model.device(), kBare[0].length).to(model.dtype());
                 Tensor vb = Tensors.floats(vBare[0], model.device(), vBare[0].length).to(model.dtype());
                 Tensor vs = Tensors.floats(vStar[0], model.device(), vStar[0].length).to(model.dtype());

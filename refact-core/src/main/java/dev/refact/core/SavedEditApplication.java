@@ -12,15 +12,14 @@ final class SavedEditApplication implements AppliedEdit {
     private final int layer;
     private final String weightName;
     private final String description;
-    private final ClipTextModel model;
-    private boolean undone;
+    private final UndoState undoState;
 
     SavedEditApplication(String changeId, int layer, String weightName, String description, ClipTextModel model) {
         this.changeId = Objects.requireNonNull(changeId, "changeId");
         this.layer = layer;
         this.weightName = Objects.requireNonNull(weightName, "weightName");
         this.description = Objects.requireNonNull(description, "description");
-        this.model = Objects.requireNonNull(model, "model");
+        this.undoState = new UndoState(model, changeId);
     }
 
     @Override
@@ -39,21 +38,18 @@ final class SavedEditApplication implements AppliedEdit {
     }
 
     @Override
-    public synchronized boolean isUndone() {
-        return undone;
+    public boolean isUndone() {
+        return undoState.isUndone();
     }
 
     @Override
-    public synchronized void undo() {
-        if (undone) {
-            throw new IllegalStateException("edit " + changeId + " is already undone");
-        }
-        model.undo(changeId);
-        undone = true;
+    public void undo() {
+        undoState.undo();
     }
 
     @Override
     public String toString() {
-        return "AppliedEdit[" + changeId + ", layer " + layer + ", " + description + (undone ? ", undone]" : "]");
+        return "AppliedEdit[" + changeId + ", layer " + layer + ", " + description
+                + (undoState.isUndone() ? ", undone]" : "]");
     }
 }

@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.refact.clip.ClipTextModel;
-import dev.refact.clip.tokenizer.ClipTokenizer;
 import dev.refact.clip.torch.Tensors;
 import dev.refact.core.stats.CovarianceStats;
 import dev.refact.core.stats.StatsProvenance;
@@ -18,35 +17,16 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-final class EditorTest {
+final class EditorTest extends TinyModelTest {
     static final EditRequest PRESIDENT = EditRequest.of("The President of the United States", "Donald Trump",
             "Joe Biden");
-    static ClipTokenizer tokenizer;
-    static ClipTextModel model;
-    static CovarianceStats stats;
-
-    @BeforeAll
-    static void setUp() throws IOException {
-        tokenizer = TinyFixture.tokenizer();
-        model = TinyFixture.model();
-        stats = TinyFixture.stats(model, tokenizer, 1, 0.01);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        stats.close();
-        model.close();
-    }
 
     private static Editor editor(Hyperparameters hp) {
         return Editor.builder().tokenizer(tokenizer).statistics(stats).hyperparameters(hp).build();

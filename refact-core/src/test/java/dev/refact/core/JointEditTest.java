@@ -10,45 +10,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.refact.clip.ClipTextModel;
 import dev.refact.clip.MlpTrace;
-import dev.refact.clip.tokenizer.ClipTokenizer;
 import dev.refact.clip.torch.Tensors;
 import dev.refact.core.stats.CovarianceStats;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Joint edits, batched v* search, conflicts, ridge and protected sequential edits on the tiny fixture. */
-final class JointEditTest {
+final class JointEditTest extends TinyModelTest {
     static final List<EditRequest> THREE = List.of(
             EditRequest.of("The President of the United States", "Donald Trump", "Joe Biden"),
             EditRequest.of("a bowl of bananas", "a bowl of bananas", "a bowl of blue bananas"),
             new EditRequest("a photo of the eiffel tower", "the eiffel tower", "the eiffel tower",
                     "the statue of liberty"));
-    static ClipTokenizer tokenizer;
-    static ClipTextModel model;
-    static CovarianceStats stats;
-
-    @BeforeAll
-    static void setUp() throws IOException {
-        tokenizer = TinyFixture.tokenizer();
-        model = TinyFixture.model();
-        stats = TinyFixture.stats(model, tokenizer, 1, 0.01);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        stats.close();
-        model.close();
-    }
 
     private static Editor editor(Hyperparameters hp) {
         return Editor.builder().tokenizer(tokenizer).statistics(stats).hyperparameters(hp).build();

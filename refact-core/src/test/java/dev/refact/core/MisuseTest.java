@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.refact.clip.ClipTextConfig;
 import dev.refact.clip.ClipTextModel;
-import dev.refact.clip.tokenizer.ClipTokenizer;
 import dev.refact.core.stats.CovarianceStats;
 import dev.refact.core.stats.StatisticsCache;
 import dev.refact.core.stats.StatsOptions;
@@ -23,29 +22,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.bytedeco.pytorch.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Every misuse the public API must catch, each with its message. */
-final class MisuseTest {
-    static ClipTokenizer tokenizer;
-    static ClipTextModel model;
-    static CovarianceStats stats;
-
-    @BeforeAll
-    static void setUp() throws IOException {
-        tokenizer = TinyFixture.tokenizer();
-        model = TinyFixture.model();
-        stats = TinyFixture.stats(model, tokenizer, 1, 0.01);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        stats.close();
-        model.close();
-    }
+final class MisuseTest extends TinyModelTest {
 
     private static Hyperparameters fast() {
         return TinyFixture.hyperparameters().maxSteps(3).build();

@@ -10,41 +10,20 @@ import dev.refact.clip.ClipTextModel;
 import dev.refact.clip.io.CheckpointFormatException;
 import dev.refact.clip.io.SafetensorsFile;
 import dev.refact.clip.io.SafetensorsWriter;
-import dev.refact.clip.tokenizer.ClipTokenizer;
 import dev.refact.clip.torch.Tensors;
-import dev.refact.core.stats.CovarianceStats;
 import dev.refact.core.stats.ForeignStatistics;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Issue 10 in the library: edits that did not do what they say, non-finite results, edit-file checks. */
-final class RobustnessTest {
-    static ClipTokenizer tokenizer;
-    static ClipTextModel model;
-    static CovarianceStats stats;
-
+final class RobustnessTest extends TinyModelTest {
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void setUp() throws IOException {
-        tokenizer = TinyFixture.tokenizer();
-        model = TinyFixture.model();
-        stats = TinyFixture.stats(model, tokenizer, 1, 0.01);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        stats.close();
-        model.close();
-    }
 
     private static Map<String, float[]> snapshot() {
         Map<String, float[]> s = new LinkedHashMap<>();

@@ -23,7 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -54,20 +53,6 @@ public final class BenchCommand implements Runnable {
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(),
                 "missing benchmark: encoder, edit or random-model (see refact bench --help)");
-    }
-
-    /** Token ids [batch, n]: start token, random ids, end tokens from a random length on (seeded). */
-    static long[] ids(int batch, int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        long[] ids = new long[batch * n];
-        for (int b = 0; b < batch; b++) {
-            ids[b * n] = 49406;
-            int len = 5 + r.nextInt(Math.max(1, n - 6));
-            for (int i = 1; i < n; i++) {
-                ids[b * n + i] = i < len ? r.nextInt(49406) : 49407;
-            }
-        }
-        return ids;
     }
 
     static double round1(double v) {
@@ -109,7 +94,7 @@ public final class BenchCommand implements Runnable {
                 int n = Math.min(77, m.config().maxPositionEmbeddings());
                 for (int batch : new int[] {1, 8}) {
                     long[] samples = new long[reps];
-                    long[] ids = ids(batch, n, 42 + batch);
+                    long[] ids = BenchSupport.ids(batch, n, 42 + batch);
                     for (int i = -warmup; i < reps; i++) {
                         try (PointerScope scope = new PointerScope()) {
                             Tensor t = Tensors.longs(ids, m.device(), batch, n);

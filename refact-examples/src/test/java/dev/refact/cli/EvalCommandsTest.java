@@ -39,6 +39,11 @@ final class EvalCommandsTest {
     /** Statistics of layers 1 and 2 of the tiny model over the TIME test prompts (refact stats' library call). */
     @BeforeAll
     static void stats() throws IOException {
+        writeStats(statsDir, 1, 2);
+    }
+
+    /** Writes {@code dir/L<layer>.safetensors}: the tiny model's statistics over the TIME test prompts' fields. */
+    static void writeStats(Path dir, int... layers) throws IOException {
         List<String> lines = Files.readAllLines(SharedData.resolve("refact/time/TIMED_test_set.csv"),
                 StandardCharsets.UTF_8);
         List<String> texts = new ArrayList<>();
@@ -49,10 +54,10 @@ final class EvalCommandsTest {
         }
         try (ClipTextModel m = ClipTextModel.load(Path.of(MODEL))) {
             ClipTokenizer tok = ClipTokenizer.load(Path.of(TOKENIZER));
-            for (int layer = 1; layer <= 2; layer++) {
+            for (int layer : layers) {
                 try (CovarianceStats s = CovarianceStats.compute(m, tok, layer, texts,
                         StatsOptions.builder().sampleLimit(600).corpusName("time-test-fields").build(), null)) {
-                    s.save(statsDir.resolve("L" + layer + ".safetensors"));
+                    s.save(dir.resolve("L" + layer + ".safetensors"));
                 }
             }
         }

@@ -10,12 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.ArrayList;
-import java.nio.charset.StandardCharsets;
-import dev.refact.clip.ClipTextModel;
-import dev.refact.clip.testing.SharedData;
-import dev.refact.clip.tokenizer.ClipTokenizer;
-import dev.refact.core.stats.CovarianceStats;
-import dev.refact.core.stats.StatsOptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,21 +25,7 @@ final class JointEvalTextCommandTest {
     /** Statistics of layer 1 of the tiny model over the TIME test prompts. */
     @BeforeAll
     static void stats() throws IOException {
-        List<String> lines = Files.readAllLines(SharedData.resolve("refact/time/TIMED_test_set.csv"),
-                StandardCharsets.UTF_8);
-        List<String> texts = new ArrayList<>();
-        for (String line : lines.subList(1, lines.size())) {
-            for (String field : line.split(",")) {
-                texts.add(field.replace("\"", ""));
-            }
-        }
-        try (ClipTextModel m = ClipTextModel.load(Path.of(EvalCommandsTest.MODEL))) {
-            ClipTokenizer tok = ClipTokenizer.load(Path.of(EvalCommandsTest.TOKENIZER));
-            try (CovarianceStats s = CovarianceStats.compute(m, tok, 1, texts,
-                    StatsOptions.builder().sampleLimit(600).corpusName("time-test-fields").build(), null)) {
-                s.save(statsDir.resolve("L1.safetensors"));
-            }
-        }
+        EvalCommandsTest.writeStats(statsDir, 1);
     }
 
     private String[] evalText(String dataset, String... extra) {

@@ -332,13 +332,7 @@ public final class EvaluationRunner {
         EvaluationSetup setup = setup(model, dataset, rows);
         Editor editor = editor(model);
         long start = System.nanoTime();
-        List<ProbeScorer.RowScorer> scorers = new ArrayList<>();
-        List<List<ProbeKind>> kinds = new ArrayList<>();
-        for (EvalCase c : rows) {
-            List<TwoWayProbe> probes = probes(c);
-            kinds.add(probes.stream().map(TwoWayProbe::kind).toList());
-            scorers.add(scorer.prepare(model, c, probes));
-        }
+        RowScorers scorers = new RowScorers(model, rows);
         List<Runnable> applied = new ArrayList<>();
         List<ProtectedKey> earlier = new ArrayList<>();
         List<Integer> edited = new ArrayList<>();
@@ -371,13 +365,7 @@ public final class EvaluationRunner {
                     failed.add(new SkippedRow(c.row(), c.label(), "edit failed: " + ex.getMessage()));
                 }
                 if ((i + 1) % every == 0 || i == rows.size() - 1) {
-                    List<ProbeScore> all = new ArrayList<>();
-                    for (int j : edited) {
-                        for (int seed : seeds) {
-                            all.addAll(ResultsFile.toScores(rows.get(j).row(), seed, kinds.get(j),
-                                    scorers.get(j).pNew(model, seed)));
-                        }
-                    }
+                    List<ProbeScore> all = scorers.scores(model, edited);
                     SequentialPoint p = new SequentialPoint(i + 1, edited.size(), Metrics.aggregate(all),
                             Duration.ofNanos(System.nanoTime() - start));
                     points.add(p);
@@ -408,13 +396,7 @@ public final class EvaluationRunner {
         EvaluationSetup setup = setup(model, dataset, rows);
         Editor editor = editor(model);
         long start = System.nanoTime();
-        List<ProbeScorer.RowScorer> scorers = new ArrayList<>();
-        List<List<ProbeKind>> kinds = new ArrayList<>();
-        for (EvalCase c : rows) {
-            List<TwoWayProbe> probes = probes(c);
-            kinds.add(probes.stream().map(TwoWayProbe::kind).toList());
-            scorers.add(scorer.prepare(model, c, probes));
-        }
+        RowScorers scorers = new RowScorers(model, rows);
         listener.started(progress(0, 1, 0, 0, start));
         List<Integer> kept = new ArrayList<>(IntStream.range(0, rows.size()).boxed().toList());
         List<SkippedRow> failed = new ArrayList<>();
@@ -443,13 +425,7 @@ public final class EvaluationRunner {
                     summaries.add(new EditSummary(x.steps(), x.stopReason().name().toLowerCase(Locale.ROOT),
                             x.targetProbability(), x.deltaNorm(), ms));
                 }
-                List<ProbeScore> all = new ArrayList<>();
-                for (int j : kept) {
-                    for (int seed : seeds) {
-                        all.addAll(ResultsFile.toScores(rows.get(j).row(), seed, kinds.get(j),
-                                scorers.get(j).pNew(model, seed)));
-                    }
-                }
+                List<ProbeScore> all = scorers.scores(model, kept);
                 SequentialPoint p = new SequentialPoint(rows.size(), kept.size(), Metrics.aggregate(all),
                         Duration.ofNanos(System.nanoTime() - start));
                 points.add(p);
@@ -556,6 +532,34 @@ public final class EvaluationRunner {
 
     static String sha256(Path file) throws IOException {
         return dev.refact.clip.io.Sha256.ofFile(file);
+    }
+
+    /** Every row's prepared scorer and probe kinds, for the curve points of sequential and joint runs. */
+    private final class RowScorers {
+        private final List<EvalCase> rows;
+        private final List<ProbeScorer.RowScorer> scorers = new ArrayList<>();
+        private final List<List<ProbeKind>> kinds = new ArrayList<>();
+
+        RowScorers(ClipTextModel model, List<EvalCase> rows) {
+            this.rows = rows;
+            for (EvalCase c : rows) {
+                List<TwoWayProbe> probes = probes(c);
+                kinds.add(probes.stream().map(TwoWayProbe::kind).toList());
+                scorers.add(scorer.prepare(model, c, probes));
+            }
+        }
+
+        /** The scores of rows {@code which} (indices into the rows) at every seed, with the model as it is now. */
+        List<ProbeScore> scores(ClipTextModel model, List<Integer> which) {
+            List<ProbeScore> all = new ArrayList<>();
+            for (int j : which) {
+                for (int seed : seeds) {
+                    all.addAll(ResultsFile.toScores(rows.get(j).row(), seed, kinds.get(j), scorers.get(j).pNew(model,
+                            seed)));
+                }
+            }
+            return all;
+        }
     }
 
     /** Builds an {@link EvaluationRunner}; setters validate at once. */

@@ -7,7 +7,6 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.Closeable;
 import java.io.IOException;
@@ -84,9 +83,10 @@ final class ResultsFile implements Closeable {
                         + "computed again");
             }
             // streamed line by line: a long run's file is never held whole (only its parsed cells are)
-            try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            try (java.io.Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                BoundedLines lines = new BoundedLines(in, file);
                 String line;
-                for (int i = 0; (line = boundedLine(in, file, i + 1)) != null; i++) {
+                for (int i = 0; (line = lines.next(i + 1)) != null; i++) {
                     if (line.isBlank()) {
                         continue;
                     }
@@ -148,18 +148,49 @@ final class ResultsFile implements Closeable {
         }
     }
 
-    /** The next line without its newline, or null at the end; refuses a line over {@link #MAX_LINE_CHARS}. */
-    private static String boundedLine(BufferedReader in, Path file, int lineNo) throws IOException {
-        StringBuilder sb = new StringBuilder();
-        int c;
-        while ((c = in.read()) >= 0 && c != '\n') {
-            if (sb.length() == MAX_LINE_CHARS) {
-                throw new IOException(file + ":" + lineNo + ": a line longer than " + (MAX_LINE_CHARS >> 20)
-                        + " Mi characters: not a results file");
-            }
-            sb.append((char) c);
+    /**
+     * Lines of a reader, each at most {@link #MAX_LINE_CHARS} long, read through one char buffer (not a call per
+     * character).
+     */
+    private static final class BoundedLines {
+        private final java.io.Reader in;
+        private final Path file;
+        private final char[] buf = new char[1 << 16];
+        private int pos;
+        private int lim;
+
+        BoundedLines(java.io.Reader in, Path file) {
+            this.in = in;
+            this.file = file;
         }
-        return c < 0 && sb.length() == 0 ? null : sb.toString();
+
+        /** The next line without its newline, or null at the end. */
+        String next(int lineNo) throws IOException {
+            StringBuilder sb = new StringBuilder();
+            while (true) {
+                if (pos == lim) {
+                    lim = in.read(buf);
+                    pos = 0;
+                    if (lim < 0) {
+                        lim = 0;
+                        return sb.length() == 0 ? null : sb.toString();
+                    }
+                }
+                int start = pos;
+                while (pos < lim && buf[pos] != '\n') {
+                    pos++;
+                }
+                if (sb.length() + (pos - start) > MAX_LINE_CHARS) {
+                    throw new IOException(file + ":" + lineNo + ": a line longer than " + (MAX_LINE_CHARS >> 20)
+                            + " Mi characters: not a results file");
+                }
+                sb.append(buf, start, pos - start);
+                if (pos < lim) {
+                    pos++;                                          // the newline
+                    return sb.toString();
+                }
+            }
+        }
     }
 
     private static void checkHeader(Path file, JsonObject h, JsonObject config) {

@@ -79,4 +79,25 @@ public final class BenchSupport {
         return cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores, Java "
                 + System.getProperty("java.version") + ", OPENBLAS_CORETYPE=" + System.getenv("OPENBLAS_CORETYPE");
     }
+
+    /**
+     * Token ids [batch, n] for timing: start token, random ids, end tokens from a random length on (seeded).
+     *
+     * @param batch rows
+     * @param n     tokens per row
+     * @param seed  random seed
+     * @return row-major ids, batch × n
+     */
+    public static long[] ids(int batch, int n, long seed) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        long[] ids = new long[batch * n];
+        for (int b = 0; b < batch; b++) {
+            ids[b * n] = 49406;
+            int len = 5 + r.nextInt(Math.max(1, n - 6));
+            for (int i = 1; i < n; i++) {
+                ids[b * n + i] = i < len ? r.nextInt(49406) : 49407;
+            }
+        }
+        return ids;
+    }
 }

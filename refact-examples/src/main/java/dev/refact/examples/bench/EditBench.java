@@ -105,7 +105,7 @@ public final class EditBench {
             long count = 0;
             for (int b = 0; b < batches; b++) {
                 try (PointerScope s = new PointerScope()) {
-                    Tensor ids = Tensors.longs(EncoderBench.ids(8, 77, b), model.device(), 8, 77);
+                    Tensor ids = Tensors.longs(BenchSupport.ids(8, 77, b), model.device(), 8, 77);
                     try (MlpTrace t = model.traceMlp(ids, layer)) {
                         Tensor k = t.key().reshape(-1, i).to(torch.ScalarType.Double);
                         acc.add_(k.t().matmul(k));

@@ -6,7 +6,6 @@ import dev.refact.clip.TextEncoding;
 import dev.refact.clip.torch.Tensors;
 import dev.refact.clip.torch.TorchRuntime;
 import java.util.Locale;
-import java.util.SplittableRandom;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 
@@ -34,7 +33,7 @@ public final class EncoderBench {
             System.out.printf(Locale.ROOT, "random full-size model: %.0f ms, RSS %.0f MiB (weights %.0f MiB)%n",
                     (System.nanoTime() - g0) / 1e6, BenchSupport.rssMiB(), 123_060_480 * 4 / 1048576.0);
             for (int batch : new int[] {1, 8}) {
-                long[] ids = ids(batch, 77, 42);
+                long[] ids = BenchSupport.ids(batch, 77, 42);
                 long[] samples = new long[batch == 1 ? 30 : 10];
                 for (int i = -3; i < samples.length; i++) {
                     try (PointerScope scope = new PointerScope()) {
@@ -55,7 +54,7 @@ public final class EncoderBench {
             long s = System.nanoTime();
             for (int i = 0; i < loops; i++) {
                 try (PointerScope scope = new PointerScope()) {
-                    Tensor t = Tensors.longs(ids(1, 16, i), model.device(), 1, 16);
+                    Tensor t = Tensors.longs(BenchSupport.ids(1, 16, i), model.device(), 1, 16);
                     try (TextEncoding enc = model.encode(t)) {
                         enc.pooled().sum().item_float();
                     }
@@ -66,18 +65,5 @@ public final class EncoderBench {
                 }
             }
         }
-    }
-
-    static long[] ids(int batch, int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        long[] ids = new long[batch * n];
-        for (int b = 0; b < batch; b++) {
-            ids[b * n] = 49406;
-            int len = 5 + r.nextInt(Math.max(1, n - 6));
-            for (int i = 1; i < n; i++) {
-                ids[b * n + i] = i < len ? r.nextInt(49406) : 49407;
-            }
-        }
-        return ids;
     }
 }
