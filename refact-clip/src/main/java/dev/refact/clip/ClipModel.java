@@ -44,7 +44,14 @@ public final class ClipModel implements AutoCloseable {
         this.logitScale = logitScale;
     }
 
-    /** Loads in float32 on CPU. See {@link #load(Path, Device, ScalarType)}. */
+    /**
+     * Loads in float32 on CPU. See {@link #load(Path, Device, ScalarType)}.
+     *
+     * @param dir a folder with {@code config.json} (a {@code CLIPConfig}) and {@code model.safetensors}
+     * @return the loaded model, owned by the caller (close it)
+     * @throws IOException if a file cannot be read, or a {@link CheckpointFormatException} if the folder is not a
+     *                     full CLIP checkpoint
+     */
     public static ClipModel load(Path dir) throws IOException {
         TorchRuntime.ensureLoaded();
         try (Device cpu = Tensors.cpu()) {
@@ -59,8 +66,10 @@ public final class ClipModel implements AutoCloseable {
      *                     {@code vision_config}) and {@code model.safetensors}
      * @param device       where the weights live (the caller keeps ownership of the Device object)
      * @param computeDtype Float (default), Half or BFloat16
+     * @return the loaded model, owned by the caller (close it)
      * @throws CheckpointFormatException if the folder is not a full CLIPModel (no vision tower, no projections,
      *                                   no {@code logit_scale}) or a tensor is missing or mis-shaped
+     * @throws IOException if {@code config.json} or the weights cannot be read
      */
     public static ClipModel load(Path dir, Device device, ScalarType computeDtype) throws IOException {
         TorchRuntime.ensureLoaded();
@@ -100,22 +109,38 @@ public final class ClipModel implements AutoCloseable {
         }
     }
 
-    /** The text tower (owned by this model). */
+    /**
+     * The text tower (owned by this model).
+     *
+     * @return the text tower; do not close it separately
+     */
     public ClipTextModel text() {
         return text;
     }
 
-    /** The vision tower (owned by this model). */
+    /**
+     * The vision tower (owned by this model).
+     *
+     * @return the vision tower; do not close it separately
+     */
     public ClipVisionModel vision() {
         return vision;
     }
 
-    /** The stored {@code logit_scale} (a log: the model's temperature is {@code exp} of it). */
+    /**
+     * The stored {@code logit_scale} (a log: the model's temperature is {@code exp} of it).
+     *
+     * @return the stored log temperature, as read from {@code logit_scale} (e.g. ≈ 4.6052 = ln 100)
+     */
     public double logitScale() {
         return logitScale;
     }
 
-    /** Side of the square input image, {@code vision_config.image_size}. */
+    /**
+     * Side of the square input image, {@code vision_config.image_size}.
+     *
+     * @return the input image side S in pixels (e.g. 224)
+     */
     public int imageSize() {
         return vision.config().imageSize();
     }

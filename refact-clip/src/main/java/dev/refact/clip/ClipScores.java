@@ -37,42 +37,74 @@ public final class ClipScores implements AutoCloseable {
         this.owned = new OwnedTensors("ClipScores", imageEmbeds, textEmbeds, cosine, logitsPerImage, probs);
     }
 
-    /** [n,p]. */
+    /**
+     * [n,p].
+     *
+     * @return [n,p] image embeddings in the model's compute dtype, owned by these scores (do not close)
+     */
     public Tensor imageEmbeds() {
         return owned.check(imageEmbeds);
     }
 
-    /** [m,p]. */
+    /**
+     * [m,p].
+     *
+     * @return [m,p] text embeddings in the model's compute dtype, owned by these scores (do not close)
+     */
     public Tensor textEmbeds() {
         return owned.check(textEmbeds);
     }
 
-    /** [n,m]. */
+    /**
+     * [n,m].
+     *
+     * @return [n,m] cosine similarities in [-1, 1], owned by these scores (do not close)
+     */
     public Tensor cosine() {
         return owned.check(cosine);
     }
 
-    /** [n,m]. */
+    /**
+     * [n,m].
+     *
+     * @return [n,m] logits {@code scaleValue() · cosine}, owned by these scores (do not close)
+     */
     public Tensor logitsPerImage() {
         return owned.check(logitsPerImage);
     }
 
-    /** [n,m], each row sums to 1. */
+    /**
+     * [n,m], each row sums to 1.
+     *
+     * @return [n,m] probabilities (softmax over the texts), owned by these scores (do not close)
+     */
     public Tensor probs() {
         return owned.check(probs);
     }
 
-    /** Which temperature was used. */
+    /**
+     * Which temperature was used.
+     *
+     * @return {@link LogitScale#FIXED_100} or {@link LogitScale#MODEL}
+     */
     public LogitScale scale() {
         return scale;
     }
 
-    /** The multiplier applied to the cosines (100, or {@code exp(logit_scale)}). */
+    /**
+     * The multiplier applied to the cosines (100, or {@code exp(logit_scale)}).
+     *
+     * @return 100.0, or {@code exp(logit_scale)} of the model
+     */
     public double scaleValue() {
         return scaleValue;
     }
 
-    /** The probabilities as {@code [image][text]}. */
+    /**
+     * The probabilities as {@code [image][text]}.
+     *
+     * @return a new n×m array: row i holds image i's probabilities over the m texts
+     */
     public double[][] probabilities() {
         double[] flat = Tensors.toDoubles(owned.check(probs));
         int n = (int) probs.size(0);

@@ -49,6 +49,17 @@ public record ClipTextConfig(int hiddenSize, int intermediateSize, int numHidden
     /**
      * Validates the numbers.
      *
+     * @param hiddenSize            width d, in [1, 2<sup>20</sup>]
+     * @param intermediateSize      MLP width, in [1, 2<sup>20</sup>]
+     * @param numHiddenLayers       number of layers, in [1, 1024]
+     * @param numAttentionHeads     attention heads, in [1, 1024], dividing {@code hiddenSize}
+     * @param maxPositionEmbeddings positions, in [1, 2<sup>20</sup>]
+     * @param vocabSize             vocabulary size, in [1, 2<sup>20</sup>]
+     * @param hiddenAct             {@code quick_gelu} or {@code gelu}, any case (stored lower-cased); not null
+     * @param layerNormEps          LayerNorm epsilon, in (0, 1]
+     * @param projectionDim         {@code text_projection} output width, &gt;= 0 (0 = none)
+     * @param padTokenId            pad id of the config (not checked)
+     * @param eosTokenId            end id of the config (not checked); 2 selects argmax pooling
      * @throws IllegalArgumentException for non-positive sizes, heads that do not divide the width, or an
      *                                  unsupported activation
      */
@@ -70,12 +81,22 @@ public record ClipTextConfig(int hiddenSize, int intermediateSize, int numHidden
         ConfigFields.layerNormEps(layerNormEps);
     }
 
-    /** Head width {@code hiddenSize / numAttentionHeads}. */
+    /**
+     * Head width {@code hiddenSize / numAttentionHeads}.
+     *
+     * @return {@code hiddenSize / numAttentionHeads} (64 for SD 1.x)
+     */
     public int headDim() {
         return hiddenSize / numAttentionHeads;
     }
 
-    /** A copy with another projection width (0 = none). */
+    /**
+     * A copy with another projection width (0 = none).
+     *
+     * @param dim the new {@code projectionDim}, &gt;= 0 (0 = no projection)
+     * @return a new config, equal to this one except for {@code projectionDim}
+     * @throws IllegalArgumentException if {@code dim} is negative
+     */
     public ClipTextConfig withProjectionDim(int dim) {
         return new ClipTextConfig(hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
                 maxPositionEmbeddings, vocabSize, hiddenAct, layerNormEps, dim, padTokenId, eosTokenId);
@@ -84,7 +105,11 @@ public record ClipTextConfig(int hiddenSize, int intermediateSize, int numHidden
     /**
      * Reads {@code config.json}; for a full CLIPModel config the {@code text_config} section is used.
      *
+     * @param configJson path of a {@code CLIPTextConfig} or full {@code CLIPConfig} {@code config.json}; absent fields
+     *                   take HF's {@code CLIPTextConfig} defaults
+     * @return the validated config
      * @throws CheckpointFormatException if the file is not JSON or a required field is missing or wrong
+     * @throws IOException if the file cannot be read (missing, too large, not UTF-8)
      */
     public static ClipTextConfig read(Path configJson) throws IOException {
         JsonObject root;
@@ -118,7 +143,12 @@ public record ClipTextConfig(int hiddenSize, int intermediateSize, int numHidden
         }
     }
 
-    /** The config as HF {@code config.json} text ({@code CLIPTextModel}). */
+    /**
+     * The config as HF {@code config.json} text ({@code CLIPTextModel}).
+     *
+     * @return pretty-printed JSON with a trailing newline, as {@code CLIPTextModel} or (with a projection)
+     *         {@code CLIPTextModelWithProjection}, float32
+     */
     public String toJson() {
         JsonObject o = new JsonObject();
         com.google.gson.JsonArray arch = new com.google.gson.JsonArray();

@@ -121,7 +121,14 @@ public final class ClipTextModel implements AutoCloseable {
 
     // ------------------------------------------------------------------ loading
 
-    /** Loads in float32 on CPU. See {@link #load(Path, Device, ScalarType)}. */
+    /**
+     * Loads in float32 on CPU. See {@link #load(Path, Device, ScalarType)}.
+     *
+     * @param path a checkpoint folder or single file (layout detected from its tensor names)
+     * @return the model, owned by the caller (close it)
+     * @throws IOException if a file cannot be read, or a {@link CheckpointFormatException} for an invalid or
+     *                     unsupported checkpoint
+     */
     public static ClipTextModel load(Path path) throws IOException {
         TorchRuntime.ensureLoaded();
         try (Device cpu = Tensors.cpu()) {
@@ -158,8 +165,10 @@ public final class ClipTextModel implements AutoCloseable {
      * @param path         a checkpoint folder or single file (layout detected from its tensor names)
      * @param device       where the weights live (the caller keeps ownership of the Device object)
      * @param computeDtype Float (default), Half or BFloat16; float weights of any stored dtype are converted
+     * @return the model (SDXL: its first encoder), owned by the caller (close it)
      * @throws CheckpointFormatException for a missing/invalid config or weights, pickle files, and
      *                                   missing, unexpected or mis-shaped tensors (all listed by name)
+     * @throws IOException if a file cannot be read
      */
     public static ClipTextModel load(Path path, Device device, ScalarType computeDtype) throws IOException {
         return load(path, 1, device, computeDtype);
@@ -174,12 +183,15 @@ public final class ClipTextModel implements AutoCloseable {
      * ({@code conditioner.embedders.0/1.*}). Without a {@code config.json} the architecture is inferred from the
      * tensor shapes (heads = width / 64). See {@code docs/interop.md}.
      *
+     * @param path         a checkpoint folder or single file
      * @param encoder      1, or 2 for SDXL's second (OpenCLIP bigG, projected) encoder
      * @param device       where the weights live (the caller keeps ownership of the Device object)
      * @param computeDtype Float (default), Half or BFloat16; float weights of any stored dtype are converted
+     * @return the model, owned by the caller (close it)
      * @throws CheckpointFormatException naming the file and the missing or unexpected keys when the layout
      *                                   does not fit, and for pickle files
      * @throws IllegalArgumentException  if {@code encoder} is not 1 or 2
+     * @throws IOException if a file cannot be read
      */
     public static ClipTextModel load(Path path, int encoder, Device device, ScalarType computeDtype)
             throws IOException {
@@ -238,7 +250,12 @@ public final class ClipTextModel implements AutoCloseable {
      * (projection: N(0,1/d)), matrices N(0,1/fan_in). SD 2.x / SDXL shapes: {@link ClipTextConfig#SD2},
      * {@link ClipTextConfig#SDXL_2} (or smaller configs of the same family).
      *
+     * @param config         the architecture; with {@code withProjection} its {@code projectionDim} (or d when 0) sizes
+     *                       the projection
+     * @param seed           the seed; equal seeds and configs give bit-identical weights
      * @param withProjection add {@code text_projection.weight} [projectionDim or d, d]
+     * @return a float32 CPU model with {@link #source()} {@code random(seed=…)} and no {@link #family()}, owned by the
+     *         caller (close it)
      */
     public static ClipTextModel random(ClipTextConfig config, long seed, boolean withProjection) {
         return RandomTextEncoder.create(config, seed, withProjection);
@@ -246,33 +263,57 @@ public final class ClipTextModel implements AutoCloseable {
 
     // ------------------------------------------------------------------ accessors
 
-    /** The architecture. */
+    /**
+     * The architecture.
+     *
+     * @return the architecture, as read from {@code config.json} or inferred from the tensor shapes
+     */
     public ClipTextConfig config() {
         return config;
     }
 
-    /** The device holding the weights (owned by the model; do not close). Engine-level: JavaCPP type. */
+    /**
+     * The device holding the weights (owned by the model; do not close). Engine-level: JavaCPP type.
+     *
+     * @return the model's own copy of the load device (CPU for generated models)
+     */
     public Device device() {
         checkOpen();
         return device;
     }
 
-    /** The compute dtype of the weights. */
+    /**
+     * The compute dtype of the weights.
+     *
+     * @return Float, Half or BFloat16, as given to {@code load} (Float for generated models)
+     */
     public ScalarType dtype() {
         return dtype;
     }
 
-    /** Whether the model has {@code text_projection} (then {@link TextEncoding#textEmbeds()} is set). */
+    /**
+     * Whether the model has {@code text_projection} (then {@link TextEncoding#textEmbeds()} is set).
+     *
+     * @return true if {@code text_projection.weight} was loaded or generated
+     */
     public boolean hasProjection() {
         return projection != null;
     }
 
-    /** Width of {@link #represent} output: projection width, or hidden width without a projection. */
+    /**
+     * Width of {@link #represent} output: projection width, or hidden width without a projection.
+     *
+     * @return p of the [p,d] projection, or d without one
+     */
     public int representationDim() {
         return projection != null ? (int) projection.size(0) : config.hiddenSize();
     }
 
-    /** Where the model came from (folder, or the random seed). */
+    /**
+     * Where the model came from (folder, or the random seed).
+     *
+     * @return a description of the origin, e.g. the checkpoint path or {@code random(seed=42)}
+     */
     public String source() {
         return source;
     }
@@ -280,6 +321,8 @@ public final class ClipTextModel implements AutoCloseable {
     /**
      * The detected family (SD 1.x, SD 2.x, SDXL encoder 1 or 2), which fixes how prompts are padded; null for
      * generated models.
+     *
+     * @return the family, or null for a model made by {@link #random}
      */
     public TextEncoderFamily family() {
         return origin == null ? null : origin.family();
@@ -300,12 +343,22 @@ public final class ClipTextModel implements AutoCloseable {
         return params;
     }
 
-    /** The checkpoint name of layer {@code layer}'s fc2 weight, the matrix ReFACT edits. */
+    /**
+     * The checkpoint name of layer {@code layer}'s fc2 weight, the matrix ReFACT edits.
+     *
+     * @param layer 0-based layer index (not checked against any model)
+     * @return {@code text_model.encoder.layers.<layer>.mlp.fc2.weight}
+     */
     public static String fc2WeightName(int layer) {
         return "text_model.encoder.layers." + layer + ".mlp.fc2.weight";
     }
 
-    /** The checkpoint name of layer {@code layer}'s fc2 bias. */
+    /**
+     * The checkpoint name of layer {@code layer}'s fc2 bias.
+     *
+     * @param layer 0-based layer index (not checked against any model)
+     * @return {@code text_model.encoder.layers.<layer>.mlp.fc2.bias}
+     */
     public static String fc2BiasName(int layer) {
         return "text_model.encoder.layers." + layer + ".mlp.fc2.bias";
     }
@@ -376,7 +429,13 @@ public final class ClipTextModel implements AutoCloseable {
         return out;
     }
 
-    /** Encodes token ids [b,n] (int64, any device) without per-layer outputs. */
+    /**
+     * Encodes token ids [b,n] (int64, any device) without per-layer outputs.
+     *
+     * @param inputIds [b,n] token ids, n ≤ max positions, any integer dtype (converted to int64)
+     * @return last hidden state, pooled output and (with a projection) text embeddings, owned by the caller
+     * @throws IllegalArgumentException for a wrong rank, too many positions or ids outside the vocabulary
+     */
     public TextEncoding encode(Tensor inputIds) {
         return encode(inputIds, false);
     }
@@ -431,6 +490,8 @@ public final class ClipTextModel implements AutoCloseable {
      * fc2 output for every position. No gradients. Later layers are not run.
      *
      * @param inputIds [b,n]
+     * @param layer 0-based layer index, in [0, L)
+     * @return residual, fc2 input [b,n,i] and fc2 output of {@code layer}, owned by the caller
      * @throws IllegalArgumentException for a layer outside [0, L)
      */
     public MlpTrace traceMlp(Tensor inputIds, int layer) {
@@ -456,6 +517,8 @@ public final class ClipTextModel implements AutoCloseable {
      * runs layers {@code layer+1..L-1} and the final LayerNorm. Differentiable with respect to
      * {@code layerOutput} when grad mode is on (the weights never require gradients).
      *
+     * @param layer       0-based layer whose output {@code layerOutput} is, in [0, L); L-1 runs only the final
+     *                    LayerNorm
      * @param layerOutput [b,n,d]
      * @return the last hidden state [b,n,d], owned by the caller
      */
@@ -483,8 +546,11 @@ public final class ClipTextModel implements AutoCloseable {
      * anything added at or after {@code start} (causal attention), so a search that perturbs the residual stream at
      * positions ≥ start can call {@link #forwardSuffix} instead of {@link #forwardFrom}. No gradients.
      *
+     * @param layer       0-based layer whose output {@code layerOutput} is, in [0, L)
      * @param layerOutput [b,n,d] the clean output of {@code layer}
      * @param start       first position that will change (0 &lt; start &lt; n)
+     * @return the keys and values of positions {@code < start} for layers {@code layer+1..L-1}, owned by the caller
+     * @throws IllegalArgumentException for a layer outside [0, L) or {@code start} outside [1, n)
      */
     public SuffixCache suffixCache(int layer, Tensor layerOutput, int start) {
         checkOpen();
@@ -512,6 +578,10 @@ public final class ClipTextModel implements AutoCloseable {
      * Runs layers {@code layer+1..L-1} and the final LayerNorm on the rows from {@code cache.start()} on:
      * {@code suffix} [b,n−start,d] is the layer output at those positions. Differentiable with respect to
      * {@code suffix}. Returns [b,n−start,d], equal (up to rounding) to the same rows of {@link #forwardFrom}.
+     *
+     * @param cache made by {@link #suffixCache} on this model from the clean layer output
+     * @param suffix [b,n−start,d] layer output at positions {@code start..n-1}, same device and dtype as the model
+     * @return [b,n−start,d] last hidden state of those positions, owned by the caller
      */
     public Tensor forwardSuffix(SuffixCache cache, Tensor suffix) {
         checkOpen();
@@ -537,6 +607,10 @@ public final class ClipTextModel implements AutoCloseable {
     /**
      * The pooled output: rows of {@code lastHidden} [b,n,d] at the first end token of each prompt
      * (argmax of the ids for the legacy {@code eos_token_id = 2} configs, as HF does). Returns [b,d].
+     *
+     * @param lastHidden [b,n,d] last hidden state (after the final LayerNorm)
+     * @param inputIds [b,n] the token ids that produced it (any device and integer dtype)
+     * @return [b,d] pooled output, on the device and in the dtype of {@code lastHidden}, owned by the caller
      */
     public Tensor pool(Tensor lastHidden, Tensor inputIds) {
         checkOpen();
@@ -562,6 +636,10 @@ public final class ClipTextModel implements AutoCloseable {
     /**
      * The representation ReFACT compares: {@code text_projection(pooled)} when the model has a projection
      * and {@code projected} is true, else the pooled output itself (a new tensor either way). [b,p] or [b,d].
+     *
+     * @param pooled [b,d] pooled output, as {@link #pool} gives
+     * @param projected whether to apply {@code text_projection} (ignored without one)
+     * @return [b,p] or [b,d], owned by the caller
      */
     public Tensor represent(Tensor pooled, boolean projected) {
         checkOpen();
@@ -637,7 +715,12 @@ public final class ClipTextModel implements AutoCloseable {
 
     // ------------------------------------------------------------------ weights
 
-    /** Names of all parameters, in checkpoint order. */
+    /**
+     * Names of all parameters, in checkpoint order.
+     *
+     * @return a new list of the names the architecture uses (unused tensors such as {@code position_ids}
+     *         excluded)
+     */
     public List<String> parameterNames() {
         checkOpen();
         return params.usedNames();
@@ -648,6 +731,8 @@ public final class ClipTextModel implements AutoCloseable {
      * {@link #replaceParameter}). Engine-level and unsafe (a live native tensor, invalid after {@link #close()});
      * users read weights with {@link #parameterValues} and {@link #parameterShape}.
      *
+     * @param name the parameter's checkpoint name, e.g. {@link #fc2WeightName(int)}
+     * @return the live tensor, in the model's dtype on its device (owned by the model)
      * @throws IllegalArgumentException for an unknown name
      * @throws IllegalStateException    if the model is closed
      * @deprecated returns a live internal tensor; use {@link #parameterValues(String)} (a copy)
@@ -684,7 +769,13 @@ public final class ClipTextModel implements AutoCloseable {
         return Tensors.shape(params.get(name));
     }
 
-    /** A copy of a parameter as float32 on the model's device, owned by the caller. */
+    /**
+     * A copy of a parameter in the model's compute dtype on the model's device, owned by the caller.
+     *
+     * @param name the parameter's checkpoint name
+     * @return a new tensor of the parameter's shape, owned by the caller
+     * @throws IllegalArgumentException for an unknown name
+     */
     public Tensor copyOfParameter(String name) {
         checkOpen();
         Tensor out;
@@ -698,6 +789,9 @@ public final class ClipTextModel implements AutoCloseable {
      * Overwrites a parameter in place with {@code value} (copied, converted to the model's dtype and
      * device) and records the change as {@code changeId}.
      *
+     * @param name the parameter's checkpoint name
+     * @param value the new values, of the parameter's exact shape (any device and dtype; not kept)
+     * @param changeId a non-blank id not yet applied to this model, for {@link #changes()} and {@link #undo}
      * @throws IllegalArgumentException for an unknown name, a shape mismatch, a non-finite value or a
      *                                  duplicate change id; the weights are unchanged then
      */
@@ -725,8 +819,10 @@ public final class ClipTextModel implements AutoCloseable {
      * Adds the rank-one matrix {@code r uᵀ} to the weight {@code name} ([out,in]) in place: the ROME/ReFACT
      * update {@code W ← W + r uᵀ}, recorded as {@code changeId}.
      *
-     * @param r [out] (e.g. 768 for an SD fc2 weight)
-     * @param u [in] (e.g. 3072)
+     * @param name     a 2-D parameter's checkpoint name, e.g. {@link #fc2WeightName(int)}
+     * @param r        [out] (e.g. 768 for an SD fc2 weight)
+     * @param u        [in] (e.g. 3072)
+     * @param changeId a non-blank id not yet applied to this model, for {@link #changes()} and {@link #undo}
      * @throws IllegalArgumentException for an unknown name, vectors of the wrong length, non-finite values,
      *                                  a result that would not be finite, or a duplicate change id; the
      *                                  weights are unchanged then
@@ -764,6 +860,7 @@ public final class ClipTextModel implements AutoCloseable {
      * Undoes the most recent change, bit for bit: the parameter is restored from the copy kept at its first
      * change and the remaining changes of that parameter are replayed with the same operations.
      *
+     * @param changeId the id of the most recent change since loading (see {@link #changes()})
      * @throws IllegalStateException if {@code changeId} is not the most recent change (undo later changes first)
      */
     public void undo(String changeId) {
@@ -863,7 +960,11 @@ public final class ClipTextModel implements AutoCloseable {
         return List.copyOf(all);
     }
 
-    /** The changes applied since loading, oldest first (undoable with {@link #undo}). */
+    /**
+     * The changes applied since loading, oldest first (undoable with {@link #undo}).
+     *
+     * @return an unmodifiable list of the change ids, oldest first (empty right after loading)
+     */
     public List<String> changes() {
         checkOpen();
         return journal.stream().map(Change::id).toList();
@@ -872,6 +973,8 @@ public final class ClipTextModel implements AutoCloseable {
     /**
      * The {@link #fingerprint()} of the weights before the first change (as loaded or generated). Taken at the
      * latest when the first change is applied.
+     *
+     * @return 64 lower-case hex digits (SHA-256)
      */
     public synchronized String baseFingerprint() {
         checkOpen();
@@ -888,6 +991,7 @@ public final class ClipTextModel implements AutoCloseable {
      * restores the base fingerprint. Per-parameter hashes are cached, so after an edit only the changed parameter
      * is hashed again.
      *
+     * @return 64 lower-case hex digits (SHA-256)
      * @throws IllegalStateException if the model is closed
      */
     public synchronized String fingerprint() {
@@ -946,6 +1050,7 @@ public final class ClipTextModel implements AutoCloseable {
      * stored dtype each tensor came with (float32 for generated models); an existing folder's other files are
      * left alone. Writes are atomic (temporary file + rename).
      *
+     * @param path a {@code .safetensors} file for the single-file layout, or a folder (created if needed)
      * @throws IOException              if writing fails (the target is then unchanged)
      * @throws IllegalArgumentException for single-file output of a generated or sharded model, or onto its input
      */

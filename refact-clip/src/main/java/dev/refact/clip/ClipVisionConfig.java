@@ -28,6 +28,15 @@ public record ClipVisionConfig(int hiddenSize, int intermediateSize, int numHidd
     /**
      * Validates the numbers.
      *
+     * @param hiddenSize        width W, &gt; 0
+     * @param intermediateSize  MLP width, &gt; 0
+     * @param numHiddenLayers   number of layers, &gt; 0
+     * @param numAttentionHeads attention heads, &gt; 0, dividing {@code hiddenSize}
+     * @param imageSize         input side S in pixels, &gt; 0, a multiple of {@code patchSize}
+     * @param patchSize         patch side P in pixels, &gt; 0
+     * @param hiddenAct         {@code quick_gelu} or {@code gelu}, any case (stored lower-cased); not null
+     * @param layerNormEps      LayerNorm epsilon, in (0, 1]
+     * @param projectionDim     {@code visual_projection} output width, &gt;= 0 (0 = none)
      * @throws IllegalArgumentException for non-positive sizes, heads that do not divide the width, a patch
      *                                  that does not divide the image, or an unsupported activation
      */
@@ -55,12 +64,20 @@ public record ClipVisionConfig(int hiddenSize, int intermediateSize, int numHidd
         ConfigFields.layerNormEps(layerNormEps);
     }
 
-    /** Patches per side, {@code S / P}. */
+    /**
+     * Patches per side, {@code S / P}.
+     *
+     * @return {@code imageSize / patchSize} (16 for ViT-L/14 at 224)
+     */
     public int gridSize() {
         return imageSize / patchSize;
     }
 
-    /** Tokens per image: the class token plus {@code (S/P)²} patches. */
+    /**
+     * Tokens per image: the class token plus {@code (S/P)²} patches.
+     *
+     * @return {@code gridSize()² + 1} (257 for ViT-L/14 at 224)
+     */
     public int numPositions() {
         return gridSize() * gridSize() + 1;
     }
@@ -69,7 +86,10 @@ public record ClipVisionConfig(int hiddenSize, int intermediateSize, int numHidd
      * Reads {@code config.json}; for a full CLIPModel config the {@code vision_config} section is used
      * (with HF's {@code CLIPVisionConfig} defaults for absent fields).
      *
+     * @param configJson path of a {@code CLIPVisionConfig} or full {@code CLIPConfig} {@code config.json}
+     * @return the validated config
      * @throws CheckpointFormatException if the file is not JSON or a field is missing or wrong
+     * @throws IOException if the file cannot be read (missing, too large, not UTF-8)
      */
     public static ClipVisionConfig read(Path configJson) throws IOException {
         JsonObject root;

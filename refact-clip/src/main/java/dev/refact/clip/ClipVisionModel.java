@@ -90,7 +90,13 @@ public final class ClipVisionModel implements AutoCloseable {
         }
     }
 
-    /** Loads in float32 on CPU. See {@link #load(Path, Device, ScalarType)}. */
+    /**
+     * Loads in float32 on CPU. See {@link #load(Path, Device, ScalarType)}.
+     *
+     * @param path a CLIP(Vision)Model folder, or a {@code .safetensors} file beside its {@code config.json}
+     * @return the loaded vision tower, owned by the caller (close it)
+     * @throws IOException if a file cannot be read, or a {@link CheckpointFormatException} for an invalid checkpoint
+     */
     public static ClipVisionModel load(Path path) throws IOException {
         TorchRuntime.ensureLoaded();
         try (Device cpu = Tensors.cpu()) {
@@ -105,8 +111,10 @@ public final class ClipVisionModel implements AutoCloseable {
      *                     CLIPVisionModel folder, or a {@code .safetensors} file beside its {@code config.json}
      * @param device       where the weights live (the caller keeps ownership of the Device object)
      * @param computeDtype Float (default), Half or BFloat16
+     * @return the loaded vision tower, owned by the caller (close it)
      * @throws CheckpointFormatException for a missing/invalid config or weights, and missing, unexpected or
      *                                   mis-shaped tensors (all listed by name)
+     * @throws IOException if the config or the weights cannot be read
      */
     public static ClipVisionModel load(Path path, Device device, ScalarType computeDtype) throws IOException {
         TorchRuntime.ensureLoaded();
@@ -151,32 +159,57 @@ public final class ClipVisionModel implements AutoCloseable {
         return f;
     }
 
-    /** The architecture. */
+    /**
+     * The architecture.
+     *
+     * @return the parsed {@code vision_config}
+     */
     public ClipVisionConfig config() {
         return config;
     }
 
-    /** The device holding the weights (owned by the model; do not close). */
+    /**
+     * The device holding the weights (owned by the model; do not close).
+     *
+     * @return the model's own copy of the load device
+     */
     public Device device() {
         return device;
     }
 
-    /** The compute dtype of the weights. */
+    /**
+     * The compute dtype of the weights.
+     *
+     * @return Float, Half or BFloat16, as given to {@code load}
+     */
     public ScalarType dtype() {
         return dtype;
     }
 
-    /** Whether the model has {@code visual_projection}. */
+    /**
+     * Whether the model has {@code visual_projection}.
+     *
+     * @return true if {@code visual_projection.weight} was loaded
+     */
     public boolean hasProjection() {
         return projection != null;
     }
 
-    /** Width of {@link VisionEncoding#imageEmbeds()}: the projection width (0 without a projection). */
+    /**
+     * Width of {@link VisionEncoding#imageEmbeds()}: the projection width (0 without a projection).
+     *
+     * @return p of the [p,W] projection, or 0 without one
+     */
     public int projectionDim() {
         return projection == null ? 0 : (int) projection.size(0);
     }
 
-    /** Encodes without per-layer outputs. See {@link #encode(Tensor, boolean)}. */
+    /**
+     * Encodes without per-layer outputs. See {@link #encode(Tensor, boolean)}.
+     *
+     * @param pixelValues [b,3,S,S] float pixel values (any device and float dtype)
+     * @return the encoding (no hidden states), owned by the caller
+     */
     public VisionEncoding encode(Tensor pixelValues) {
         return encode(pixelValues, false);
     }

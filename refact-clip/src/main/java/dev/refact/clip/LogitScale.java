@@ -18,7 +18,11 @@ public enum LogitScale {
         this.cliName = cliName;
     }
 
-    /** The command-line spelling: {@code fixed100} or {@code model}. */
+    /**
+     * The command-line spelling: {@code fixed100} or {@code model}.
+     *
+     * @return {@code "fixed100"} or {@code "model"}
+     */
     public String cliName() {
         return cliName;
     }
@@ -26,6 +30,8 @@ public enum LogitScale {
     /**
      * Parses {@code fixed100} or {@code model} (case-insensitive).
      *
+     * @param s the spelling; surrounding whitespace is ignored and the enum constant name is also accepted
+     * @return the matching scale
      * @throws IllegalArgumentException for anything else
      */
     public static LogitScale parse(String s) {

@@ -23,6 +23,7 @@ public final class SdxlConditioning {
      *
      * @param encoder1 output of {@code encode(ids1, true)} of SDXL's encoder 1 (with hidden states)
      * @param encoder2 output of {@code encode(ids2, true)} of SDXL's encoder 2 (with hidden states)
+     * @return a new [b, n, d1 + d2] tensor, owned by the caller
      * @throws IllegalArgumentException when an encoding lacks hidden states or the batch/length differ
      */
     public static Tensor promptEmbeds(TextEncoding encoder1, TextEncoding encoder2) {
@@ -42,6 +43,8 @@ public final class SdxlConditioning {
     /**
      * The pooled conditioning: encoder 2's {@code text_embeds} [b, p] (a new tensor).
      *
+     * @param encoder2 output of {@code encode(ids2)} of SDXL's encoder 2 (hidden states not needed)
+     * @return a copy of its {@code text_embeds} [b, p] ([b, 1280] for SDXL), owned by the caller
      * @throws IllegalArgumentException if the encoding has no projection (not SDXL's encoder 2)
      */
     public static Tensor pooledPromptEmbeds(TextEncoding encoder2) {

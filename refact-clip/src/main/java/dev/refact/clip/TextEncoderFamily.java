@@ -26,7 +26,11 @@ public enum TextEncoderFamily {
         this.padding = padding;
     }
 
-    /** How the family's own pipeline pads prompts to 77 tokens. */
+    /**
+     * How the family's own pipeline pads prompts to 77 tokens.
+     *
+     * @return {@link Padding#END_TOKEN} (SD 1.x, SDXL encoder 1) or {@link Padding#ZERO} (SD 2.x, SDXL encoder 2)
+     */
     public Padding padding() {
         return padding;
     }
@@ -35,14 +39,22 @@ public enum TextEncoderFamily {
      * The family of text encoder {@code encoder} (1, or 2 for SDXL) of a checkpoint, reading only headers and
      * config files (cheap).
      *
+     * @param checkpoint a checkpoint folder or single file, as for {@link ClipTextModel#load(java.nio.file.Path)}
+     * @param encoder    1, or 2 for SDXL's second encoder
+     * @return the detected family
      * @throws dev.refact.clip.io.CheckpointFormatException if no supported layout fits (names the keys)
      * @throws IllegalArgumentException                     if {@code encoder} is not 1 or 2
+     * @throws java.io.IOException if a header or config file cannot be read
      */
     public static TextEncoderFamily detect(java.nio.file.Path checkpoint, int encoder) throws java.io.IOException {
         return TextEncoderCheckpoint.resolve(checkpoint, encoder).family();
     }
 
-    /** True for the OpenCLIP-trained towers (SD 2.x, SDXL encoder 2), whose activation is exact gelu. */
+    /**
+     * True for the OpenCLIP-trained towers (SD 2.x, SDXL encoder 2), whose activation is exact gelu.
+     *
+     * @return true for {@link #SD2} and {@link #SDXL_2}
+     */
     public boolean isOpenClip() {
         return this == SD2 || this == SDXL_2;
     }

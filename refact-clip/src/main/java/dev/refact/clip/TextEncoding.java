@@ -43,27 +43,49 @@ public final class TextEncoding implements AutoCloseable {
         this.owned = new OwnedTensors("TextEncoding", all, lastHiddenState, pooled, textEmbeds);
     }
 
-    /** [b,n,d] after the final LayerNorm. */
+    /**
+     * [b,n,d] after the final LayerNorm.
+     *
+     * @return [b,n,d] last hidden state, owned by this encoding (do not close)
+     */
     public Tensor lastHiddenState() {
         return owned.check(lastHiddenState);
     }
 
-    /** [b,d] at the first end token. */
+    /**
+     * [b,d] at the first end token.
+     *
+     * @return [b,d] pooled output, owned by this encoding (do not close)
+     */
     public Tensor pooled() {
         return owned.check(pooled);
     }
 
-    /** [b,p] projected pooled output, or null when the model has no {@code text_projection}. */
+    /**
+     * [b,p] projected pooled output, or null when the model has no {@code text_projection}.
+     *
+     * @return [b,p] text embeddings, or null; owned by this encoding (do not close)
+     */
     public Tensor textEmbeds() {
         return owned.check(textEmbeds);
     }
 
-    /** L+1 tensors [b,n,d], or empty. */
+    /**
+     * L+1 tensors [b,n,d], or empty.
+     *
+     * @return an unmodifiable list: the embeddings, then each layer's output; empty unless the encoding was made with
+     *         layer outputs; tensors owned by this encoding (do not close)
+     */
     public List<Tensor> hiddenStates() {
         return owned.check(hiddenStates);
     }
 
-    /** L tensors [b,n,i] (fc2 inputs), or empty. */
+    /**
+     * L tensors [b,n,i] (fc2 inputs), or empty.
+     *
+     * @return an unmodifiable list, one fc2 input per layer; empty unless the encoding was made with layer outputs;
+     *         tensors owned by this encoding (do not close)
+     */
     public List<Tensor> mlpKeys() {
         return owned.check(mlpKeys);
     }

@@ -37,27 +37,49 @@ public final class VisionEncoding implements AutoCloseable {
         this.owned = new OwnedTensors("VisionEncoding", this.hiddenStates, embeddings, lastHiddenState, pooled, imageEmbeds);
     }
 
-    /** [b,T,W] before {@code pre_layrnorm}, or null. */
+    /**
+     * [b,T,W] before {@code pre_layrnorm}, or null.
+     *
+     * @return [b,T,W] embeddings, or null unless hidden states were asked for; owned by this encoding (do not close)
+     */
     public Tensor embeddings() {
         return owned.check(embeddings);
     }
 
-    /** L+1 tensors [b,T,W], or empty. */
+    /**
+     * L+1 tensors [b,T,W], or empty.
+     *
+     * @return an unmodifiable list: the {@code pre_layrnorm} output, then each layer's output; empty unless hidden
+     *         states were asked for; tensors owned by this encoding (do not close)
+     */
     public List<Tensor> hiddenStates() {
         return owned.check(hiddenStates);
     }
 
-    /** [b,T,W]. */
+    /**
+     * [b,T,W].
+     *
+     * @return [b,T,W] output of the last layer (no post-LayerNorm), owned by this encoding (do not close)
+     */
     public Tensor lastHiddenState() {
         return owned.check(lastHiddenState);
     }
 
-    /** [b,W]. */
+    /**
+     * [b,W].
+     *
+     * @return [b,W] {@code post_layernorm} of the class token, owned by this encoding (do not close)
+     */
     public Tensor pooled() {
         return owned.check(pooled);
     }
 
-    /** [b,p], or null. */
+    /**
+     * [b,p], or null.
+     *
+     * @return [b,p] unnormalised image embeddings, or null without {@code visual_projection}; owned by this encoding
+     *         (do not close)
+     */
     public Tensor imageEmbeds() {
         return owned.check(imageEmbeds);
     }

@@ -50,13 +50,26 @@ public final class ZeroShotClassifier implements AutoCloseable {
     /**
      * A classifier over the given parts; takes ownership of {@code model}.
      *
+     * @param model     a full CLIP model; closed by this classifier's {@link #close()}
+     * @param processor the image preprocessing; its output size must equal {@code model.imageSize()}
+     * @param tokenizer the model's tokenizer
+     * @return the classifier, owned by the caller (close it)
      * @throws IllegalArgumentException if the processor's output size is not the model's image size
      */
     public static ZeroShotClassifier of(ClipModel model, ClipImageProcessor processor, ClipTokenizer tokenizer) {
         return new ZeroShotClassifier(model, processor, tokenizer);
     }
 
-    /** Loads on CPU in float32. See {@link #load(Path, Path, Device)}. */
+    /**
+     * Loads on CPU in float32. See {@link #load(Path, Path, Device)}.
+     *
+     * @param clipDir      an HF CLIP folder ({@code config.json}, {@code model.safetensors},
+     *                     {@code preprocessor_config.json})
+     * @param tokenizerDir the tokenizer folder or file, or null to use {@code clipDir} (or its {@code tokenizer/}
+     *                     sub-folder)
+     * @return the classifier, owned by the caller (close it)
+     * @throws IOException if a part is missing or malformed (the message names the file)
+     */
     public static ZeroShotClassifier load(Path clipDir, Path tokenizerDir) throws IOException {
         try (Device cpu = Tensors.cpu()) {
             return load(clipDir, tokenizerDir, cpu);
@@ -71,6 +84,7 @@ public final class ZeroShotClassifier implements AutoCloseable {
      * @param tokenizerDir the tokenizer folder or file, or null to use {@code clipDir} (or its
      *                     {@code tokenizer/} sub-folder)
      * @param device       where the model runs (the caller keeps ownership of the Device object)
+     * @return the classifier (float32 model), owned by the caller (close it)
      * @throws IOException if a part is missing or malformed (the message names the file)
      */
     public static ZeroShotClassifier load(Path clipDir, Path tokenizerDir, Device device) throws IOException {
@@ -91,17 +105,29 @@ public final class ZeroShotClassifier implements AutoCloseable {
         }
     }
 
-    /** The model (owned by this classifier). */
+    /**
+     * The model (owned by this classifier).
+     *
+     * @return the model; do not close it separately
+     */
     public ClipModel model() {
         return model;
     }
 
-    /** The image preprocessing. */
+    /**
+     * The image preprocessing.
+     *
+     * @return the processor that makes the model's {@code pixel_values}
+     */
     public ClipImageProcessor processor() {
         return processor;
     }
 
-    /** The tokenizer. */
+    /**
+     * The tokenizer.
+     *
+     * @return the tokenizer used by {@link #inputIds}
+     */
     public ClipTokenizer tokenizer() {
         return tokenizer;
     }
@@ -109,6 +135,8 @@ public final class ZeroShotClassifier implements AutoCloseable {
     /**
      * Token ids for texts, [m, context length] int64 on the model's device, end-token padded.
      *
+     * @param texts one or more texts; each is truncated so that its end token stays
+     * @return a new [m, ctx] int64 tensor (ctx = the text tower's {@code max_position_embeddings}), owned by the caller
      * @throws IllegalArgumentException if the list is empty
      */
     public Tensor inputIds(List<String> texts) {
@@ -149,6 +177,10 @@ public final class ZeroShotClassifier implements AutoCloseable {
     /**
      * ReFACT's two-way test for one image: {@code softmax(scale · cos)} over {@code [oldText, newText]}.
      *
+     * @param image   the image (any size; preprocessed as HF does)
+     * @param oldText the text of the old concept (e.g. the edit's source)
+     * @param newText the text of the new concept (e.g. the edit's target)
+     * @param scale   the temperature
      * @return {@code {p(old), p(new)}}
      */
     public double[] twoWay(RgbImage image, String oldText, String newText, LogitScale scale) {

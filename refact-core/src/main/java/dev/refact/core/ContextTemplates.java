@@ -78,7 +78,14 @@ public final class ContextTemplates {
     private ContextTemplates() {
     }
 
-    /** Fills a template's {@code {}} with the subject. */
+    /**
+     * Fills a template's {@code {}} with the subject.
+     *
+     * @param template a context template containing {@code {}} (only the first occurrence is replaced)
+     * @param subject  the text to insert, as is (not trimmed or lower-cased)
+     * @return the template with its first {@code {}} replaced by {@code subject}
+     * @throws IllegalArgumentException if the template has no {@code {}} placeholder
+     */
     public static String fill(String template, String subject) {
         int i = template.indexOf("{}");
         if (i < 0) {

@@ -23,12 +23,18 @@ public final class EditConflictException extends IllegalArgumentException {
     /**
      * The 0-based indices of the conflicting rows: requests first, then protected keys numbered after them
      * (n, n+1, …).
+     *
+     * @return the conflicting row indices, in the order the message names them (an unmodifiable list)
      */
     public List<Integer> requests() {
         return requests;
     }
 
-    /** The joint system's condition number, or NaN when the conflict was found before the keys (same subject). */
+    /**
+     * The joint system's condition number, or NaN when the conflict was found before the keys (same subject).
+     *
+     * @return the 2-norm condition number (above the limit of {@link JointOptions#maxCondition()}), or NaN
+     */
     public double conditionNumber() {
         return conditionNumber;
     }

@@ -18,7 +18,17 @@ import java.util.Objects;
  */
 public record EditProvenance(String modelFingerprint, String modelSource, String statisticsId, String libraryVersion,
                              String runtime, String createdAt) {
-    /** Rejects nulls. */
+    /**
+     * Rejects nulls.
+     *
+     * @param modelFingerprint fingerprint of the weights the edit was computed on
+     * @param modelSource      where the model was loaded from; an absolute path is reduced to its last element
+     * @param statisticsId     identifier of the covariance statistics used
+     * @param libraryVersion   refact-java version
+     * @param runtime          native runtime description
+     * @param createdAt        ISO-8601 instant
+     * @throws NullPointerException if any component is null
+     */
     public EditProvenance {
         Objects.requireNonNull(modelFingerprint, "modelFingerprint");
         Objects.requireNonNull(modelSource, "modelSource");
@@ -29,13 +39,22 @@ public record EditProvenance(String modelFingerprint, String modelSource, String
         modelSource = EditFileChecks.shareableSource(modelSource); // no absolute local paths in shareable files
     }
 
-    /** The library version from the jar manifest, or the development version. */
+    /**
+     * The library version from the jar manifest, or the development version.
+     *
+     * @return the manifest's {@code Implementation-Version}, or {@code 0.1.0-SNAPSHOT} when run from classes
+     */
     public static String currentLibraryVersion() {
         String v = EditProvenance.class.getPackage().getImplementationVersion();
         return v == null ? "0.1.0-SNAPSHOT" : v;
     }
 
-    /** JSON object text. */
+    /**
+     * JSON object text.
+     *
+     * @return a one-line JSON object with keys {@code model_fingerprint}, {@code model_source}, {@code statistics},
+     *         {@code library_version}, {@code runtime} and {@code created_at}
+     */
     public String toJson() {
         JsonObject o = new JsonObject();
         o.addProperty("model_fingerprint", modelFingerprint);
@@ -50,6 +69,8 @@ public record EditProvenance(String modelFingerprint, String modelSource, String
     /**
      * Parses {@link #toJson()}.
      *
+     * @param json JSON object text as written by {@link #toJson()}
+     * @return the provenance (its model source reduced as by the constructor)
      * @throws IllegalArgumentException for invalid JSON or a missing field
      */
     public static EditProvenance fromJson(String json) {

@@ -27,6 +27,11 @@ public record EditRequest(String prompt, String subject, String source, String t
      * Validates and normalises the request (trims; a null subject becomes {@link #defaultSubject(String)} of the
      * prompt).
      *
+     * @param prompt  the editing prompt; stripped, not blank
+     * @param subject the span of {@code prompt} whose meaning changes (case-insensitive match), or null for
+     *                {@link #defaultSubject(String)}; stripped
+     * @param source  the current association; stripped, not blank
+     * @param target  the new association; stripped, not blank, different from {@code source} ignoring case
      * @throws NullPointerException     if prompt, source or target is null
      * @throws IllegalArgumentException if a string is blank, the subject does not occur in the prompt,
      *                                  or source and target are the same text
@@ -46,7 +51,17 @@ public record EditRequest(String prompt, String subject, String source, String t
         }
     }
 
-    /** A request whose subject is the whole prompt (ReFACT's default for RoAD and TIME rows). */
+    /**
+     * A request whose subject is the whole prompt (ReFACT's default for RoAD and TIME rows).
+     *
+     * @param prompt the editing prompt, also the subject (as {@link #defaultSubject(String)}: without trailing
+     *               punctuation and symbols)
+     * @param source the current association, e.g. "Donald Trump"
+     * @param target the new association, e.g. "Joe Biden"
+     * @return the validated request
+     * @throws NullPointerException     if prompt, source or target is null
+     * @throws IllegalArgumentException if a string is blank or source and target are the same text
+     */
     public static EditRequest of(String prompt, String source, String target) {
         return new EditRequest(prompt, null, source, target);
     }

@@ -61,12 +61,20 @@ public final class EditResult implements AppliedEdit {
         this.undoState = new UndoState(model, changeId);
     }
 
-    /** The request this edit applied. */
+    /**
+     * The request this edit applied.
+     *
+     * @return the request, as normalised by {@link EditRequest}
+     */
     public EditRequest request() {
         return request;
     }
 
-    /** The settings the edit ran with. */
+    /**
+     * The settings the edit ran with.
+     *
+     * @return the editor's hyperparameters
+     */
     public Hyperparameters hyperparameters() {
         return hyperparameters;
     }
@@ -89,67 +97,119 @@ public final class EditResult implements AppliedEdit {
         return weightName;
     }
 
-    /** u [i]: unit C⁻¹k̄ direction (a copy). */
+    /**
+     * u [i]: unit C⁻¹k̄ direction (a copy).
+     *
+     * @return a new float32 array of length i (the MLP width, 3072 for SD 1.x), unit norm (computed in float64)
+     */
     public float[] u() {
         return u.clone();
     }
 
-    /** r [d]: (v* − v_b)/(k_bᵀu) (a copy). */
+    /**
+     * r [d]: (v* − v_b)/(k_bᵀu) (a copy).
+     *
+     * @return a new float32 array of length d (the model width, 768 for SD 1.x)
+     */
     public float[] r() {
         return r.clone();
     }
 
-    /** v* [d] = t₀ + δ (a copy). */
+    /**
+     * v* [d] = t₀ + δ (a copy).
+     *
+     * @return a new float32 array of length d: the fc2 output the edit installs at the bare subject's last token
+     */
     public float[] vStar() {
         return vStar.clone();
     }
 
-    /** k̄ [i]: mean key over the context templates (a copy). */
+    /**
+     * k̄ [i]: mean key over the context templates (a copy).
+     *
+     * @return a new float32 array of length i (computed in float64, stored as float32)
+     */
     public float[] kMean() {
         return kMean.clone();
     }
 
-    /** Adam steps taken. */
+    /**
+     * Adam steps taken.
+     *
+     * @return the number of Adam updates of δ, from 0 to {@link Hyperparameters#adamUpdateCap()}
+     */
     public int steps() {
         return steps;
     }
 
-    /** Why the v* search stopped (threshold reached or step cap). */
+    /**
+     * Why the v* search stopped (threshold reached or step cap).
+     *
+     * @return {@link StopReason#CONVERGED} or {@link StopReason#STEP_CAP}
+     */
     public StopReason stopReason() {
         return stopReason;
     }
 
-    /** Mean p(target) over the rewriting prompts when the search ended. */
+    /**
+     * Mean p(target) over the rewriting prompts when the search ended.
+     *
+     * @return a probability in [0, 1], measured with the final δ
+     */
     public double targetProbability() {
         return targetProbability;
     }
 
-    /** Loss before each step (one more entry than steps when the cap was reached). */
+    /**
+     * Loss before each step (one more entry than steps when the cap was reached).
+     *
+     * @return a new array, one loss per forward pass of the search (the last one measures the final δ)
+     */
     public double[] losses() {
         return losses.clone();
     }
 
-    /** Mean p(target) before each step. */
+    /**
+     * Mean p(target) before each step.
+     *
+     * @return a new array aligned with {@link #losses()}, each in [0, 1]
+     */
     public double[] targetProbabilities() {
         return targetProbabilities.clone();
     }
 
-    /** ‖δ‖ of the final value. */
+    /**
+     * ‖δ‖ of the final value.
+     *
+     * @return the L2 norm of v* − t₀ (clamped to at most {@code clampFactor}·‖t₀‖ by the search)
+     */
     public double deltaNorm() {
         return deltaNorm;
     }
 
-    /** ‖t₀‖, the clean MLP output's norm at the bare subject's last token. */
+    /**
+     * ‖t₀‖, the clean MLP output's norm at the bare subject's last token.
+     *
+     * @return the L2 norm of t₀ = v_b
+     */
     public double t0Norm() {
         return t0Norm;
     }
 
-    /** Wall time per phase ({@code keys}, {@code solve}, {@code value}, {@code update}), in order. */
+    /**
+     * Wall time per phase ({@code keys}, {@code solve}, {@code value}, {@code update}), in order.
+     *
+     * @return a new insertion-ordered map from phase name to its duration
+     */
     public Map<String, Duration> timings() {
         return new LinkedHashMap<>(timings);
     }
 
-    /** Where the edit came from: model fingerprint, statistics, versions. */
+    /**
+     * Where the edit came from: model fingerprint, statistics, versions.
+     *
+     * @return the provenance recorded when the edit was made
+     */
     public EditProvenance provenance() {
         return provenance;
     }
@@ -171,13 +231,23 @@ public final class EditResult implements AppliedEdit {
         undoState.undo();
     }
 
-    /** The portable form of this edit (u, r, layer, provenance). */
+    /**
+     * The portable form of this edit (u, r, layer, provenance).
+     *
+     * @return a new {@link SavedEdit} with this edit's factors, request and hyperparameters; it holds no reference
+     *         to the model
+     */
     public SavedEdit toSavedEdit() {
         return new SavedEdit(changeId, layer(), weightName, u, r, provenance.modelFingerprint(), request,
                 hyperparameters.toJson(), provenance);
     }
 
-    /** Writes the edit file (see {@link SavedEdit#save(Path)}). */
+    /**
+     * Writes the edit file (see {@link SavedEdit#save(Path)}).
+     *
+     * @param file the file to write (conventionally {@code *.edit.safetensors}); replaced atomically if it exists
+     * @throws IOException if writing fails; the file is then unchanged
+     */
     public void save(Path file) throws IOException {
         toSavedEdit().save(file);
     }

@@ -36,6 +36,9 @@ public interface Editor {
     /**
      * Edits the model in place.
      *
+     * @param model   the text encoder to edit; its {@code fc2} weight at the hyperparameters' layer changes
+     * @param request the edit to apply
+     * @return the applied edit (plain Java arrays, no native memory); {@link EditResult#undo()} restores the weights
      * @throws IllegalArgumentException if the request does not fit the model (subject not found by the
      *                                  tokenizer, prompt longer than 77 tokens, layer outside the model, statistics
      *                                  of another layer or width)
@@ -50,6 +53,13 @@ public interface Editor {
      * Applies several edits one after another, each on the weights left by the previous one, with the same
      * statistics. All or nothing: if one fails, the edits this call made are undone and the exception is
      * rethrown with the failing request's index.
+     *
+     * @param model    the text encoder to edit
+     * @param requests the edits, applied in order (empty: nothing happens)
+     * @return one result per request, in order; undo them newest first
+     * @throws IllegalArgumentException if a request does not fit the model (wrapping the cause; earlier edits undone)
+     * @throws IllegalStateException    if an edit's computation fails (wrapping the cause; earlier edits undone), or
+     *                                  another thread is editing the model
      */
     List<EditResult> edit(ClipTextModel model, List<EditRequest> requests);
 
@@ -60,6 +70,9 @@ public interface Editor {
      * the n×n system is solved over all of them). For one request this is {@link #edit(ClipTextModel, EditRequest)}
      * bit for bit.
      *
+     * @param model    the text encoder to edit
+     * @param requests the edits to make at once; at least one
+     * @return the applied joint edit, undone as one change
      * @throws EditConflictException    before any weight changes, if requests contradict each other (same subject
      *                                  with different targets, a duplicate, or an ill-conditioned system)
      * @throws IllegalArgumentException if a request does not fit the model (the message names its index)
@@ -72,6 +85,16 @@ public interface Editor {
     /**
      * As {@link #editJointly(ClipTextModel, List)} with options: ridge λ (soft least squares, no conflict
      * refusal), the condition limit, and earlier edits' keys to keep fixed.
+     *
+     * @param model    the text encoder to edit
+     * @param requests the edits to make at once; at least one
+     * @param options  ridge, condition limit and protected keys (of this editor's layer and the model's MLP width)
+     * @return the applied joint edit, undone as one change
+     * @throws EditConflictException    with ridge 0, if requests (or protected keys) contradict each other or the
+     *                                  system's condition number exceeds the limit; before any weight change
+     * @throws IllegalArgumentException if {@code requests} is empty, a request does not fit the model, or a
+     *                                  protected key is of another layer or width
+     * @throws IllegalStateException    if the computation fails; the weights are unchanged then
      */
     JointEditResult editJointly(ClipTextModel model, List<EditRequest> requests, JointOptions options);
 
@@ -80,14 +103,31 @@ public interface Editor {
      * With {@code protect}, every edit also keeps the bare-subject outputs of all earlier edits of this call (and
      * of {@code options.protectedKeys()}) at their current values. All or nothing: if one fails, the edits this
      * call made are undone and the exception names the failing request's index.
+     *
+     * @param model    the text encoder to edit
+     * @param requests the edits, applied in order (empty: nothing happens)
+     * @param options  ridge, condition limit and protected keys, used for every edit
+     * @param protect  whether each edit keeps the bare-subject outputs of the earlier edits of this call fixed
+     * @return one one-request joint result per request, in order; undo them newest first
+     * @throws IllegalArgumentException if an edit is refused or does not fit (wrapping the cause, also an
+     *                                  {@link EditConflictException}; earlier edits undone)
+     * @throws IllegalStateException    if an edit's computation fails (wrapping the cause; earlier edits undone)
      */
     List<JointEditResult> editSequentially(ClipTextModel model, List<EditRequest> requests, JointOptions options,
                                            boolean protect);
 
-    /** The hyperparameters every edit uses. */
+    /**
+     * The hyperparameters every edit uses.
+     *
+     * @return the hyperparameters given to the builder
+     */
     Hyperparameters hyperparameters();
 
-    /** A builder; tokenizer and statistics are required. */
+    /**
+     * A builder; tokenizer and statistics are required.
+     *
+     * @return a new builder with {@link Hyperparameters#roleEdits()} and no listener
+     */
     static Builder builder() {
         return new Builder();
     }
@@ -127,25 +167,44 @@ public interface Editor {
             return this;
         }
 
-        /** Covariance statistics at the edited layer (owned by the caller; not closed by the editor). */
+        /**
+         * Covariance statistics at the edited layer (owned by the caller; not closed by the editor).
+         *
+         * @param value C at {@link Hyperparameters#layer()}, of the model to edit (required)
+         * @return this builder
+         */
         public Builder statistics(CovarianceStats value) {
             statistics = Objects.requireNonNull(value, "statistics");
             return this;
         }
 
-        /** The tokenizer of the model to edit (required; owned by the caller). */
+        /**
+         * The tokenizer of the model to edit (required; owned by the caller).
+         *
+         * @param value the tokenizer
+         * @return this builder
+         */
         public Builder tokenizer(ClipTokenizer value) {
             tokenizer = Objects.requireNonNull(value, "tokenizer");
             return this;
         }
 
-        /** Receives progress of the v* search (default: {@link ProgressListener#NONE}). */
+        /**
+         * Receives progress of the v* search (default: {@link ProgressListener#NONE}).
+         *
+         * @param value the listener, called on the editing thread
+         * @return this builder
+         */
         public Builder listener(ProgressListener value) {
             listener = Objects.requireNonNull(value, "listener");
             return this;
         }
 
         /**
+         * Builds the editor.
+         *
+         * @return a new immutable, thread-safe editor; when {@link Hyperparameters#covarianceDamping()} is &gt; 0 and
+         *         differs from the statistics' damping, it uses {@code statistics.withDamping(λ)}
          * @throws IllegalStateException if tokenizer or statistics are missing, or the statistics are for
          *                               another layer than the hyperparameters'
          */

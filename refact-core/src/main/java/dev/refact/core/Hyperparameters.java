@@ -51,7 +51,26 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
             "layer_module_tmp", "mlp_module_tmp", "attn_module_tmp", "ln_f_module", "lm_head_module",
             "mom2_dataset", "mom2_n_samples", "mom2_dtype", "stats_dir");
 
-    /** Validates everything (the builder has already validated each field). */
+    /**
+     * Validates everything (the builder has already validated each field).
+     *
+     * @param layer                0-based layer to edit, &ge; 0
+     * @param templates            context templates, at least one, each with exactly one {@code {}} (copied)
+     * @param contrastivePool      caption pool (copied)
+     * @param numContrastive       N in [0, {@code contrastivePool.size()}]
+     * @param similarity           logit kind, not null
+     * @param representation       embedding kind, not null
+     * @param learningRate         finite, &gt; 0
+     * @param maxSteps             &ge; 0, or &ge; 1 with {@link StepCounting#LOOP_ITERATIONS}
+     * @param probabilityThreshold in (0, 1]
+     * @param weightDecay          finite, &ge; 0
+     * @param clampFactor          finite, &gt; 0
+     * @param covarianceDamping    finite, &ge; 0
+     * @param seed                 any value; 0 keeps the pool order
+     * @param stepCounting         not null
+     * @throws IllegalArgumentException if a value is out of range (the message names its JSON key)
+     * @throws NullPointerException     if a list, enum or template is null
+     */
     public Hyperparameters {
         templates = List.copyOf(templates);
         contrastivePool = List.copyOf(contrastivePool);
@@ -80,12 +99,20 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
         }
     }
 
-    /** The paper's role-edit setting (RoAD): layer 7, 20 contrastive captions, L2, lr 0.05, ≤100 steps. */
+    /**
+     * The paper's role-edit setting (RoAD): layer 7, 20 contrastive captions, L2, lr 0.05, ≤100 steps.
+     *
+     * @return the builder defaults
+     */
     public static Hyperparameters roleEdits() {
         return builder().build();
     }
 
-    /** The paper's appearance-edit setting (TIME): as {@link #roleEdits()} but layer 9. */
+    /**
+     * The paper's appearance-edit setting (TIME): as {@link #roleEdits()} but layer 9.
+     *
+     * @return the role-edit setting at layer 9
+     */
     public static Hyperparameters appearanceEdits() {
         return builder().layer(9).build();
     }
@@ -97,6 +124,8 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
      * v_max_grad_steps = 100} loop iterations, i.e. at most 99 Adam updates ({@link StepCounting#LOOP_ITERATIONS}).
      * Loading one of the released code's hyper-parameter files with {@link #fromJson(String)} starts from this
      * preset. Deterministic where the released code is random (t₀ from the bare subject, see docs/method.md).
+     *
+     * @return the released code's setting
      */
     public static Hyperparameters releasedCode() {
         return builder().numContrastive(0).stepCounting(StepCounting.LOOP_ITERATIONS).build();
@@ -105,22 +134,37 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
     /**
      * The most Adam updates the v* search makes: {@code maxSteps} ({@link StepCounting#ADAM_UPDATES}) or
      * {@code maxSteps − 1} ({@link StepCounting#LOOP_ITERATIONS}).
+     *
+     * @return the Adam update cap, &ge; 0
      */
     public int adamUpdateCap() {
         return stepCounting == StepCounting.LOOP_ITERATIONS ? maxSteps - 1 : maxSteps;
     }
 
-    /** A builder holding the role-edit defaults. */
+    /**
+     * A builder holding the role-edit defaults.
+     *
+     * @return a new builder (as {@link #roleEdits()} until changed)
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder holding this object's values. */
+    /**
+     * A builder holding this object's values.
+     *
+     * @return a new builder; {@code build()} without changes gives an equal object
+     */
     public Builder toBuilder() {
         return new Builder(this);
     }
 
-    /** A copy with another layer. */
+    /**
+     * A copy with another layer.
+     *
+     * @param newLayer the 0-based layer to edit, &ge; 0
+     * @return these hyperparameters with {@code layer = newLayer}
+     */
     public Hyperparameters withLayer(int newLayer) {
         return toBuilder().layer(newLayer).build();
     }
@@ -128,6 +172,8 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
     /**
      * The N contrastive captions: a deterministic shuffle of the pool by {@link #seed()}, then the first N
      * (with seed 0 the pool order is kept).
+     *
+     * @return an unmodifiable list of {@link #numContrastive()} captions from {@link #contrastivePool()}
      */
     public List<String> contrastivePrompts() {
         List<String> pool = new ArrayList<>(contrastivePool);
@@ -143,7 +189,12 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
         return List.copyOf(pool.subList(0, numContrastive));
     }
 
-    /** JSON text with snake_case keys (pretty-printed). */
+    /**
+     * JSON text with snake_case keys (pretty-printed).
+     *
+     * @return a JSON object with every setting ({@code v_max_grad_steps_counts} only when not the default);
+     *         {@link #fromJson(String)} reads it back to an equal object
+     */
     public String toJson() {
         JsonObject o = new JsonObject();
         o.addProperty("layer", layer);
@@ -171,6 +222,8 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
      * keys) starts from {@link #releasedCode()} instead, so it runs with the released step semantics and no
      * contrastive captions unless it says otherwise.
      *
+     * @param json JSON object text
+     * @return the validated hyperparameters
      * @throws IllegalArgumentException for invalid JSON, an unknown key, a value of the wrong type or an
      *                                  invalid value (the message names the key)
      */
@@ -285,21 +338,36 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
             stepCounting = h.stepCounting;
         }
 
-        /** Layer to edit, 0-based (checked against the model when editing). */
+        /**
+         * Layer to edit, 0-based (checked against the model when editing).
+         *
+         * @param value the layer, &ge; 0
+         * @return this builder
+         */
         public Builder layer(int value) {
             checkLayer(value);
             layer = value;
             return this;
         }
 
-        /** Context templates, each with one {@code {}}. */
+        /**
+         * Context templates, each with one {@code {}}.
+         *
+         * @param value at least one template, each with exactly one {@code {}} (copied)
+         * @return this builder
+         */
         public Builder templates(List<String> value) {
             checkTemplates(value);
             templates = List.copyOf(value);
             return this;
         }
 
-        /** The caption pool for contrastive candidates; N is clamped to its size. */
+        /**
+         * The caption pool for contrastive candidates; N is clamped to its size.
+         *
+         * @param value the captions, none blank (copied)
+         * @return this builder
+         */
         public Builder contrastivePool(List<String> value) {
             Objects.requireNonNull(value, "contrastive_prompts");
             for (String s : value) {
@@ -312,7 +380,12 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
             return this;
         }
 
-        /** N, the number of contrastive captions (the paper's ablation: 0, 15, 20, 30, 50). */
+        /**
+         * N, the number of contrastive captions (the paper's ablation: 0, 15, 20, 30, 50).
+         *
+         * @param value N, &ge; 0 and at most the pool size (checked by {@link #build()})
+         * @return this builder
+         */
         public Builder numContrastive(int value) {
             if (value < 0) {
                 throw new IllegalArgumentException("num_contrastive must be >= 0, got " + value);
@@ -321,26 +394,47 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
             return this;
         }
 
-        /** L2 or cosine·100 logits between the edited embedding and the candidates ({@code similarity}). */
+        /**
+         * L2 or cosine·100 logits between the edited embedding and the candidates ({@code similarity}).
+         *
+         * @param value the logit kind, not null
+         * @return this builder
+         */
         public Builder similarity(Similarity value) {
             similarity = Objects.requireNonNull(value, "similarity");
             return this;
         }
 
-        /** Projected or pooled end-token embedding ({@code representation}). */
+        /**
+         * Projected or pooled end-token embedding ({@code representation}).
+         *
+         * @param value the embedding kind, not null
+         * @return this builder
+         */
         public Builder representation(Representation value) {
             representation = Objects.requireNonNull(value, "representation");
             return this;
         }
 
-        /** Adam learning rate for δ, &gt; 0 ({@code v_lr}). */
+        /**
+         * Adam learning rate for δ, &gt; 0 ({@code v_lr}).
+         *
+         * @param value the learning rate, finite and &gt; 0
+         * @return this builder
+         */
         public Builder learningRate(double value) {
             checkPositive(value, "v_lr");
             learningRate = value;
             return this;
         }
 
-        /** At most this many Adam steps, &ge; 0 ({@code v_max_grad_steps}). */
+        /**
+         * At most this many Adam steps, &ge; 0 ({@code v_max_grad_steps}).
+         *
+         * @param value the step cap, &ge; 0 (&ge; 1 with {@link StepCounting#LOOP_ITERATIONS}, checked by
+         *              {@link #build()})
+         * @return this builder
+         */
         public Builder maxSteps(int value) {
             if (value < 0) {
                 throw new IllegalArgumentException("v_max_grad_steps must be >= 0, got " + value);
@@ -349,7 +443,12 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
             return this;
         }
 
-        /** Stop when mean p(target) exceeds this, in (0, 1] ({@code v_prob_threshold}). */
+        /**
+         * Stop when mean p(target) exceeds this, in (0, 1] ({@code v_prob_threshold}).
+         *
+         * @param value the threshold, in (0, 1]
+         * @return this builder
+         */
         public Builder probabilityThreshold(double value) {
             if (!(value > 0 && value <= 1)) {
                 throw new IllegalArgumentException("v_prob_threshold must be in (0, 1], got " + value);
@@ -358,34 +457,59 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
             return this;
         }
 
-        /** Weight of ‖δ‖/‖t₀‖² in the loss, &ge; 0 ({@code v_weight_decay}). */
+        /**
+         * Weight of ‖δ‖/‖t₀‖² in the loss, &ge; 0 ({@code v_weight_decay}).
+         *
+         * @param value the weight, finite and &ge; 0
+         * @return this builder
+         */
         public Builder weightDecay(double value) {
             checkNonNegative(value, "v_weight_decay");
             weightDecay = value;
             return this;
         }
 
-        /** ‖δ‖ ≤ clampFactor·‖t₀‖ after each step, &gt; 0 ({@code clamp_norm_factor}). */
+        /**
+         * ‖δ‖ ≤ clampFactor·‖t₀‖ after each step, &gt; 0 ({@code clamp_norm_factor}).
+         *
+         * @param value the factor, finite and &gt; 0
+         * @return this builder
+         */
         public Builder clampFactor(double value) {
             checkPositive(value, "clamp_norm_factor");
             clampFactor = value;
             return this;
         }
 
-        /** λ in C + λ·mean(diag C)·I, &ge; 0 ({@code mom2_damping}; 0 = none). */
+        /**
+         * λ in C + λ·mean(diag C)·I, &ge; 0 ({@code mom2_damping}; 0 = none).
+         *
+         * @param value λ, finite and &ge; 0
+         * @return this builder
+         */
         public Builder covarianceDamping(double value) {
             checkNonNegative(value, "mom2_damping");
             covarianceDamping = value;
             return this;
         }
 
-        /** Seeds the choice of the N contrastive captions from the pool ({@code seed}). */
+        /**
+         * Seeds the choice of the N contrastive captions from the pool ({@code seed}).
+         *
+         * @param value any seed; 0 keeps the pool order
+         * @return this builder
+         */
         public Builder seed(long value) {
             seed = value;
             return this;
         }
 
-        /** What {@code maxSteps} counts ({@code v_max_grad_steps_counts}: adam_updates or loop_iterations). */
+        /**
+         * What {@code maxSteps} counts ({@code v_max_grad_steps_counts}: adam_updates or loop_iterations).
+         *
+         * @param value the step semantics, not null
+         * @return this builder
+         */
         public Builder stepCounting(StepCounting value) {
             stepCounting = Objects.requireNonNull(value, "v_max_grad_steps_counts");
             return this;
@@ -394,7 +518,9 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
         /**
          * Builds the hyperparameters.
          *
-         * @throws IllegalArgumentException if N exceeds the caption pool
+         * @return the immutable hyperparameters
+         * @throws IllegalArgumentException if N exceeds the caption pool, or {@code maxSteps} is 0 while it counts
+         *                                  loop iterations
          */
         public Hyperparameters build() {
             return new Hyperparameters(layer, templates, contrastivePool, numContrastive, similarity, representation,

@@ -58,22 +58,40 @@ public final class JointEditResult implements AppliedEdit {
         this.undoState = new UndoState(model, changeId);
     }
 
-    /** Per request, in order: steps, stop reason, p(target), residual. */
+    /**
+     * Per request, in order: steps, stop reason, p(target), residual.
+     *
+     * @return an unmodifiable list of n outcomes, one per request
+     */
     public List<RequestOutcome> outcomes() {
         return outcomes;
     }
 
-    /** The requests, in order. */
+    /**
+     * The requests, in order.
+     *
+     * @return an unmodifiable list of the n requests
+     */
     public List<EditRequest> requests() {
         return outcomes.stream().map(RequestOutcome::request).toList();
     }
 
-    /** The earlier edits this update kept fixed (rows n.. of the factors). */
+    /**
+     * The earlier edits this update kept fixed (rows n.. of the factors).
+     *
+     * @return the p protected keys of {@link JointOptions#protectedKeys()}, in row order (an unmodifiable list,
+     *         empty if none)
+     */
     public List<ProtectedKey> protectedRows() {
         return protectedKeys;
     }
 
-    /** This edit's requests as keys to protect in later edits (one per request, in order). */
+    /**
+     * This edit's requests as keys to protect in later edits (one per request, in order).
+     *
+     * @return a new list of n keys (key i has change id {@link #changeId()} + {@code "#i"}); pass them to
+     *         {@link JointOptions#protecting(List)}
+     */
     public List<ProtectedKey> protectedKeys() {
         List<ProtectedKey> keys = new ArrayList<>();
         for (int i = 0; i < outcomes.size(); i++) {
@@ -82,7 +100,11 @@ public final class JointEditResult implements AppliedEdit {
         return keys;
     }
 
-    /** The hyperparameters every request's search used. */
+    /**
+     * The hyperparameters every request's search used.
+     *
+     * @return the editor's hyperparameters
+     */
     public Hyperparameters hyperparameters() {
         return hyperparameters;
     }
@@ -105,62 +127,111 @@ public final class JointEditResult implements AppliedEdit {
         return weightName;
     }
 
-    /** Number of rows of the update: requests plus protected keys. */
+    /**
+     * Number of rows of the update: requests plus protected keys.
+     *
+     * @return n + p, the number of rows of every factor array
+     */
     public int rows() {
         return u.length;
     }
 
-    /** u [n+p][d_in] (a copy). */
+    /**
+     * u [n+p][d_in] (a copy).
+     *
+     * @return a new array of n + p float32 rows of length d_in, each a unit direction C⁻¹k̄/‖C⁻¹k̄‖
+     */
     public float[][] u() {
         return copy(u);
     }
 
-    /** r [n+p][d_out] (a copy). */
+    /**
+     * r [n+p][d_out] (a copy).
+     *
+     * @return a new array of n + p float32 rows of length d_out
+     */
     public float[][] r() {
         return copy(r);
     }
 
-    /** k̄ [n+p][d_in] (a copy). */
+    /**
+     * k̄ [n+p][d_in] (a copy).
+     *
+     * @return a new array of n + p float32 rows of length d_in: each row's mean key over the context templates
+     */
     public float[][] kBar() {
         return copy(kBar);
     }
 
-    /** k_b [n+p][d_in] (a copy). */
+    /**
+     * k_b [n+p][d_in] (a copy).
+     *
+     * @return a new array of n + p float32 rows of length d_in: each row's key at the bare subject's last token
+     */
     public float[][] kBare() {
         return copy(kBare);
     }
 
-    /** v* [n+p][d_out] (a copy); for protected rows their value before this edit. */
+    /**
+     * v* [n+p][d_out] (a copy); for protected rows their value before this edit.
+     *
+     * @return a new array of n + p float32 rows of length d_out
+     */
     public float[][] vStar() {
         return copy(vStar);
     }
 
-    /** 2-norm condition number of the (n+p)×(n+p) system A (1 for a single unprotected request). */
+    /**
+     * 2-norm condition number of the (n+p)×(n+p) system A (1 for a single unprotected request).
+     *
+     * @return κ ≥ 1, infinite if the system is singular (possible only with a ridge λ &gt; 0)
+     */
     public double conditionNumber() {
         return conditionNumber;
     }
 
-    /** The ridge λ used (0 = exact). */
+    /**
+     * The ridge λ used (0 = exact).
+     *
+     * @return {@link JointOptions#ridge()} of the call, ≥ 0
+     */
     public double ridge() {
         return ridge;
     }
 
-    /** Largest residual over the requests (see {@link RequestOutcome#residual()}). */
+    /**
+     * Largest residual over the requests (see {@link RequestOutcome#residual()}).
+     *
+     * @return the maximum of {@link RequestOutcome#residual()} over {@link #outcomes()} (0 = every request holds
+     *         exactly)
+     */
     public double maxResidual() {
         return outcomes.stream().mapToDouble(RequestOutcome::residual).max().orElse(0);
     }
 
-    /** Largest relative change ‖Δo‖/‖o‖ of a protected key's output (0 without protected keys). */
+    /**
+     * Largest relative change ‖Δo‖/‖o‖ of a protected key's output (0 without protected keys).
+     *
+     * @return the drift, measured with the edited weights; ≥ 0
+     */
     public double protectedDrift() {
         return protectedDrift;
     }
 
-    /** Wall time per phase ({@code keys}, {@code solve}, {@code value}, {@code update}), in order. */
+    /**
+     * Wall time per phase ({@code keys}, {@code solve}, {@code value}, {@code update}), in order.
+     *
+     * @return a new insertion-ordered map from phase name to its duration, summed over the chunks of requests
+     */
     public Map<String, Duration> timings() {
         return new LinkedHashMap<>(timings);
     }
 
-    /** Where the edit was made: model fingerprint and source, statistics, library and runtime, time. */
+    /**
+     * Where the edit was made: model fingerprint and source, statistics, library and runtime, time.
+     *
+     * @return the provenance recorded when the edit was made
+     */
     public EditProvenance provenance() {
         return provenance;
     }
@@ -181,7 +252,11 @@ public final class JointEditResult implements AppliedEdit {
         undoState.undo();
     }
 
-    /** The portable form (all rows, per-request provenance). */
+    /**
+     * The portable form (all rows, per-request provenance).
+     *
+     * @return a new {@link SavedJointEdit} with every row's factors and keys; it holds no reference to the model
+     */
     public SavedJointEdit toSavedEdit() {
         List<SavedJointEdit.Row> rows = new ArrayList<>();
         for (RequestOutcome o : outcomes) {
@@ -196,7 +271,12 @@ public final class JointEditResult implements AppliedEdit {
                 provenance.modelFingerprint(), rows, hyperparameters.toJson(), conditionNumber, ridge, provenance);
     }
 
-    /** Writes the joint edit file (see {@link SavedJointEdit#save(Path)}). */
+    /**
+     * Writes the joint edit file (see {@link SavedJointEdit#save(Path)}).
+     *
+     * @param file the file to write; replaced atomically if it exists
+     * @throws IOException if writing fails; the file is then unchanged
+     */
     public void save(Path file) throws IOException {
         toSavedEdit().save(file);
     }

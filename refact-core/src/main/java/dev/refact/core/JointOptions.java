@@ -24,7 +24,11 @@ public record JointOptions(double ridge, double maxCondition, List<ProtectedKey>
     /**
      * Validates.
      *
+     * @param ridge         λ, finite and &ge; 0 (0 = exact)
+     * @param maxCondition  condition limit, &gt; 1
+     * @param protectedKeys keys to keep fixed, possibly empty (copied; not null, no null elements)
      * @throws IllegalArgumentException if ridge is negative or not finite, or maxCondition is not &gt; 1
+     * @throws NullPointerException     if {@code protectedKeys} or one of its elements is null
      */
     public JointOptions {
         if (!(ridge >= 0) || Double.isInfinite(ridge)) {
@@ -36,22 +40,43 @@ public record JointOptions(double ridge, double maxCondition, List<ProtectedKey>
         protectedKeys = List.copyOf(protectedKeys);
     }
 
-    /** Exact solve, default condition limit, nothing protected. */
+    /**
+     * Exact solve, default condition limit, nothing protected.
+     *
+     * @return ridge 0, {@link #DEFAULT_MAX_CONDITION}, no protected keys
+     */
     public static JointOptions defaults() {
         return new JointOptions(0, DEFAULT_MAX_CONDITION, List.of());
     }
 
-    /** A copy with ridge λ. */
+    /**
+     * A copy with ridge λ.
+     *
+     * @param value λ, finite and &ge; 0 (0 = exact, conflicts refused)
+     * @return new options with the other fields unchanged
+     * @throws IllegalArgumentException if {@code value} is negative or not finite
+     */
     public JointOptions withRidge(double value) {
         return new JointOptions(value, maxCondition, protectedKeys);
     }
 
-    /** A copy with another condition limit. */
+    /**
+     * A copy with another condition limit.
+     *
+     * @param value the largest accepted condition number, &gt; 1
+     * @return new options with the other fields unchanged
+     * @throws IllegalArgumentException if {@code value} is not &gt; 1
+     */
     public JointOptions withMaxCondition(double value) {
         return new JointOptions(ridge, value, protectedKeys);
     }
 
-    /** A copy protecting {@code keys} in addition to the keys already protected. */
+    /**
+     * A copy protecting {@code keys} in addition to the keys already protected.
+     *
+     * @param keys more keys to keep fixed, e.g. {@link JointEditResult#protectedKeys()} of earlier edits
+     * @return new options whose protected keys are the current ones followed by {@code keys}
+     */
     public JointOptions protecting(List<ProtectedKey> keys) {
         List<ProtectedKey> all = new ArrayList<>(protectedKeys);
         all.addAll(keys);

@@ -18,6 +18,12 @@ public record ProtectedKey(String changeId, EditRequest request, int layer, floa
     /**
      * Copies and checks the vectors.
      *
+     * @param changeId the earlier edit's change id, not null
+     * @param request  the earlier request, not null
+     * @param layer    the edited layer (checked against the editor's when used)
+     * @param u        [d_in] direction, finite (copied)
+     * @param kBar     [d_in] mean template key, finite (copied)
+     * @param kBare    [d_in] bare-subject key, finite (copied)
      * @throws IllegalArgumentException if the vectors differ in length or are not finite
      */
     public ProtectedKey {
@@ -39,19 +45,31 @@ public record ProtectedKey(String changeId, EditRequest request, int layer, floa
         }
     }
 
-    /** u [d_in] (a copy). */
+    /**
+     * u [d_in] (a copy).
+     *
+     * @return a new float32 array of length d_in
+     */
     @Override
     public float[] u() {
         return u.clone();
     }
 
-    /** k̄ [d_in] (a copy). */
+    /**
+     * k̄ [d_in] (a copy).
+     *
+     * @return a new float32 array of length d_in
+     */
     @Override
     public float[] kBar() {
         return kBar.clone();
     }
 
-    /** k_b [d_in] (a copy). */
+    /**
+     * k_b [d_in] (a copy).
+     *
+     * @return a new float32 array of length d_in
+     */
     @Override
     public float[] kBare() {
         return kBare.clone();

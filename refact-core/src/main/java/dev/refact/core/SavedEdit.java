@@ -41,7 +41,21 @@ public record SavedEdit(String changeId, int layer, String weightName, float[] u
     /** Format version written in {@code refact.edit_version}. */
     public static final String VERSION = "1";
 
-    /** Copies the arrays and checks them. */
+    /**
+     * Copies the arrays and checks them.
+     *
+     * @param changeId            unique id of the change, not null
+     * @param layer               edited layer
+     * @param weightName          checkpoint name of the edited weight, not null
+     * @param u                   [i] direction, finite (copied)
+     * @param r                   [d] update vector, finite (copied)
+     * @param modelFingerprint    fingerprint of the weights the edit was computed on, not null
+     * @param request             the request, not null
+     * @param hyperparametersJson hyperparameters as JSON ({@link Hyperparameters#toJson()}), not null
+     * @param provenance          provenance, not null
+     * @throws NullPointerException     if an object component is null
+     * @throws IllegalArgumentException if {@code u} or {@code r} has a non-finite value
+     */
     public SavedEdit {
         Objects.requireNonNull(changeId, "changeId");
         Objects.requireNonNull(weightName, "weightName");
@@ -60,7 +74,12 @@ public record SavedEdit(String changeId, int layer, String weightName, float[] u
         }
     }
 
-    /** Writes the edit file atomically. */
+    /**
+     * Writes the edit file atomically.
+     *
+     * @param file the file to write (conventionally {@code *.edit.safetensors}); replaced if it exists
+     * @throws IOException if writing fails; the file is then unchanged
+     */
     public void save(Path file) throws IOException {
         EditFileChecks.header(KIND, VERSION, changeId, layer, weightName, modelFingerprint, hyperparametersJson,
                         provenance)
@@ -76,7 +95,10 @@ public record SavedEdit(String changeId, int layer, String weightName, float[] u
     /**
      * Reads an edit file.
      *
+     * @param file an edit file written by {@link #save(Path)}
+     * @return the edit, its checksums, version, layer and weight name verified
      * @throws CheckpointFormatException if the file is not a refact edit file or a field is missing or invalid
+     * @throws IOException               if the file cannot be read
      */
     public static SavedEdit load(Path file) throws IOException {
         try (SafetensorsFile sf = SafetensorsFile.open(file)) {
@@ -112,13 +134,15 @@ public record SavedEdit(String changeId, int layer, String weightName, float[] u
      * Applies the edit to {@code model} ({@code W ← W + r uᵀ}), journalled under {@link #changeId()} so that
      * {@code model.undo(changeId())} removes it bit-exactly.
      *
-     * @param force apply even when the model's fingerprint differs from the one the edit was made on
+     * @param model the text encoder
+     * @param force apply even when the model's fingerprint differs from the one the edit was made on, or the update
+     *              is implausibly large (NaN/Inf results are refused regardless, after undoing the change)
      * @return a handle whose {@link AppliedEdit#undo()} removes the change bit for bit
      * @throws IllegalStateException    if this edit is already applied to the model ("already applied"), on a
      *                                  fingerprint mismatch (without force), if the model is being edited by
-     *                                  another thread, or if the model is closed
+     *                                  another thread, if the model is closed, if the update is implausibly large
+     *                                  (without force), or if the encoder would produce NaN/Inf
      * @throws IllegalArgumentException if the model has no such weight or the shapes differ
-     * @param model the text encoder
      */
     public AppliedEdit apply(ClipTextModel model, boolean force) {
         if (model.appliedChanges().contains(changeId)) {
@@ -143,13 +167,21 @@ public record SavedEdit(String changeId, int layer, String weightName, float[] u
         return new SavedEditApplication(changeId, layer, weightName, String.valueOf(request), model);
     }
 
-    /** u [i] (a copy). */
+    /**
+     * u [i] (a copy).
+     *
+     * @return a new float32 array of length i
+     */
     @Override
     public float[] u() {
         return u.clone();
     }
 
-    /** r [d] (a copy). */
+    /**
+     * r [d] (a copy).
+     *
+     * @return a new float32 array of length d
+     */
     @Override
     public float[] r() {
         return r.clone();

@@ -77,7 +77,18 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
      */
     public record Row(EditRequest request, Role role, String changeId, int steps, String stopReason,
                       double targetProbability, double residual) {
-        /** Checks the fields. */
+        /**
+         * Checks the fields.
+         *
+         * @param request           the request, not null
+         * @param role              edit or protected, not null
+         * @param changeId          the change that made the request, not null
+         * @param steps             Adam steps of its v* search (0 for protected rows)
+         * @param stopReason        lower-case {@link StopReason} name, or empty for protected rows; not null
+         * @param targetProbability final mean p(target), or NaN
+         * @param residual          relative residual after the edit, or NaN
+         * @throws NullPointerException if an object component is null
+         */
         public Row {
             Objects.requireNonNull(request, "request");
             Objects.requireNonNull(role, "role");
@@ -89,7 +100,23 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
     /**
      * Copies the arrays and checks that the shapes agree and every value is finite.
      *
-     * @throws IllegalArgumentException naming the tensor with a wrong shape or a non-finite value
+     * @param changeId            unique id of the change, not null
+     * @param layer               edited layer
+     * @param weightName          checkpoint name of the edited weight, not null
+     * @param u                   [n][d_in] directions, finite (copied)
+     * @param r                   [n][d_out] update vectors, finite (copied)
+     * @param kBar                [n][d_in] mean template keys, finite (copied)
+     * @param kBare               [n][d_in] bare-subject keys, finite (copied)
+     * @param vStar               [n][d_out] values the rows hold after the edit, finite (copied)
+     * @param modelFingerprint    fingerprint of the weights the edit was computed on, not null
+     * @param rows                per-row provenance, at least one; its size n fixes the arrays' row count (copied)
+     * @param hyperparametersJson hyperparameters as JSON ({@link Hyperparameters#toJson()}), not null
+     * @param conditionNumber     condition number of the joint system (NaN if unknown)
+     * @param ridge               ridge λ (0 = exact)
+     * @param provenance          provenance, not null
+     * @throws NullPointerException     if an object component is null
+     * @throws IllegalArgumentException if there are no rows, or naming the tensor with a wrong shape or a non-finite
+     *                                  value
      */
     public SavedJointEdit {
         Objects.requireNonNull(changeId, "changeId");
@@ -132,12 +159,21 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
         return c;
     }
 
-    /** The requests of role {@link Role#EDIT}, in order. */
+    /**
+     * The requests of role {@link Role#EDIT}, in order.
+     *
+     * @return an unmodifiable list of the edit's own requests (protected rows left out)
+     */
     public List<EditRequest> requests() {
         return rows.stream().filter(x -> x.role() == Role.EDIT).map(Row::request).toList();
     }
 
-    /** Writes the file atomically. */
+    /**
+     * Writes the file atomically.
+     *
+     * @param file the file to write; replaced if it exists
+     * @throws IOException if writing fails; the file is then unchanged
+     */
     public void save(Path file) throws IOException {
         JsonArray reqs = new JsonArray();
         for (Row row : rows) {
@@ -168,7 +204,13 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
                 .write(file);
     }
 
-    /** Whether {@code file} is a safetensors file whose metadata says {@code refact.kind = joint_edit}. */
+    /**
+     * Whether {@code file} is a safetensors file whose metadata says {@code refact.kind = joint_edit}.
+     *
+     * @param file a safetensors file
+     * @return true for a joint edit file, false for any other safetensors file (e.g. a single edit)
+     * @throws IOException if the file cannot be read or is not a safetensors file
+     */
     public static boolean isJointEditFile(Path file) throws IOException {
         try (SafetensorsFile sf = SafetensorsFile.open(file)) {
             return KIND.equals(sf.metadata().get("refact.kind"));
@@ -178,8 +220,11 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
     /**
      * Reads a joint edit file.
      *
+     * @param file a joint edit file written by {@link #save(Path)}
+     * @return the joint edit
      * @throws CheckpointFormatException if the file is not a joint edit file, or a field or tensor is missing or
      *                                   invalid (the message names it)
+     * @throws IOException               if the file cannot be read
      */
     public static SavedJointEdit load(Path file) throws IOException {
         try (SafetensorsFile sf = SafetensorsFile.open(file)) {

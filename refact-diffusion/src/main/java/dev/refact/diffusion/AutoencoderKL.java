@@ -118,9 +118,15 @@ public final class AutoencoderKL implements AutoCloseable {
     /**
      * Loads {@code dir/config.json} and {@code dir/diffusion_pytorch_model.safetensors}.
      *
+     * @param dir    a diffusers {@code vae/} folder (a {@code diffusion_pytorch_model.fp16.safetensors} is also
+     *               taken; pickled {@code .bin} weights are refused)
+     * @param dtype  compute dtype of the weights and activations (F32/F16/BF16 on disk are converted to it)
+     * @param device where the weights live and encode/decode run
      * @param chunk queries per attention chunk in the mid block (0 = unchunked)
+     * @return the loaded VAE, owning its weights; the caller closes it
      * @throws CheckpointFormatException for a missing file, an unsupported config value or
      *                                   missing/unexpected/mis-shaped tensors (all named)
+     * @throws IOException               if a file cannot be read
      */
     public static AutoencoderKL load(Path dir, ScalarType dtype, Device device, int chunk) throws IOException {
         VaeConfig config = VaeConfig.read(ModelFiles.config(dir));
@@ -132,7 +138,13 @@ public final class AutoencoderKL implements AutoCloseable {
      * Loads the VAE of a Stable Diffusion 1.x single-file checkpoint (LDM layout, {@code first_stage_model.*};
      * other tensors are ignored), the config inferred from tensor shapes (scaling factor 0.18215).
      *
+     * @param file   the {@code .safetensors} single-file checkpoint
+     * @param dtype  compute dtype of the weights and activations (F32/F16/BF16 on disk are converted to it)
+     * @param device where the weights live and encode/decode run
+     * @param chunk  queries per attention chunk in the mid block (0 = unchunked)
+     * @return the loaded VAE, owning its weights; the caller closes it
      * @throws CheckpointFormatException naming the file and the missing, unexpected or mis-shaped LDM tensors
+     * @throws IOException               if the file cannot be read
      */
     public static AutoencoderKL loadSingleFile(Path file, ScalarType dtype, Device device, int chunk)
             throws IOException {
@@ -145,7 +157,16 @@ public final class AutoencoderKL implements AutoCloseable {
         return new AutoencoderKL(config, w, dtype, chunk);
     }
 
-    /** A VAE of the given architecture with seeded random weights (benchmarks, tests). */
+    /**
+     * A VAE of the given architecture with seeded random weights (benchmarks, tests).
+     *
+     * @param config the architecture
+     * @param seed   seed of the CPU generator the weights are drawn from (same seed, same weights)
+     * @param dtype  compute dtype of the weights and activations
+     * @param device where the weights live and encode/decode run
+     * @param chunk  queries per attention chunk in the mid block (0 = unchunked)
+     * @return a new VAE owning its weights; the caller closes it
+     */
     public static AutoencoderKL random(VaeConfig config, long seed, ScalarType dtype, Device device, int chunk) {
         try {
             return new AutoencoderKL(config, Weights.random(seed, dtype, device), dtype, chunk);
@@ -154,7 +175,11 @@ public final class AutoencoderKL implements AutoCloseable {
         }
     }
 
-    /** The architecture. */
+    /**
+     * The architecture.
+     *
+     * @return the config this VAE was built from
+     */
     public VaeConfig config() {
         return config;
     }
@@ -251,7 +276,12 @@ public final class AutoencoderKL implements AutoCloseable {
         }
     }
 
-    /** Number of parameters (elements of all weight tensors). */
+    /**
+     * Number of parameters (elements of all weight tensors).
+     *
+     * @return the total element count of the encoder and decoder weights
+     * @throws IllegalStateException if the VAE is closed
+     */
     public long parameterCount() {
         checkOpen();
         long n = 0;

@@ -21,7 +21,17 @@ public record GenerationOptions(int steps, double guidanceScale, SchedulerKind s
      */
     public static final int MAX_SIDE = 2048;
 
-    /** Validates. */
+    /**
+     * Validates.
+     *
+     * @param steps         denoising steps, in [1, 1000]
+     * @param guidanceScale guidance scale, finite and ≥ 0
+     * @param scheduler     the scheduler, not {@code null}
+     * @param seed          seed of the initial noise (any value)
+     * @param height        image height in pixels, a multiple of 8 in [8, {@value #MAX_SIDE}]
+     * @param width         image width in pixels, a multiple of 8 in [8, {@value #MAX_SIDE}]
+     * @throws IllegalArgumentException if a value is out of range (named)
+     */
     public GenerationOptions {
         if (steps < 1 || steps > 1000) {
             throw new IllegalArgumentException("steps must be in [1, 1000], got " + steps);
@@ -42,37 +52,73 @@ public record GenerationOptions(int steps, double guidanceScale, SchedulerKind s
         }
     }
 
-    /** 50 PNDM steps, guidance 7.5, seed 0, 512×512. */
+    /**
+     * 50 PNDM steps, guidance 7.5, seed 0, 512×512.
+     *
+     * @return the defaults (SD 1.4's pipeline defaults, seed 0)
+     */
     public static GenerationOptions defaults() {
         return new GenerationOptions(50, 7.5, SchedulerKind.PNDM, 0, 512, 512);
     }
 
-    /** Whether classifier-free guidance runs (scale > 1, as diffusers). */
+    /**
+     * Whether classifier-free guidance runs (scale > 1, as diffusers).
+     *
+     * @return {@code true} if {@code guidanceScale > 1}: each step then runs the UNet on the negative and the
+     *         positive batch
+     */
     public boolean guided() {
         return guidanceScale > 1.0;
     }
 
-    /** A copy with another step count. */
+    /**
+     * A copy with another step count.
+     *
+     * @param v denoising steps, in [1, 1000]
+     * @return a new options record; this one is unchanged
+     */
     public GenerationOptions withSteps(int v) {
         return new GenerationOptions(v, guidanceScale, scheduler, seed, height, width);
     }
 
-    /** A copy with another guidance scale. */
+    /**
+     * A copy with another guidance scale.
+     *
+     * @param v guidance scale, finite and ≥ 0 (≤ 1 turns guidance off)
+     * @return a new options record; this one is unchanged
+     */
     public GenerationOptions withGuidanceScale(double v) {
         return new GenerationOptions(steps, v, scheduler, seed, height, width);
     }
 
-    /** A copy with another scheduler. */
+    /**
+     * A copy with another scheduler.
+     *
+     * @param v the scheduler, not {@code null}
+     * @return a new options record; this one is unchanged
+     */
     public GenerationOptions withScheduler(SchedulerKind v) {
         return new GenerationOptions(steps, guidanceScale, v, seed, height, width);
     }
 
-    /** A copy with another seed. */
+    /**
+     * A copy with another seed.
+     *
+     * @param v seed of the initial noise
+     * @return a new options record; this one is unchanged
+     */
     public GenerationOptions withSeed(long v) {
         return new GenerationOptions(steps, guidanceScale, scheduler, v, height, width);
     }
 
-    /** A copy with another size. */
+    /**
+     * A copy with another size.
+     *
+     * @param h image height in pixels, a multiple of 8 in [8, {@value #MAX_SIDE}]
+     * @param w image width in pixels, a multiple of 8 in [8, {@value #MAX_SIDE}]
+     * @return a new options record; this one is unchanged
+     * @throws IllegalArgumentException if a side is out of range
+     */
     public GenerationOptions withSize(int h, int w) {
         return new GenerationOptions(steps, guidanceScale, scheduler, seed, h, w);
     }

@@ -31,6 +31,7 @@ public final class ImageGrid {
      * @param rowLabels    one label per row, or empty for none
      * @param columnLabels one label per column, or empty for none
      * @param title        text above the grid, or {@code null}
+     * @return a new {@code TYPE_INT_RGB} image holding the grid (images top-left aligned in their cells)
      * @throws IllegalArgumentException for ragged rows or label counts that do not match
      */
     public static BufferedImage compose(List<List<BufferedImage>> rows, List<String> rowLabels,

@@ -56,7 +56,13 @@ public final class Images {
         return (int) Math.rint(v * 255f);
     }
 
-    /** Decoded images [b, 3, H, W] in [-1, 1] as RGB {@link BufferedImage}s. */
+    /**
+     * Decoded images [b, 3, H, W] in [-1, 1] as RGB {@link BufferedImage}s.
+     *
+     * @param image [b, 3, H, W] in [-1, 1] (values outside are clamped); any float dtype or device, read, not closed
+     * @return one new {@code TYPE_INT_RGB} image of W×H pixels per batch row, in batch order
+     * @throws IllegalArgumentException if {@code image} is not [b, 3, H, W]
+     */
     public static List<BufferedImage> toBufferedImages(Tensor image) {
         long[] s = Tensors.shape(image);
         int[][] rgb = toRgb(image);
@@ -80,6 +86,8 @@ public final class Images {
      * Writes a PNG atomically (temporary file in the same folder, then rename), so a failed write
      * leaves no partial file.
      *
+     * @param image the image to encode
+     * @param file  the PNG file to create or replace; its folder must exist
      * @throws IOException if the folder does not exist or cannot be written
      */
     public static void writePng(BufferedImage image, Path file) throws IOException {

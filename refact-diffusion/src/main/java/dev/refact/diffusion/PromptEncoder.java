@@ -10,7 +10,11 @@ import org.bytedeco.pytorch.Tensor;
  */
 public interface PromptEncoder {
 
-    /** Width d of the states (must equal the UNet's {@code cross_attention_dim}). */
+    /**
+     * Width d of the states (must equal the UNet's {@code cross_attention_dim}).
+     *
+     * @return the last dimension d of what {@link #encode} returns (SD 1.x CLIP: 768)
+     */
     int width();
 
     /**

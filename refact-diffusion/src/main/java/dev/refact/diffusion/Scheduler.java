@@ -16,6 +16,10 @@ public interface Scheduler extends AutoCloseable {
     /**
      * A scheduler for {@code steps} inference steps.
      *
+     * @param kind   the algorithm
+     * @param config the training noise schedule and scheduler options
+     * @param steps  inference steps N, in [1, num_train_timesteps]
+     * @return a new scheduler, ready for step 0; the caller closes it
      * @throws IllegalArgumentException if {@code steps} is not in [1, num_train_timesteps], or the
      *                                  config asks for something this scheduler does not implement
      */
@@ -34,13 +38,25 @@ public interface Scheduler extends AutoCloseable {
         }
     }
 
-    /** Which algorithm. */
+    /**
+     * Which algorithm.
+     *
+     * @return the kind this scheduler implements
+     */
     SchedulerKind kind();
 
-    /** The timestep of each UNet call (PNDM: N+1 entries, the second repeated; Euler: fractional). */
+    /**
+     * The timestep of each UNet call (PNDM: N+1 entries, the second repeated; Euler: fractional).
+     *
+     * @return a fresh copy, in call order (non-increasing timesteps); its length is the number of {@link #step} calls
+     */
     double[] timesteps();
 
-    /** The factor the pipeline multiplies the initial noise by (Euler: the largest sigma; else 1). */
+    /**
+     * The factor the pipeline multiplies the initial noise by (Euler: the largest sigma; else 1).
+     *
+     * @return the initial noise scale (1 unless overridden, as Euler does)
+     */
     default double initNoiseSigma() {
         return 1.0;
     }
@@ -50,6 +66,8 @@ public interface Scheduler extends AutoCloseable {
      * itself otherwise.
      *
      * @param sample [B, C, h, w]
+     * @param i      the step index, 0-based, into {@link #timesteps()}
+     * @return [B, C, h, w]: {@code sample} itself, or (Euler) a new tensor in the caller's current scope
      */
     default Tensor scaleModelInput(Tensor sample, int i) {
         return sample;
@@ -61,6 +79,8 @@ public interface Scheduler extends AutoCloseable {
      * @param modelOutput the (guided) UNet prediction [B, C, h, w]
      * @param i           the step index, in order from 0
      * @param sample      the current latents [B, C, h, w]
+     * @return the next latents and the predicted x0, new tensors in the caller's current scope (x0 may be
+     *         {@code modelOutput} itself for {@code prediction_type} {@code sample})
      * @throws IllegalStateException when steps are taken out of order
      */
     StepOutput step(Tensor modelOutput, int i, Tensor sample);

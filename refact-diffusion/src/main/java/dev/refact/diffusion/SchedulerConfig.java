@@ -24,7 +24,21 @@ public record SchedulerConfig(int numTrainTimesteps, double betaStart, double be
                               boolean skipPrkSteps, boolean setAlphaToOne, int stepsOffset, boolean clipSample,
                               double clipSampleRange, String predictionType) {
 
-    /** Validates the values. */
+    /**
+     * Validates the values.
+     *
+     * @param numTrainTimesteps {@code num_train_timesteps}, ≥ 2
+     * @param betaStart         {@code beta_start}
+     * @param betaEnd           {@code beta_end}
+     * @param betaSchedule      {@code linear}, {@code scaled_linear} or {@code squaredcos_cap_v2}
+     * @param skipPrkSteps      {@code skip_prk_steps} (PNDM needs true)
+     * @param setAlphaToOne     {@code set_alpha_to_one}
+     * @param stepsOffset       {@code steps_offset}
+     * @param clipSample        {@code clip_sample} (DDIM)
+     * @param clipSampleRange   {@code clip_sample_range}
+     * @param predictionType    {@code epsilon}, {@code v_prediction} or {@code sample}
+     * @throws IllegalArgumentException for fewer than 2 training timesteps or an unknown schedule or prediction type
+     */
     public SchedulerConfig {
         if (numTrainTimesteps < 2) {
             throw new IllegalArgumentException("num_train_timesteps must be >= 2, got " + numTrainTimesteps);
@@ -41,7 +55,11 @@ public record SchedulerConfig(int numTrainTimesteps, double betaStart, double be
         }
     }
 
-    /** Stable Diffusion v1.4's scheduler config (PNDM, scaled_linear 0.00085..0.012, steps_offset 1). */
+    /**
+     * Stable Diffusion v1.4's scheduler config (PNDM, scaled_linear 0.00085..0.012, steps_offset 1).
+     *
+     * @return the config SD 1.x was trained with (1000 timesteps, epsilon prediction)
+     */
     public static SchedulerConfig stableDiffusion1() {
         return new SchedulerConfig(1000, 0.00085, 0.012, "scaled_linear", true, false, 1, false, 1.0, "epsilon");
     }
@@ -49,7 +67,10 @@ public record SchedulerConfig(int numTrainTimesteps, double betaStart, double be
     /**
      * Reads {@code scheduler_config.json}.
      *
+     * @param file a diffusers {@code scheduler/scheduler_config.json}; absent keys take diffusers' defaults
+     * @return the validated config
      * @throws dev.refact.clip.io.CheckpointFormatException naming the file and an unsupported key/value
+     * @throws IOException if the file cannot be read
      */
     public static SchedulerConfig read(Path file) throws IOException {
         ConfigJson c = ConfigJson.read(file);

@@ -14,6 +14,8 @@ public enum SchedulerKind {
     /**
      * Parses {@code pndm}, {@code ddim} or {@code euler} (case-insensitive).
      *
+     * @param name the scheduler name; surrounding whitespace is ignored
+     * @return the matching kind
      * @throws IllegalArgumentException for any other name
      */
     public static SchedulerKind parse(String name) {

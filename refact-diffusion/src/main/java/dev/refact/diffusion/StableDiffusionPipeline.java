@@ -51,6 +51,9 @@ public final class StableDiffusionPipeline implements AutoCloseable {
     /**
      * Wraps loaded models (not owned: the caller closes them after the pipeline).
      *
+     * @param unet            the noise predictor, not {@code null}
+     * @param vae             the VAE that decodes the final latents, not {@code null}
+     * @param schedulerConfig the noise schedule and scheduler options, not {@code null}
      * @throws IllegalArgumentException if the VAE's latent channels differ from the UNet's input channels
      */
     public StableDiffusionPipeline(UNet2DConditionModel unet, AutoencoderKL vae, SchedulerConfig schedulerConfig) {
@@ -73,9 +76,16 @@ public final class StableDiffusionPipeline implements AutoCloseable {
      * Loads {@code unet/}, {@code vae/} and {@code scheduler/scheduler_config.json} of a diffusers
      * Stable Diffusion 1.x folder (the text encoder is loaded separately, see {@link ClipPromptEncoder}).
      *
+     * @param sdDir          the Stable Diffusion folder (with {@code unet/}, {@code vae/}, {@code scheduler/}), or a
+     *                       single-file checkpoint, which is handed to {@link #loadSingleFile} with
+     *                       {@link SchedulerConfig#stableDiffusion1()}
+     * @param dtype          compute dtype of the UNet and VAE weights and activations
+     * @param device         where the weights live and generation runs
      * @param attentionChunk queries per attention chunk (0 = unchunked; 1024 bounds a 512×512 run)
+     * @return a pipeline that owns the loaded UNet and VAE; the caller closes it
      * @throws CheckpointFormatException naming the missing folder/file, unsupported config value or
      *                                   mismatched tensors
+     * @throws IOException               if a file cannot be read
      */
     public static StableDiffusionPipeline load(Path sdDir, ScalarType dtype, Device device, int attentionChunk)
             throws IOException {
@@ -96,7 +106,14 @@ public final class StableDiffusionPipeline implements AutoCloseable {
      * ({@link SchedulerConfig#stableDiffusion1()} is what SD 1.x was trained with). {@link #load} calls this when
      * given a file.
      *
+     * @param file            the {@code .safetensors} single-file checkpoint
+     * @param schedulerConfig the scheduler settings to use, not {@code null}
+     * @param dtype           compute dtype of the UNet and VAE weights and activations
+     * @param device          where the weights live and generation runs
+     * @param attentionChunk  queries per attention chunk (0 = unchunked; 1024 bounds a 512×512 run)
+     * @return a pipeline that owns the loaded UNet and VAE; the caller closes it
      * @throws CheckpointFormatException naming the file and the missing, unexpected or mis-shaped tensors
+     * @throws IOException               if the file cannot be read
      */
     public static StableDiffusionPipeline loadSingleFile(Path file, SchedulerConfig schedulerConfig, ScalarType dtype,
                                                          Device device, int attentionChunk) throws IOException {
@@ -132,22 +149,38 @@ public final class StableDiffusionPipeline implements AutoCloseable {
         return p;
     }
 
-    /** The UNet. */
+    /**
+     * The UNet.
+     *
+     * @return the UNet (owned by this pipeline if it loaded it; do not close it separately then)
+     */
     public UNet2DConditionModel unet() {
         return unet;
     }
 
-    /** The VAE. */
+    /**
+     * The VAE.
+     *
+     * @return the VAE (owned by this pipeline if it loaded it; do not close it separately then)
+     */
     public AutoencoderKL vae() {
         return vae;
     }
 
-    /** The scheduler settings read from the folder. */
+    /**
+     * The scheduler settings read from the folder.
+     *
+     * @return the scheduler config every run uses (for a single file or wrapped models: the one given)
+     */
     public SchedulerConfig schedulerConfig() {
         return schedulerConfig;
     }
 
-    /** Pixels per latent (SD: 8). */
+    /**
+     * Pixels per latent (SD: 8).
+     *
+     * @return the VAE's {@link VaeConfig#scaleFactor()}; image height and width must be multiples of it
+     */
     public int vaeScaleFactor() {
         return vae.config().scaleFactor();
     }
@@ -161,8 +194,11 @@ public final class StableDiffusionPipeline implements AutoCloseable {
      * @param options         steps, guidance, scheduler, seed, size
      * @param latents         initial latents [b, 4, H/8, W/8] (before scaling by the scheduler's
      *                        init_noise_sigma), or {@code null} to draw them from {@code options.seed()}
+     * @param listener        called after each denoising step, or {@code null} for none
      * @return the result; the caller closes it
      * @throws IllegalArgumentException on mismatched widths, counts or shapes (named)
+     * @throws IllegalStateException    if the text states, a UNet or scheduler step or the VAE produce NaN or ±Inf
+     *                                  (the stage is named)
      */
     public Generation generate(PromptEncoder encoder, List<String> prompts, List<String> negativePrompts,
                                GenerationOptions options, Tensor latents, ProgressListener listener) {
@@ -186,7 +222,13 @@ public final class StableDiffusionPipeline implements AutoCloseable {
      *
      * @param promptEmbeds   [b, 77, d]
      * @param negativeEmbeds [b, 77, d], or {@code null} (only allowed when guidance is off)
+     * @param options        steps, guidance, scheduler, seed, size
      * @param latents        as in {@link #generate(PromptEncoder, List, List, GenerationOptions, Tensor, ProgressListener)}
+     * @param listener       called after each denoising step, or {@code null} for none
+     * @return the result, one image per row of {@code promptEmbeds}; the caller closes it
+     * @throws IllegalArgumentException on mismatched widths or shapes, or missing negative states when guided
+     * @throws IllegalStateException    if the states, a UNet or scheduler step or the VAE produce NaN or ±Inf
+     *                                  (the stage is named)
      */
     public Generation generate(Tensor promptEmbeds, Tensor negativeEmbeds, GenerationOptions options, Tensor latents,
                                ProgressListener listener) {

@@ -112,8 +112,10 @@ public final class UNet2DConditionModel implements AutoCloseable {
      * @param dtype          compute dtype ({@code Float} on CPU; {@code Half}/{@code BFloat16} allowed)
      * @param device         where the weights live and the forward runs
      * @param attentionChunk queries per attention chunk (0 = unchunked) to bound attention memory
+     * @return the loaded UNet, owning its weights; the caller closes it
      * @throws CheckpointFormatException for a missing file, an unsupported config value, or
      *                                   missing/unexpected/mis-shaped tensors (all named)
+     * @throws IOException               if a file cannot be read
      */
     public static UNet2DConditionModel load(Path dir, ScalarType dtype, Device device, int attentionChunk)
             throws IOException {
@@ -127,7 +129,13 @@ public final class UNet2DConditionModel implements AutoCloseable {
      * other tensors are ignored). The config is inferred from tensor shapes, with SD 1.x values (8 heads per
      * level) for what shapes do not show.
      *
+     * @param file           the {@code .safetensors} single-file checkpoint
+     * @param dtype          compute dtype ({@code Float} on CPU; {@code Half}/{@code BFloat16} allowed)
+     * @param device         where the weights live and the forward runs
+     * @param attentionChunk queries per attention chunk (0 = unchunked) to bound attention memory
+     * @return the loaded UNet, owning its weights; the caller closes it
      * @throws CheckpointFormatException naming the file and the missing, unexpected or mis-shaped LDM tensors
+     * @throws IOException               if the file cannot be read
      */
     public static UNet2DConditionModel loadSingleFile(Path file, ScalarType dtype, Device device, int attentionChunk)
             throws IOException {
@@ -140,7 +148,16 @@ public final class UNet2DConditionModel implements AutoCloseable {
         return new UNet2DConditionModel(config, w, dtype, attentionChunk);
     }
 
-    /** A model of the given architecture with seeded random weights (benchmarks, tests). */
+    /**
+     * A model of the given architecture with seeded random weights (benchmarks, tests).
+     *
+     * @param config         the architecture
+     * @param seed           seed of the CPU generator the weights are drawn from (same seed, same weights)
+     * @param dtype          compute dtype of the weights and activations
+     * @param device         where the weights live and the forward runs
+     * @param attentionChunk queries per attention chunk (0 = unchunked) to bound attention memory
+     * @return a new UNet owning its weights; the caller closes it
+     */
     public static UNet2DConditionModel random(UNetConfig config, long seed, ScalarType dtype, Device device,
                                               int attentionChunk) {
         try {
@@ -150,17 +167,29 @@ public final class UNet2DConditionModel implements AutoCloseable {
         }
     }
 
-    /** The architecture. */
+    /**
+     * The architecture.
+     *
+     * @return the config this UNet was built from
+     */
     public UNetConfig config() {
         return config;
     }
 
-    /** The device of the weights (a new Device object; the caller may close it). */
+    /**
+     * The device of the weights (a new Device object; the caller may close it).
+     *
+     * @return a new {@link Device} naming where the weights live
+     */
     public Device device() {
         return timeLinear1.weight.device();
     }
 
-    /** Compute dtype of the weights and activations. */
+    /**
+     * Compute dtype of the weights and activations.
+     *
+     * @return the dtype given at load time; {@link #forward} returns this dtype
+     */
     public ScalarType dtype() {
         return dtype;
     }
@@ -264,7 +293,12 @@ public final class UNet2DConditionModel implements AutoCloseable {
         return timeLinear2.forward(Ops.silu(timeLinear1.forward(timeProj.to(dtype))));
     }
 
-    /** Number of parameters (elements of all weight tensors). */
+    /**
+     * Number of parameters (elements of all weight tensors).
+     *
+     * @return the total element count of the weights (SD 1.x: about 860 M)
+     * @throws IllegalStateException if the UNet is closed
+     */
     public long parameterCount() {
         checkOpen();
         long n = 0;

@@ -39,7 +39,31 @@ public record UNetConfig(int inChannels, int outChannels, List<Integer> blockOut
                          boolean upcastAttention, int downsamplePadding, double midBlockScaleFactor,
                          int convInKernel, int convOutKernel, boolean centerInputSample, int sampleSize) {
 
-    /** Copies the lists. */
+    /**
+     * Copies the lists. Values are not range-checked here ({@link #read} checks them).
+     *
+     * @param inChannels          {@code in_channels}
+     * @param outChannels         {@code out_channels}
+     * @param blockOutChannels    {@code block_out_channels}, one per level (copied)
+     * @param layersPerBlock      {@code layers_per_block}
+     * @param downBlockTypes      {@code down_block_types}, one per level (copied)
+     * @param upBlockTypes        {@code up_block_types}, one per level (copied)
+     * @param attentionHeads      heads per down level (copied)
+     * @param crossAttentionDim   {@code cross_attention_dim}
+     * @param normNumGroups       {@code norm_num_groups}
+     * @param normEps             {@code norm_eps}
+     * @param flipSinToCos        {@code flip_sin_to_cos}
+     * @param freqShift           {@code freq_shift}
+     * @param useLinearProjection {@code use_linear_projection}
+     * @param onlyCrossAttention  {@code only_cross_attention}, one per down level (copied)
+     * @param upcastAttention     {@code upcast_attention}
+     * @param downsamplePadding   {@code downsample_padding}
+     * @param midBlockScaleFactor {@code mid_block_scale_factor}
+     * @param convInKernel        {@code conv_in_kernel}
+     * @param convOutKernel       {@code conv_out_kernel}
+     * @param centerInputSample   {@code center_input_sample}
+     * @param sampleSize          {@code sample_size}
+     */
     public UNetConfig {
         blockOutChannels = List.copyOf(blockOutChannels);
         downBlockTypes = List.copyOf(downBlockTypes);
@@ -48,7 +72,11 @@ public record UNetConfig(int inChannels, int outChannels, List<Integer> blockOut
         onlyCrossAttention = List.copyOf(onlyCrossAttention);
     }
 
-    /** The Stable Diffusion v1.4/v1.5 UNet (860 M parameters). */
+    /**
+     * The Stable Diffusion v1.4/v1.5 UNet (860 M parameters).
+     *
+     * @return the SD 1.x config (4 latent channels, 320/640/1280/1280, 8 heads, cross-attention width 768)
+     */
     public static UNetConfig stableDiffusion1() {
         return new UNetConfig(4, 4, List.of(320, 640, 1280, 1280), 2,
                 List.of("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
@@ -57,7 +85,11 @@ public record UNetConfig(int inChannels, int outChannels, List<Integer> blockOut
                 3, 3, false, 64);
     }
 
-    /** Dimension of the time embedding: 4 × {@code blockOutChannels[0]}. */
+    /**
+     * Dimension of the time embedding: 4 × {@code blockOutChannels[0]}.
+     *
+     * @return the time embedding width (SD 1.x: 1280)
+     */
     public int timeEmbedDim() {
         return 4 * blockOutChannels.get(0);
     }
@@ -65,7 +97,10 @@ public record UNetConfig(int inChannels, int outChannels, List<Integer> blockOut
     /**
      * Reads and validates {@code config.json}.
      *
+     * @param configJson a diffusers {@code unet/config.json}
+     * @return the validated config
      * @throws dev.refact.clip.io.CheckpointFormatException naming the file and the unsupported key/value
+     * @throws IOException if the file cannot be read
      */
     public static UNetConfig read(Path configJson) throws IOException {
         ConfigJson c = ConfigJson.read(configJson);

@@ -18,17 +18,35 @@ import java.util.List;
 public record VaeConfig(int inChannels, int outChannels, int latentChannels, List<Integer> blockOutChannels,
                         int layersPerBlock, int normNumGroups, double scalingFactor) {
 
-    /** Copies the list. */
+    /**
+     * Copies the list. Values are not range-checked here ({@link #read} checks them).
+     *
+     * @param inChannels       {@code in_channels}
+     * @param outChannels      {@code out_channels}
+     * @param latentChannels   {@code latent_channels}
+     * @param blockOutChannels {@code block_out_channels}, one per level (copied)
+     * @param layersPerBlock   {@code layers_per_block}
+     * @param normNumGroups    {@code norm_num_groups}
+     * @param scalingFactor    {@code scaling_factor}
+     */
     public VaeConfig {
         blockOutChannels = List.copyOf(blockOutChannels);
     }
 
-    /** The Stable Diffusion 1.x VAE. */
+    /**
+     * The Stable Diffusion 1.x VAE.
+     *
+     * @return the SD 1.x config (3 → 4 latent channels, 128/256/512/512, scaling factor 0.18215)
+     */
     public static VaeConfig stableDiffusion1() {
         return new VaeConfig(3, 3, 4, List.of(128, 256, 512, 512), 2, 32, 0.18215);
     }
 
-    /** Pixels per latent along each axis: 2^(levels − 1) (SD: 8). */
+    /**
+     * Pixels per latent along each axis: 2^(levels − 1) (SD: 8).
+     *
+     * @return the down/upsampling factor f between image and latent sides
+     */
     public int scaleFactor() {
         return 1 << (blockOutChannels.size() - 1);
     }
@@ -36,7 +54,10 @@ public record VaeConfig(int inChannels, int outChannels, int latentChannels, Lis
     /**
      * Reads and validates {@code config.json}.
      *
+     * @param configJson a diffusers {@code vae/config.json}
+     * @return the validated config
      * @throws dev.refact.clip.io.CheckpointFormatException naming the file and the unsupported key/value
+     * @throws IOException if the file cannot be read
      */
     public static VaeConfig read(Path configJson) throws IOException {
         ConfigJson c = ConfigJson.read(configJson);

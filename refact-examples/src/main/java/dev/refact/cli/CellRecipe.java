@@ -3,7 +3,11 @@ package dev.refact.cli;
 import dev.refact.core.eval.CellResult;
 import dev.refact.core.eval.CellSpec;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.io.Serializable;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * How an evaluation command's cells are computed in any JVM: a small serializable value (absolute paths and
@@ -29,7 +33,11 @@ public interface CellRecipe extends Serializable {
      */
     CellResult compute(CellSpec cell) throws IOException;
 
-    /** The device the models are loaded on: {@code cpu}, {@code cuda} or {@code cuda:N}. */
+    /**
+     * The device the models are loaded on.
+     *
+     * @return {@code cpu}, {@code cuda} or {@code cuda:N}
+     */
     String device();
 
     /**
@@ -37,6 +45,35 @@ public interface CellRecipe extends Serializable {
      * each task on its own GPU); copies for different devices are cached separately.
      *
      * @param device {@code cpu}, {@code cuda} or {@code cuda:N}
+     * @return the recipe for that device
      */
     CellRecipe withDevice(String device);
+
+    /**
+     * Driver side, before cells go to other machines: the statistics files that cells editing these layers need and
+     * that no shared file provides (no {@code --stats}), computed once in this JVM (or found in its statistics
+     * cache), one file per layer, so that a scheduler can copy them to every machine instead of each machine
+     * computing them again. The default: nothing to ship.
+     *
+     * @param layers the layers the cells about to run edit (empty when they only score)
+     * @param log    where progress and cache messages go
+     * @return an absolute file per layer of {@code layers}; empty when statistics come from {@code --stats} or no
+     *         cell edits
+     * @throws IOException if the model cannot be loaded, or the statistics cannot be computed or written
+     */
+    default Map<Integer, Path> statisticsToShip(Set<Integer> layers, PrintWriter log) throws IOException {
+        return Map.of();
+    }
+
+    /**
+     * The same recipe reading the statistics of these layers from local copies of the files of
+     * {@link #statisticsToShip} (where the scheduler put them on this machine) instead of computing them. The
+     * default: the recipe itself (it ships nothing).
+     *
+     * @param files a readable file per layer, as {@link #statisticsToShip} listed them
+     * @return the recipe with those files
+     */
+    default CellRecipe withStatisticsFiles(Map<Integer, Path> files) {
+        return this;
+    }
 }

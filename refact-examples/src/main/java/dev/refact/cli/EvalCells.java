@@ -27,6 +27,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import org.bytedeco.pytorch.Device;
@@ -51,11 +54,24 @@ import org.bytedeco.pytorch.Device;
  * @param dataset   the RoAD/TIME CSV, absolute
  * @param projected text space: score with the projected end-token embedding
  * @param image     the image settings of {@code eval}, or {@code null} for text space
+ * @param statsFiles statistics file per layer on this machine, used before {@code stats}: local copies of what the
+ *                  driver computed when no {@code --stats} was given ({@link #statisticsToShip}); empty otherwise
  */
 record EvalCells(String model, int encoder, String tokenizer, String device, String stats, boolean allowForeignStats,
-                 String dataset, boolean projected, Image image) implements CellRecipe {
+                 String dataset, boolean projected, Image image, Map<Integer, String> statsFiles)
+        implements CellRecipe {
     private static final long serialVersionUID = 1L;
     private static final Map<EvalCells, Deque<Loaded>> POOL = new ConcurrentHashMap<>();
+
+    EvalCells {
+        statsFiles = statsFiles == null ? Map.of() : Map.copyOf(statsFiles);
+    }
+
+    /** A recipe without shipped statistics files. */
+    EvalCells(String model, int encoder, String tokenizer, String device, String stats, boolean allowForeignStats,
+              String dataset, boolean projected, Image image) {
+        this(model, encoder, tokenizer, device, stats, allowForeignStats, dataset, projected, image, Map.of());
+    }
 
     /**
      * The image settings of {@code eval}.
@@ -91,7 +107,50 @@ record EvalCells(String model, int encoder, String tokenizer, String device, Str
     @Override
     public EvalCells withDevice(String value) {
         return new EvalCells(model, encoder, tokenizer, java.util.Objects.requireNonNull(value, "device"), stats,
-                allowForeignStats, dataset, projected, image);
+                allowForeignStats, dataset, projected, image, statsFiles);
+    }
+
+    /**
+     * Without {@code --stats}: loads the text encoder here (on the driver), computes the on-the-fly statistics of
+     * each layer into this JVM's statistics cache unless they are there already, and lists the cache files.
+     */
+    @Override
+    public Map<Integer, Path> statisticsToShip(Set<Integer> layers, PrintWriter log) throws IOException {
+        if (stats != null || layers.isEmpty()) {
+            return Map.of();
+        }
+        ModelOptions m = options();
+        ClipTokenizer tok = m.loadTokenizer();
+        Map<Integer, Path> out = new TreeMap<>();
+        try (ClipTextModel clip = m.loadModel()) {
+            for (int layer : new TreeSet<>(layers)) {
+                try {
+                    out.put(layer, StatsSupport.onTheFlyFile(clip, tok, layer, log));
+                } catch (UncheckedIOException e) {
+                    throw e.getCause();
+                } catch (IllegalArgumentException e) {
+                    throw new IOException(e.getMessage(), e);
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public EvalCells withStatisticsFiles(Map<Integer, Path> files) {
+        Map<Integer, String> named = new TreeMap<>();
+        files.forEach((layer, file) -> named.put(layer, abs(file)));
+        return new EvalCells(model, encoder, tokenizer, device, stats, allowForeignStats, dataset, projected, image,
+                named);
+    }
+
+    private ModelOptions options() {
+        ModelOptions m = new ModelOptions();
+        m.model = Path.of(model);
+        m.encoder = encoder;
+        m.tokenizer = tokenizer == null ? null : Path.of(tokenizer);
+        m.device = device;
+        return m;
     }
 
     static String abs(Path p) {
@@ -114,11 +173,7 @@ record EvalCells(String model, int encoder, String tokenizer, String device, Str
 
     /** Loads one copy of everything a cell needs. */
     private Loaded load() throws IOException {
-        ModelOptions m = new ModelOptions();
-        m.model = Path.of(model);
-        m.encoder = encoder;
-        m.tokenizer = tokenizer == null ? null : Path.of(tokenizer);
-        m.device = device;
+        ModelOptions m = options();
         Dataset d = Datasets.read(Path.of(dataset));
         ClipTokenizer tok = m.loadTokenizer();
         ZeroShotClassifier zs = null;
@@ -187,7 +242,9 @@ record EvalCells(String model, int encoder, String tokenizer, String device, Str
         private CovarianceStats statistics(int layer) throws IOException {
             CovarianceStats s = statistics.get(layer);
             if (s == null) {
-                Path file = stats == null ? null : Path.of(stats.replace("{layer}", Integer.toString(layer)));
+                String shipped = statsFiles.get(layer);
+                Path file = shipped != null ? Path.of(shipped)
+                        : stats == null ? null : Path.of(stats.replace("{layer}", Integer.toString(layer)));
                 try {
                     s = StatsSupport.loadOrCompute(file, clip, tokenizer, layer,
                             new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true),

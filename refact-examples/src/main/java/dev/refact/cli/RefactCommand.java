@@ -50,7 +50,11 @@ public final class RefactCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing command (see refact --help)");
     }
 
-    /** Entry point. Standard output and error are UTF-8 whatever the platform's default charset. */
+    /**
+     * Entry point. Standard output and error are UTF-8 whatever the platform's default charset.
+     *
+     * @param args the command and its options, e.g. {@code edit --help}; the JVM exits with the command's exit code
+     */
     public static void main(String[] args) {
         PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
         PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
@@ -61,7 +65,14 @@ public final class RefactCommand implements Runnable {
     /** Where eval-text, eval and sweep compute their cells; {@code null}: in their own loop. */
     CellBackend backend;
 
-    /** Runs the command line with the given streams and returns the exit code (tests call this). */
+    /**
+     * Runs the command line with the given streams and returns the exit code (tests call this).
+     *
+     * @param args the command and its options
+     * @param out  standard output (command results); flushed before returning
+     * @param err  standard error (errors, warnings, progress); flushed before returning
+     * @return 0 on success, 2 for a usage error, 1 for a failure
+     */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
         return execute(args, out, err, null);
     }
@@ -71,7 +82,11 @@ public final class RefactCommand implements Runnable {
      * {@code sweep} computing their cells through {@code backend} (the {@code refact-spark} launcher); other
      * commands are unaffected.
      *
+     * @param args    the command and its options
+     * @param out     standard output (command results); flushed before returning
+     * @param err     standard error (errors, warnings, progress); flushed before returning
      * @param backend where cells are computed, or {@code null} for this JVM's own loop
+     * @return 0 on success, 2 for a usage error, 1 for a failure
      */
     public static int execute(String[] args, PrintWriter out, PrintWriter err, CellBackend backend) {
         Progress.setQuiet(false);

@@ -84,6 +84,24 @@ final class StatsSupport {
         }
     }
 
+    /**
+     * The on-the-fly statistics of {@code layer} as a file of the statistics cache: computed (as
+     * {@link #loadOrCompute} without a file does) unless the cache has them already.
+     *
+     * @param model     the model
+     * @param tokenizer its tokenizer
+     * @param layer     the edited layer
+     * @param err       where progress and cache messages go
+     * @return the cache file, absolute
+     * @throws UncheckedIOException     if the statistics cannot be computed or written
+     * @throws IllegalArgumentException if the built-in corpus is not on the class path
+     */
+    static Path onTheFlyFile(ClipTextModel model, ClipTokenizer tokenizer, int layer, java.io.PrintWriter err) {
+        loadOrCompute(null, model, tokenizer, layer, err, false).close();
+        return new StatisticsCache(cacheDir()).fileFor(model.fingerprint(), layer, Corpora.WORDNET, ON_THE_FLY_SAMPLES)
+                .toAbsolutePath();
+    }
+
     /** The library's default statistics cache folder ({@link StatisticsCache#defaultCache()}). */
     static Path cacheDir() {
         return StatisticsCache.defaultCache().dir();

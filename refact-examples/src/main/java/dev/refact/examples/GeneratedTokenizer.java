@@ -30,7 +30,12 @@ public final class GeneratedTokenizer {
      * Learns {@code merges} merges from {@code text} and writes {@code vocab.json} and {@code merges.txt} into
      * {@code dir}.
      *
+     * @param dir    the tokenizer folder, created if needed; existing {@code vocab.json}/{@code merges.txt} are
+     *               replaced
+     * @param text   training text; its lower-cased letter/digit runs are the words
+     * @param merges the most merges to learn; learning stops early when no pair occurs at least twice
      * @return the vocabulary size (the text encoder's {@code vocab_size} must be at least this)
+     * @throws IOException if the folder or a file cannot be written
      */
     public static int write(Path dir, String text, int merges) throws IOException {
         String[] byteSymbols = byteSymbols();

@@ -59,7 +59,11 @@ public final class EvaluationReport {
      * Writes {@code report.md}, {@code metrics.csv} and {@code metrics.png} into {@code dir} (created if needed).
      * A chart that cannot be drawn (e.g. no fonts on a headless system) is noted in the markdown, not fatal.
      *
-     * @return the files written
+     * @param r   the evaluation result to report
+     * @param dir the output folder; existing report files in it are replaced
+     * @return the files written ({@code metrics.png} only if the chart was drawn, then {@code report.md},
+     *         {@code metrics.csv})
+     * @throws IOException if the folder cannot be created or a file cannot be written
      */
     public static List<Path> write(EvaluationResult r, Path dir) throws IOException {
         return write(r, dir, Map.of());
@@ -69,8 +73,12 @@ public final class EvaluationReport {
      * Like {@link #write(EvaluationResult, Path)}, with an "Images" section linking one picture per row (e.g. a
      * grid of the row's generated images, probes × seeds).
      *
+     * @param r         the evaluation result to report
+     * @param dir       the output folder; existing report files in it are replaced
      * @param rowImages row index → image file (linked relative to {@code dir} when inside it)
-     * @return the files written
+     * @return the files written (the image files are not among them)
+     * @throws IOException               if the folder cannot be created or a file cannot be written
+     * @throws IndexOutOfBoundsException if a key of {@code rowImages} is not a row of the dataset
      */
     public static List<Path> write(EvaluationResult r, Path dir, Map<Integer, Path> rowImages) throws IOException {
         Files.createDirectories(dir);
@@ -96,7 +104,12 @@ public final class EvaluationReport {
         return out;
     }
 
-    /** The markdown report of a run (what {@code report.md} contains, referring to {@code metrics.png}). */
+    /**
+     * The markdown report of a run (what {@code report.md} contains, referring to {@code metrics.png}).
+     *
+     * @param r the evaluation result to report
+     * @return the markdown text; nothing is written
+     */
     public static String markdown(EvaluationResult r) {
         return markdown(r, null);
     }
@@ -369,7 +382,10 @@ public final class EvaluationReport {
     /**
      * Writes {@code sequential.md}, {@code sequential.csv} and {@code sequential.png} (the curve).
      *
-     * @return the files written
+     * @param r   the sequential-editing result to report
+     * @param dir the output folder (created if needed); existing report files in it are replaced
+     * @return the files written ({@code sequential.png} only if the chart could be drawn)
+     * @throws IOException if the folder cannot be created or a file cannot be written
      */
     public static List<Path> writeSequential(SequentialResult r, Path dir) throws IOException {
         return writeSequential(r, dir, "edited one after another on one model");
@@ -455,7 +471,10 @@ public final class EvaluationReport {
      * Writes {@code sweep.md} and {@code sweep.csv}: one line per setting with its overall metrics, edit steps
      * and times, and the paper's N ablation beside settings whose N it ran.
      *
-     * @return the files written
+     * @param r   the sweep result to report
+     * @param dir the output folder (created if needed); existing report files in it are replaced
+     * @return the files written: {@code sweep.md}, {@code sweep.csv}
+     * @throws IOException if the folder cannot be created or a file cannot be written
      */
     public static List<Path> writeSweep(SweepResult r, Path dir) throws IOException {
         Files.createDirectories(dir);

@@ -36,7 +36,11 @@ public final class RefactSpark {
     private RefactSpark() {
     }
 
-    /** Entry point. Standard output and error are UTF-8. */
+    /**
+     * Entry point: runs {@link #execute} and exits with its code. Standard output and error are UTF-8.
+     *
+     * @param args the command line, as {@link #execute} takes it
+     */
     public static void main(String[] args) {
         PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
         PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
@@ -47,6 +51,9 @@ public final class RefactSpark {
      * Runs a command line and returns the exit code (tests call this).
      *
      * @param args {@code <eval-text|eval|sweep> [refact options] [--master URL] [--conf K=V]…}
+     * @param out  standard output (results summary, help)
+     * @param err  standard error (progress, one-line errors)
+     * @return the exit code: 0 done, 1 failure, 2 usage error
      */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
         String master = null;

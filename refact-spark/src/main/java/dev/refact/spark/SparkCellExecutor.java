@@ -5,13 +5,22 @@ import dev.refact.core.eval.CellExecutor;
 import dev.refact.core.eval.CellResult;
 import dev.refact.core.eval.CellSpec;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.WeakHashMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +29,7 @@ import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import org.apache.spark.SimpleFutureAction;
 import org.apache.spark.SparkContext;
+import org.apache.spark.SparkFiles;
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.rdd.RDD;
@@ -40,7 +50,9 @@ import scala.runtime.BoxedUnit;
  *
  * <p>What travels: the {@link CellRecipe} (paths and settings, a few KB) in the task closure, the {@link CellSpec}
  * as the partition's one element, and the {@link CellResult} back (a few hundred bytes). Models, statistics and
- * images never pass through the driver; executors load them from the recipe's paths.
+ * images never pass through the driver; executors load them from the recipe's paths. The one exception: statistics
+ * the command did not give as a file ({@code --stats}) are computed once on the driver and copied to each executor
+ * ({@code SparkContext.addFile}), rather than computed again on every machine.
  *
  * <p>Faults: a task whose executor is lost, or whose resources cannot be loaded (the recipe throws), is retried
  * by Spark up to {@code spark.task.maxFailures} times (default 4 on a cluster; {@code local[N]} does not retry
@@ -54,6 +66,9 @@ public final class SparkCellExecutor implements CellExecutor {
 
     /** Seconds between two throughput lines. */
     static final long REPORT_SECONDS = 30;
+
+    /** Files already given to {@code addFile} per context (Spark refuses to overwrite an added path). */
+    private static final Map<SparkContext, Set<String>> SHIPPED = new WeakHashMap<>();
 
     private final SparkContext context;
     private final CellRecipe recipe;
@@ -86,6 +101,7 @@ public final class SparkCellExecutor implements CellExecutor {
         if (cells.isEmpty()) {
             return;
         }
+        Map<Integer, String> shipped = shipStatistics(cells);
         ClassTag<CellSpec> tag = ClassTag$.MODULE$.apply(CellSpec.class);
         RDD<CellSpec> rdd = context.parallelize(CollectionConverters.asScala(cells).toSeq(), cells.size(), tag);
         BlockingQueue<Finished> done = new LinkedBlockingQueue<>();
@@ -95,7 +111,7 @@ public final class SparkCellExecutor implements CellExecutor {
                 (scala.collection.immutable.Seq<Object>) (scala.collection.immutable.Seq<?>)
                         CollectionConverters.asScala(partitions).toSeq();
         context.setJobDescription("refact: " + cells.size() + " cells");
-        SimpleFutureAction<BoxedUnit> job = context.submitJob(rdd, new ComputeCell(recipe, attempts()), parts,
+        SimpleFutureAction<BoxedUnit> job = context.submitJob(rdd, new ComputeCell(recipe, attempts(), shipped), parts,
                 new Collect(done), new Unit());
         int received = 0;
         long start = System.nanoTime();
@@ -139,6 +155,42 @@ public final class SparkCellExecutor implements CellExecutor {
         } catch (Exception e) {
             throw new IOException("Spark job failed: " + firstLine(rootMessage(e)), e);
         }
+    }
+
+    /**
+     * Statistics the command did not give as a shared file ({@code --stats}): the recipe computes them here on the
+     * driver, once per layer (or finds them in this machine's cache), and {@code SparkContext.addFile} copies each
+     * file to every executor, which reads its local copy ({@code SparkFiles.get}) instead of computing the
+     * statistics again on every machine.
+     *
+     * @param cells the cells about to run
+     * @return the shipped file's name per layer (empty when nothing is shipped)
+     * @throws IOException if the statistics cannot be computed on the driver
+     */
+    private Map<Integer, String> shipStatistics(List<CellSpec> cells) throws IOException {
+        Set<Integer> layers = new TreeSet<>();
+        for (CellSpec c : cells) {
+            if (c.settings() != null) {
+                layers.add(c.settings().layer());
+            }
+        }
+        PrintWriter log = progress != null ? progress
+                : new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
+        Map<Integer, Path> files = recipe.statisticsToShip(layers, log);
+        Map<Integer, String> names = new TreeMap<>();
+        for (Map.Entry<Integer, Path> e : files.entrySet()) {
+            String file = e.getValue().toAbsolutePath().toString();
+            synchronized (SHIPPED) {
+                Set<String> added = SHIPPED.computeIfAbsent(context, k -> new HashSet<>());
+                if (added.add(file)) {
+                    context.addFile(file);
+                    log.println("refact: spark: statistics of layer " + e.getKey() + " shipped to the executors: "
+                            + file);
+                }
+            }
+            names.put(e.getKey(), e.getValue().getFileName().toString());
+        }
+        return names;
     }
 
     /**
@@ -206,16 +258,24 @@ public final class SparkCellExecutor implements CellExecutor {
         private static final long serialVersionUID = 1L;
         private final CellRecipe recipe;
         private final int attempts;
+        /** File name per layer of statistics shipped with {@code addFile} (see {@link #shipStatistics}). */
+        private final Map<Integer, String> shipped;
 
-        ComputeCell(CellRecipe recipe, int attempts) {
+        ComputeCell(CellRecipe recipe, int attempts, Map<Integer, String> shipped) {
             this.recipe = recipe;
             this.attempts = attempts;
+            this.shipped = new TreeMap<>(shipped);
         }
 
         @Override
         public CellResult apply(Iterator<CellSpec> cells) {
             CellSpec cell = cells.next();
             CellRecipe r = recipe;
+            if (!shipped.isEmpty()) {
+                Map<Integer, Path> local = new TreeMap<>();
+                shipped.forEach((layer, name) -> local.put(layer, Path.of(SparkFiles.get(name))));
+                r = r.withStatisticsFiles(local);
+            }
             TaskContext task = TaskContext.get();
             if (task != null && r.device().startsWith("cuda")) {
                 // spark.task.resource.gpu.amount = 1: the scheduler names this task's GPU

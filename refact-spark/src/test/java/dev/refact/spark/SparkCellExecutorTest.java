@@ -5,26 +5,36 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.refact.cli.CellRecipe;
+import dev.refact.core.Hyperparameters;
 import dev.refact.core.eval.CellResult;
 import dev.refact.core.eval.CellSpec;
 import dev.refact.core.eval.EvalMode;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;
+import org.apache.spark.SparkFiles;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link SparkCellExecutor} on {@code local[2,3]} (two threads, a task tried up to 3 times) with recipes that fail
  * on purpose: a task that fails once is retried and its cell comes back; a task that always fails ends the job
  * with a one-line error after the other cells were handed over; a cell whose computation fails on every attempt
- * comes back as a failed cell; every cell is handed over exactly once.
+ * comes back as a failed cell; every cell is handed over exactly once; statistics not given as a file are prepared
+ * once on the driver and read by the tasks from Spark's copies.
  */
 final class SparkCellExecutorTest {
     /** Attempts per (test, row), shared by the task threads of this JVM. */
@@ -68,6 +78,91 @@ final class SparkCellExecutorTest {
         public CellRecipe withDevice(String device) {
             return this;
         }
+    }
+
+    /** Files the driver ships per test, and what the executors were handed. */
+    static final Map<String, List<String>> SEEN = new ConcurrentHashMap<>();
+    static final AtomicInteger PREPARED = new AtomicInteger();
+
+    /**
+     * Ships {@code source} as the statistics of every requested layer; on an executor, reports the file it was
+     * handed (its content must be the source's).
+     */
+    record Shipping(String test, String source, Map<Integer, String> files) implements CellRecipe {
+        @Override
+        public Map<Integer, Path> statisticsToShip(Set<Integer> layers, PrintWriter log) {
+            PREPARED.incrementAndGet();
+            SEEN.computeIfAbsent(test + "/layers", k -> new ArrayList<>()).add(new TreeSet<>(layers).toString());
+            Map<Integer, Path> out = new TreeMap<>();
+            for (int layer : layers) {
+                out.put(layer, Path.of(source + layer));
+            }
+            return out;
+        }
+
+        @Override
+        public CellRecipe withStatisticsFiles(Map<Integer, Path> local) {
+            Map<Integer, String> named = new TreeMap<>();
+            local.forEach((k, v) -> named.put(k, v.toString()));
+            return new Shipping(test, source, named);
+        }
+
+        @Override
+        public CellResult compute(CellSpec cell) throws IOException {
+            int layer = cell.settings().layer();
+            Path file = Path.of(files.get(layer));
+            String content = Files.readString(file);
+            return new CellResult(cell.row(), cell.seed(), List.of(), List.of(), null, layer + " " + file + " "
+                    + content, cell.row());
+        }
+
+        @Override
+        public String device() {
+            return "cpu";
+        }
+
+        @Override
+        public CellRecipe withDevice(String device) {
+            return this;
+        }
+    }
+
+    @Test
+    void statisticsWithoutStatsFile_computedOnceOnDriver_andEveryExecutorReadsItsLocalCopy(@TempDir Path tmp)
+            throws IOException {
+        Files.writeString(tmp.resolve("stats-L1"), "statistics of layer 1");
+        Files.writeString(tmp.resolve("stats-L2"), "statistics of layer 2");
+        List<CellSpec> cells = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            String hp = Hyperparameters.roleEdits().toBuilder().layer(1 + i % 2).build().toJson();
+            cells.add(new CellSpec(EvalMode.REFACT, hp, i, 0));
+        }
+        cells.add(new CellSpec(EvalMode.BASELINE, null, 6, 0));
+        int before = PREPARED.get();
+        List<CellResult> got = new ArrayList<>();
+        new SparkCellExecutor(context, new Shipping("ship", tmp.resolve("stats-L").toString(), Map.of()))
+                .execute(cells, (spec, r) -> got.add(r));
+        assertEquals(1, PREPARED.get() - before, "the driver prepares the statistics once per job");
+        assertEquals(List.of("[1, 2]"), SEEN.get("ship/layers"));
+        assertEquals(7, got.size());
+        String root = SparkFiles.getRootDirectory();
+        for (CellResult r : got) {
+            if (r.row() == 6) {
+                continue;
+            }
+            String[] f = r.error().split(" ", 3);
+            int layer = 1 + r.row() % 2;
+            assertEquals(Integer.toString(layer), f[0]);
+            assertTrue(Path.of(f[1]).startsWith(Path.of(root)) && !Path.of(f[1]).startsWith(tmp),
+                    "the executor reads the copy Spark made, not the driver's file: " + f[1]);
+            assertEquals("statistics of layer " + layer, f[2]);
+        }
+        // A second job in the same context ships the same files without adding them again (Spark would refuse).
+        got.clear();
+        new SparkCellExecutor(context, new Shipping("ship2", tmp.resolve("stats-L").toString(), Map.of()))
+                .execute(cells.subList(0, 2), (spec, r) -> got.add(r));
+        assertEquals(2, got.size());
+        assertTrue(got.get(0).error().endsWith("statistics of layer " + (1 + got.get(0).row() % 2)), got.toString());
     }
 
     private static List<CellSpec> cells(int n) {

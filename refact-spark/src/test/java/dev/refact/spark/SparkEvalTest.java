@@ -89,6 +89,39 @@ final class SparkEvalTest {
     }
 
     @Test
+    void evalText_withoutStats_driverComputesOnce_shipsToExecutors_sameResultsAsSingleMachine() throws IOException {
+        String previous = System.getProperty("refact.cache");
+        System.setProperty("refact.cache", tmp.resolve("cache").toString());
+        try {
+            Path one = tmp.resolve("one");
+            Path spark = tmp.resolve("spark");
+            List<String> common = List.of("eval-text", "--model", MODEL, "--tokenizer", TOKENIZER, "--dataset", ROAD,
+                    "--layer", "1", "--steps", "5", "--num-contrastive", "2", "--rows", "0..2");
+            String[] a = refact(with(common, "--out", one.toString()));
+            assertEquals("0", a[0], a[2]);
+            try (var files = Files.list(tmp.resolve("cache/stats"))) {
+                assertEquals(1, files.filter(f -> f.toString().endsWith(".safetensors")).count());
+            }
+            String[] b = refactSpark(with(common, "--out", spark.toString()));
+            assertEquals("0", b[0], b[2]);
+            String shipped = "refact: spark: statistics of layer 1 shipped to the executors: "
+                    + tmp.resolve("cache/stats");
+            assertTrue(b[2].contains(shipped), b[2]);
+            String after = b[2].substring(b[2].indexOf(shipped) + shipped.length());
+            assertTrue(!after.contains("statistics"), "executors read the shipped copy, not a cache: " + b[2]);
+            assertTrue(!b[2].contains("computing covariance statistics"), b[2]);
+            assertTrue(!b[2].contains("edit failed"), b[2]);
+            assertSameResults(one.resolve("results.jsonl"), spark.resolve("results.jsonl"), 3);
+        } finally {
+            if (previous == null) {
+                System.clearProperty("refact.cache");
+            } else {
+                System.setProperty("refact.cache", previous);
+            }
+        }
+    }
+
+    @Test
     void evalText_statisticsOfAnotherModel_refusedUnlessAllowed_alsoOnExecutors() throws IOException {
         // the same statistics with the model fingerprints in their provenance zeroed: "computed on another model"
         Path foreign = tmp.resolve("foreign.safetensors");

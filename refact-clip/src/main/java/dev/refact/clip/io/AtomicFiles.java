@@ -51,6 +51,8 @@ public final class AtomicFiles {
     /**
      * Writes {@code text} as UTF-8, atomically.
      *
+     * @param target the file to create or replace
+     * @param text   the whole new content, encoded as UTF-8 (no BOM)
      * @throws IOException naming {@code target} if its folder does not exist or is not writable
      */
     public static void writeString(Path target, String text) throws IOException {
@@ -58,12 +60,26 @@ public final class AtomicFiles {
         write(target, out -> out.write(bytes));
     }
 
-    /** Writes {@code bytes}, atomically. */
+    /**
+     * Writes {@code bytes}, atomically.
+     *
+     * @param target the file to create or replace
+     * @param bytes  the whole new content
+     * @throws IOException naming {@code target} (never the temporary file) if anything fails; the target is then
+     *                     unchanged
+     */
     public static void writeBytes(Path target, byte[] bytes) throws IOException {
         write(target, out -> out.write(bytes));
     }
 
-    /** Writes the file through a stream, atomically. */
+    /**
+     * Writes the file through a stream, atomically.
+     *
+     * @param target the file to create or replace
+     * @param body   writes the whole new content to a buffered stream of the temporary file
+     * @throws IOException naming {@code target} (never the temporary file) if anything fails, including an
+     *                     {@code IOException} thrown by {@code body}; the target is then unchanged
+     */
     public static void write(Path target, Body body) throws IOException {
         writeChannel(target, ch -> {
             java.io.BufferedOutputStream out = new java.io.BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16) {
@@ -80,6 +96,8 @@ public final class AtomicFiles {
     /**
      * Writes the file through a channel, atomically.
      *
+     * @param target the file to create or replace
+     * @param body   writes the whole new content to the temporary file's channel; it is then forced to disk
      * @throws IOException naming {@code target} (never the temporary file) if anything fails; the target is then
      *                     unchanged
      */
@@ -130,6 +148,8 @@ public final class AtomicFiles {
      * Checks, before a long computation, that {@code target} can be written: its folder exists (or can be made)
      * and is writable, and the target itself is not a folder. Returns the absolute folder.
      *
+     * @param target the file that is going to be written
+     * @return the absolute path of {@code target}'s folder
      * @throws IOException a one-line message naming {@code target} and the problem
      */
     public static Path checkWritable(Path target) throws IOException {
@@ -160,6 +180,7 @@ public final class AtomicFiles {
      * Checks, before a long computation, that {@code dir} is (or can be created as) a writable folder: the
      * nearest existing ancestor must be a writable folder.
      *
+     * @param dir the folder that is going to be written into (created by the caller if missing)
      * @throws IOException a one-line message naming {@code dir} and the problem
      */
     public static void checkWritableDirectory(Path dir) throws IOException {
@@ -190,6 +211,7 @@ public final class AtomicFiles {
      * Checks, before a long computation, that {@code target} can be written once its folder is created (by the
      * caller): {@link #checkWritable} if the folder exists, else {@link #checkWritableDirectory} of the folder.
      *
+     * @param target the file that is going to be written
      * @throws IOException a one-line message naming {@code target} and the problem
      */
     public static void checkCanCreate(Path target) throws IOException {

@@ -47,8 +47,12 @@ public final class Checkpoints {
      * sharded index {@code <baseName>.safetensors.index.json} (open either with
      * {@link SafetensorsCheckpoint#open}).
      *
+     * @param dir      the model folder (or a component folder such as {@code text_encoder/})
+     * @param baseName the weight file name without extension, usually one of {@link #STANDARD_BASE_NAMES}
+     * @return the path of the single file, or else of the shard index, inside {@code dir}
      * @throws CheckpointFormatException if only pickle weights exist (with conversion instructions)
      *                                   or no weights exist (listing what is there)
+     * @throws IOException               if {@code dir} does not exist, is not a folder or cannot be listed
      */
     public static Path findWeights(Path dir, String baseName) throws IOException {
         checkDirectory(dir);
@@ -72,8 +76,11 @@ public final class Checkpoints {
      * {@code diffusion_pytorch_model.safetensors}, or all of them if they are numbered shards
      * {@code name-00001-of-00002.safetensors}).
      *
+     * @param dir the model folder (or a component folder such as {@code text_encoder/})
+     * @return the safetensors files to read together, never empty (do not modify the list)
      * @throws CheckpointFormatException if the choice is ambiguous, a shard is missing, the index is
      *                                   malformed, or only pickle weights exist
+     * @throws IOException               if {@code dir} does not exist, is not a folder, or a file cannot be read
      */
     public static List<Path> weightFiles(Path dir) throws IOException {
         checkDirectory(dir);
@@ -119,7 +126,9 @@ public final class Checkpoints {
      * Throws if {@code path} is a pickle checkpoint, or a folder whose only weights are pickle
      * checkpoints; returns normally otherwise (including for folders with safetensors).
      *
+     * @param path a weight file or a model folder; a path that is neither is accepted silently
      * @throws CheckpointFormatException explaining that pickle can execute code and how to convert
+     * @throws IOException               if the folder cannot be listed
      */
     public static void refusePickle(Path path) throws IOException {
         if (Files.isRegularFile(path)) {
@@ -147,7 +156,12 @@ public final class Checkpoints {
         }
     }
 
-    /** Whether the file name has a pickle checkpoint extension (.bin .ckpt .pt .pth .pkl .pickle). */
+    /**
+     * Whether the file name has a pickle checkpoint extension (.bin .ckpt .pt .pth .pkl .pickle).
+     *
+     * @param file a file path; only its name is looked at (case-insensitively), the file is not opened
+     * @return true if the name ends with a pickle extension
+     */
     public static boolean isPickle(Path file) {
         String n = name(file).toLowerCase(Locale.ROOT);
         return PICKLE_SUFFIXES.stream().anyMatch(n::endsWith);

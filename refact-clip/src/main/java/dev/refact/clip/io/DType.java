@@ -42,22 +42,38 @@ public enum DType {
         this.scalarType = scalarType;
     }
 
-    /** Bytes per element. */
+    /**
+     * Bytes per element.
+     *
+     * @return the element size in bytes: 1, 2, 4 or 8
+     */
     public int byteSize() {
         return byteSize;
     }
 
-    /** The name used in a safetensors header, e.g. {@code "BF16"}. */
+    /**
+     * The name used in a safetensors header, e.g. {@code "BF16"}.
+     *
+     * @return the header's {@code dtype} string, upper case
+     */
     public String safetensorsName() {
         return safetensorsName;
     }
 
-    /** The matching libtorch scalar type. */
+    /**
+     * The matching libtorch scalar type.
+     *
+     * @return the libtorch type with the same element layout (e.g. {@code ScalarType.BFloat16} for {@link #BF16})
+     */
     public ScalarType scalarType() {
         return scalarType;
     }
 
-    /** True for F64, F32, F16 and BF16. */
+    /**
+     * True for F64, F32, F16 and BF16.
+     *
+     * @return whether elements are floating-point numbers
+     */
     public boolean isFloatingPoint() {
         return floatingPoint;
     }
@@ -65,6 +81,8 @@ public enum DType {
     /**
      * The dtype for a safetensors header name (case-sensitive, as the format defines).
      *
+     * @param name the header's {@code dtype} string, e.g. {@code "F16"}
+     * @return the matching dtype
      * @throws IllegalArgumentException naming the unknown or unsupported dtype
      */
     public static DType fromSafetensors(String name) {
@@ -80,6 +98,8 @@ public enum DType {
     /**
      * The dtype for a libtorch scalar type.
      *
+     * @param type a libtorch scalar type, interned or not (as returned by {@code Tensor.scalar_type()})
+     * @return the matching dtype
      * @throws IllegalArgumentException for a scalar type that has no safetensors counterpart here
      */
     public static DType fromScalarType(ScalarType type) {

@@ -35,7 +35,10 @@ public final class Npy {
     /**
      * Reads one {@code .npy} file; the array is named after the file without {@code .npy}.
      *
+     * @param file the {@code .npy} file
+     * @return the whole array on the Java heap, little-endian and in C order
      * @throws CheckpointFormatException naming the file if it is malformed, truncated or unsupported
+     * @throws IOException               if the file does not exist or cannot be read
      */
     public static NpyArray read(Path file) throws IOException {
         String name = file.getFileName().toString();

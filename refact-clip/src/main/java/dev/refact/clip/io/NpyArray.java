@@ -16,7 +16,16 @@ import java.util.Objects;
  */
 public record NpyArray(String name, DType dtype, long[] shape, ByteBuffer data) {
 
-    /** Validates that {@code data} holds exactly the elements of {@code shape}; copies defensively. */
+    /**
+     * Validates that {@code data} holds exactly the elements of {@code shape}; copies defensively.
+     *
+     * @param name  the array's name, non-null
+     * @param dtype element type, non-null
+     * @param shape dimensions, each {@code >= 0}; cloned
+     * @param data  exactly {@code numel × dtype.byteSize()} remaining bytes, little-endian, C order; its remaining
+     *              bytes are kept as a read-only view (not copied), so the caller must not change them afterwards
+     * @throws IllegalArgumentException if a dimension is negative or the byte count does not match the shape
+     */
     public NpyArray {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(dtype, "dtype");
@@ -35,19 +44,31 @@ public record NpyArray(String name, DType dtype, long[] shape, ByteBuffer data) 
         data = data.slice().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** The shape (a copy). */
+    /**
+     * The shape (a copy).
+     *
+     * @return a fresh copy of the dimensions; {@code []} for a 0-d scalar
+     */
     @Override
     public long[] shape() {
         return shape.clone();
     }
 
-    /** A read-only little-endian view of the element bytes. */
+    /**
+     * A read-only little-endian view of the element bytes.
+     *
+     * @return a new read-only buffer over the elements, positioned at 0 (its position is the caller's to move)
+     */
     @Override
     public ByteBuffer data() {
         return data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** Number of elements (1 for a 0-d array). */
+    /**
+     * Number of elements (1 for a 0-d array).
+     *
+     * @return the product of the dimensions
+     */
     public int numel() {
         return data.remaining() / dtype.byteSize();
     }
@@ -55,6 +76,8 @@ public record NpyArray(String name, DType dtype, long[] shape, ByteBuffer data) 
     /**
      * The values as float32: float dtypes as torch converts them (F64 rounded to nearest), integer
      * dtypes as {@code (float) value}, BOOL as 0/1.
+     *
+     * @return a new array of {@link #numel()} values in C order
      */
     public float[] toFloats() {
         float[] out = new float[numel()];
@@ -71,7 +94,11 @@ public record NpyArray(String name, DType dtype, long[] shape, ByteBuffer data) 
         return out;
     }
 
-    /** The values as float64 (exact for every dtype except I64 beyond 2^53). */
+    /**
+     * The values as float64 (exact for every dtype except I64 beyond 2^53).
+     *
+     * @return a new array of {@link #numel()} values in C order
+     */
     public double[] toDoubles() {
         double[] out = new double[numel()];
         ByteBuffer b = data();
@@ -90,6 +117,7 @@ public record NpyArray(String name, DType dtype, long[] shape, ByteBuffer data) 
     /**
      * The values of an integer or BOOL array as longs.
      *
+     * @return a new array of {@link #numel()} values in C order (U8 as 0..255, BOOL as 0/1)
      * @throws IllegalArgumentException for a floating-point array (use {@link #toDoubles()})
      */
     public long[] toLongs() {

@@ -36,7 +36,10 @@ public final class Npz implements AutoCloseable {
     /**
      * Opens an archive and lists its arrays.
      *
-     * @throws CheckpointFormatException naming the file if it is not a readable zip
+     * @param path the {@code .npz} file
+     * @return the open archive; the caller must close it
+     * @throws CheckpointFormatException naming the file if it is not a readable zip or has duplicate entries
+     * @throws IOException               if the file does not exist or cannot be read
      */
     public static Npz open(Path path) throws IOException {
         if (!Files.isRegularFile(path)) {
@@ -69,17 +72,30 @@ public final class Npz implements AutoCloseable {
         }
     }
 
-    /** The archive's path. */
+    /**
+     * The archive's path.
+     *
+     * @return the path given to {@link #open}
+     */
     public Path path() {
         return path;
     }
 
-    /** Array names (entry names without {@code .npy}) in archive order. */
+    /**
+     * Array names (entry names without {@code .npy}) in archive order.
+     *
+     * @return a new, modifiable list of the names
+     */
     public List<String> names() {
         return new ArrayList<>(entries.keySet());
     }
 
-    /** Whether the archive has an array of this name. */
+    /**
+     * Whether the archive has an array of this name.
+     *
+     * @param name an array name, without {@code .npy}
+     * @return true if {@link #get} can read it (even if it is not numeric)
+     */
     public boolean contains(String name) {
         return entries.containsKey(name);
     }
@@ -87,6 +103,8 @@ public final class Npz implements AutoCloseable {
     /**
      * Reads one array.
      *
+     * @param name the array name, without {@code .npy} (one of {@link #names()})
+     * @return the whole array on the Java heap, little-endian and in C order
      * @throws IllegalArgumentException  if there is no such array (the message lists the names)
      * @throws CheckpointFormatException if the entry is malformed, unsupported or an object array
      * @throws IllegalStateException     after {@link #close()}

@@ -34,7 +34,10 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
      * Opens a model folder ({@link Checkpoints#weightFiles}), a {@code .safetensors.index.json},
      * or a single {@code .safetensors} file.
      *
+     * @param path a model folder, a shard index or a single safetensors file
+     * @return the open checkpoint, every file validated; the caller must close it
      * @throws CheckpointFormatException for malformed files, inconsistent shards or pickle-only folders
+     * @throws IOException               if a path does not exist or a file cannot be read
      */
     public static SafetensorsCheckpoint open(Path path) throws IOException {
         List<Path> paths;
@@ -96,27 +99,50 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         return null;
     }
 
-    /** What was opened (folder, index or file). */
+    /**
+     * What was opened (folder, index or file).
+     *
+     * @return the path given to {@link #open}
+     */
     public Path source() {
         return source;
     }
 
-    /** The files, in order. */
+    /**
+     * The files, in order.
+     *
+     * @return the safetensors files, in the order they were opened (shards sorted by name), unmodifiable
+     */
     public List<Path> files() {
         return files.stream().map(SafetensorsFile::path).toList();
     }
 
-    /** Tensor names: each file's header order, files in order. */
+    /**
+     * Tensor names: each file's header order, files in order.
+     *
+     * @return every tensor name of every file, each once, unmodifiable
+     */
     public List<String> names() {
         return List.copyOf(byName.keySet());
     }
 
-    /** Whether any file holds this tensor. */
+    /**
+     * Whether any file holds this tensor.
+     *
+     * @param name a tensor name, e.g. {@code text_model.encoder.layers.9.mlp.fc2.weight}
+     * @return true if one of the files holds it
+     */
     public boolean contains(String name) {
         return byName.containsKey(name);
     }
 
-    /** The file that holds {@code name}. */
+    /**
+     * The file that holds {@code name}.
+     *
+     * @param name a tensor name
+     * @return the (open, shared) file holding it; closed with this checkpoint, do not close it separately
+     * @throws IllegalArgumentException naming the checkpoint, with a few similar names, when no file holds it
+     */
     public SafetensorsFile fileOf(String name) {
         SafetensorsFile f = byName.get(name);
         if (f == null) {
@@ -126,32 +152,70 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         return f;
     }
 
-    /** See {@link SafetensorsFile#info}. */
+    /**
+     * See {@link SafetensorsFile#info}.
+     *
+     * @param name a tensor name
+     * @return the tensor's dtype, shape and byte range within its own file
+     */
     public TensorInfo info(String name) {
         return fileOf(name).info(name);
     }
 
-    /** See {@link SafetensorsFile#readFloats}. */
+    /**
+     * See {@link SafetensorsFile#readFloats}.
+     *
+     * @param name the name of a floating-point tensor
+     * @return a new array of its values as float32, row-major
+     * @throws IOException if the file cannot be read or has been truncated since it was opened
+     */
     public float[] readFloats(String name) throws IOException {
         return fileOf(name).readFloats(name);
     }
 
-    /** See {@link SafetensorsFile#readDoubles}. */
+    /**
+     * See {@link SafetensorsFile#readDoubles}.
+     *
+     * @param name the name of a floating-point tensor
+     * @return a new array of its values as float64, row-major
+     * @throws IOException if the file cannot be read or has been truncated since it was opened
+     */
     public double[] readDoubles(String name) throws IOException {
         return fileOf(name).readDoubles(name);
     }
 
-    /** See {@link SafetensorsFile#readLongs}. */
+    /**
+     * See {@link SafetensorsFile#readLongs}.
+     *
+     * @param name the name of an integer or BOOL tensor
+     * @return a new array of its values as longs, row-major
+     * @throws IOException if the file cannot be read or has been truncated since it was opened
+     */
     public long[] readLongs(String name) throws IOException {
         return fileOf(name).readLongs(name);
     }
 
-    /** See {@link SafetensorsFile#toTensor(String, Device)}; the caller owns the result. */
+    /**
+     * See {@link SafetensorsFile#toTensor(String, Device)}; the caller owns the result.
+     *
+     * @param name   a tensor name
+     * @param device where the new tensor is placed
+     * @return a new tensor of the stored shape and dtype on {@code device}, owned by the caller
+     * @throws IOException if the file cannot be read or has been truncated since it was opened
+     */
     public Tensor toTensor(String name, Device device) throws IOException {
         return fileOf(name).toTensor(name, device);
     }
 
-    /** See {@link SafetensorsFile#toTensor(String, ScalarType, Device)}; the caller owns the result. */
+    /**
+     * See {@link SafetensorsFile#toTensor(String, ScalarType, Device)}; the caller owns the result.
+     *
+     * @param name         a tensor name
+     * @param computeDtype the dtype of the result (the stored values are converted by libtorch)
+     * @param device       where the new tensor is placed
+     * @return a new tensor of the stored shape, {@code computeDtype}, on {@code device}, owned by the caller
+     * @throws IOException if the file cannot be read or has been truncated since it was opened
+     */
     public Tensor toTensor(String name, ScalarType computeDtype, Device device) throws IOException {
         return fileOf(name).toTensor(name, computeDtype, device);
     }

@@ -62,6 +62,8 @@ public final class SafetensorsFile implements AutoCloseable {
     /**
      * Opens and validates {@code path}.
      *
+     * @param path a {@code .safetensors} file (not a folder; pickle extensions are refused)
+     * @return the open file; the caller must close it
      * @throws CheckpointFormatException if the file is not a well-formed safetensors file
      * @throws IOException               if it cannot be read
      */
@@ -122,27 +124,48 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
-    /** The file this was opened from. */
+    /**
+     * The file this was opened from.
+     *
+     * @return the path given to {@link #open}
+     */
     public Path path() {
         return path;
     }
 
-    /** The {@code __metadata__} entries (empty when absent), unmodifiable. */
+    /**
+     * The {@code __metadata__} entries (empty when absent), unmodifiable.
+     *
+     * @return the header's metadata, key to value, in header order
+     */
     public Map<String, String> metadata() {
         return header.metadata;
     }
 
-    /** Tensor names in header order, unmodifiable. */
+    /**
+     * Tensor names in header order, unmodifiable.
+     *
+     * @return the names of every tensor in the file
+     */
     public List<String> names() {
         return List.copyOf(header.tensors.keySet());
     }
 
-    /** All tensor descriptions in header order, unmodifiable. */
+    /**
+     * All tensor descriptions in header order, unmodifiable.
+     *
+     * @return the dtype, shape and byte range of every tensor in the file
+     */
     public List<TensorInfo> infos() {
         return List.copyOf(header.tensors.values());
     }
 
-    /** Whether a tensor of this name is in the file. */
+    /**
+     * Whether a tensor of this name is in the file.
+     *
+     * @param name a tensor name, e.g. {@code text_model.encoder.layers.9.mlp.fc2.weight}
+     * @return true if the header lists it
+     */
     public boolean contains(String name) {
         return header.tensors.containsKey(name);
     }
@@ -150,6 +173,8 @@ public final class SafetensorsFile implements AutoCloseable {
     /**
      * Where the tensor lives and what it is.
      *
+     * @param name a tensor name
+     * @return its dtype, shape and byte range (relative to the data section)
      * @throws IllegalArgumentException naming the file and tensor, with a few similar names, when absent
      */
     public TensorInfo info(String name) {
@@ -165,7 +190,11 @@ public final class SafetensorsFile implements AutoCloseable {
      * A floating-point tensor as float32, row-major. F16 and BF16 widen exactly (as torch does, NaN
      * payloads kept); F64 rounds to nearest-even (as torch's {@code .float()}).
      *
+     * @param name the name of a floating-point tensor
+     * @return a new array of {@code numel} values, row-major
      * @throws IllegalArgumentException if absent, not floating point, or ≥ 2^31 elements
+     * @throws IllegalStateException    after {@link #close()}
+     * @throws IOException              if reading fails or the file has been truncated since it was opened
      */
     public float[] readFloats(String name) throws IOException {
         TensorInfo t = info(name);
@@ -204,7 +233,11 @@ public final class SafetensorsFile implements AutoCloseable {
     /**
      * A floating-point tensor as float64, row-major (F64 as stored; other float dtypes widen exactly).
      *
+     * @param name the name of a floating-point tensor
+     * @return a new array of {@code numel} values, row-major
      * @throws IllegalArgumentException if absent, not floating point, or ≥ 2^31 elements
+     * @throws IllegalStateException    after {@link #close()}
+     * @throws IOException              if reading fails or the file has been truncated since it was opened
      */
     public double[] readDoubles(String name) throws IOException {
         TensorInfo t = info(name);
@@ -229,7 +262,11 @@ public final class SafetensorsFile implements AutoCloseable {
     /**
      * An integer or BOOL tensor as longs, row-major (U8 unsigned, BOOL as 0/1).
      *
+     * @param name the name of an integer or BOOL tensor
+     * @return a new array of {@code numel} values, row-major
      * @throws IllegalArgumentException if absent, floating point, or ≥ 2^31 elements
+     * @throws IllegalStateException    after {@link #close()}
+     * @throws IOException              if reading fails or the file has been truncated since it was opened
      */
     public long[] readLongs(String name) throws IOException {
         TensorInfo t = info(name);
@@ -279,6 +316,13 @@ public final class SafetensorsFile implements AutoCloseable {
     /**
      * A new tensor holding the stored values, in its stored dtype, on {@code device}. The caller
      * owns (closes) it.
+     *
+     * @param name   a tensor name
+     * @param device where the new tensor is placed (e.g. CPU or a CUDA device)
+     * @return a new tensor of the stored shape and dtype, owned by the caller
+     * @throws IllegalArgumentException if the tensor is absent
+     * @throws IllegalStateException    after {@link #close()}
+     * @throws IOException              if reading fails or the file has been truncated since it was opened
      */
     public Tensor toTensor(String name, Device device) throws IOException {
         return toTensor(name, info(name).dtype().scalarType(), device);
@@ -291,7 +335,13 @@ public final class SafetensorsFile implements AutoCloseable {
      * loaded model costs its weights once. Conversion is libtorch's. The caller owns (closes) the result: it
      * has exactly one reference and belongs to no {@code PointerScope}.
      *
+     * @param name         a tensor name
+     * @param computeDtype the dtype of the result, e.g. {@code ScalarType.Float} for an F16 tensor
+     * @param device       where the new tensor is placed (e.g. CPU or a CUDA device)
+     * @return a new tensor of the stored shape, {@code computeDtype}, on {@code device}, owned by the caller
      * @throws IllegalArgumentException if the tensor is absent
+     * @throws IllegalStateException    after {@link #close()}
+     * @throws IOException              if reading fails or the file has been truncated since it was opened
      */
     @SuppressWarnings("try") // the scope is used implicitly by every native allocation
     public Tensor toTensor(String name, ScalarType computeDtype, Device device) throws IOException {

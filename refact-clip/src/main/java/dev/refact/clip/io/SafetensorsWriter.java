@@ -54,7 +54,13 @@ public final class SafetensorsWriter {
         metadata.put("format", "pt");
     }
 
-    /** Adds (or replaces) one {@code __metadata__} entry. */
+    /**
+     * Adds (or replaces) one {@code __metadata__} entry.
+     *
+     * @param key   the metadata key, non-null (written in sorted key order)
+     * @param value the metadata value, non-null
+     * @return this writer
+     */
     public SafetensorsWriter metadata(String key, String value) {
         Objects.requireNonNull(key, "metadata key");
         Objects.requireNonNull(value, "metadata value for '" + key + "'");
@@ -66,6 +72,9 @@ public final class SafetensorsWriter {
      * Adds a tensor, stored in its own dtype (F64, F32, F16, BF16, I64, I32, I16, I8, U8 or BOOL)
      * with its shape; any device and layout. The tensor is read when {@link #write} runs.
      *
+     * @param name   the tensor's key in the header; not {@code __metadata__} and not added before
+     * @param tensor the tensor to store; referenced, not copied, so it must stay open until {@link #write} returns
+     * @return this writer
      * @throws IllegalArgumentException for a duplicate name, an undefined tensor or an unsupported dtype
      */
     public SafetensorsWriter add(String name, Tensor tensor) {
@@ -88,6 +97,10 @@ public final class SafetensorsWriter {
     /**
      * Adds float32 values (copied now) with the given shape ({@code []} or none for a scalar).
      *
+     * @param name  the tensor's key in the header; not {@code __metadata__} and not added before
+     * @param data  the values, row-major; stored as F32
+     * @param shape the dimensions, whose product must be {@code data.length}
+     * @return this writer
      * @throws IllegalArgumentException for a duplicate name or a shape that does not hold {@code data.length} values
      */
     public SafetensorsWriter addFloats(String name, float[] data, long... shape) {
@@ -102,6 +115,10 @@ public final class SafetensorsWriter {
     /**
      * Adds int64 values (copied now) with the given shape.
      *
+     * @param name  the tensor's key in the header; not {@code __metadata__} and not added before
+     * @param data  the values, row-major; stored as I64
+     * @param shape the dimensions ({@code []} or none for a scalar), whose product must be {@code data.length}
+     * @return this writer
      * @throws IllegalArgumentException for a duplicate name or a shape that does not hold {@code data.length} values
      */
     public SafetensorsWriter addLongs(String name, long[] data, long... shape) {
@@ -117,6 +134,11 @@ public final class SafetensorsWriter {
      * Adds raw little-endian element bytes (copied now) of the given dtype and shape, e.g. F16 bit
      * patterns.
      *
+     * @param name             the tensor's key in the header; not {@code __metadata__} and not added before
+     * @param dtype            the element type the bytes encode
+     * @param littleEndianData the elements' bytes, little-endian, row-major
+     * @param shape            the dimensions ({@code []} or none for a scalar)
+     * @return this writer
      * @throws IllegalArgumentException for a duplicate name or when {@code data.length} ≠ numel × byteSize
      */
     public SafetensorsWriter addBytes(String name, DType dtype, byte[] littleEndianData, long... shape) {
@@ -131,7 +153,11 @@ public final class SafetensorsWriter {
         return this;
     }
 
-    /** Names added so far, in insertion order. */
+    /**
+     * Names added so far, in insertion order.
+     *
+     * @return an unmodifiable copy of the tensor names (not the order they are written in)
+     */
     public List<String> names() {
         return List.copyOf(entries.keySet());
     }
@@ -139,6 +165,7 @@ public final class SafetensorsWriter {
     /**
      * Writes the file atomically (temporary file in the same directory, then rename).
      *
+     * @param target the file to create or replace; its folder must exist
      * @throws IllegalStateException if a tensor given to {@link #add} was closed or changed shape
      * @throws IOException           if writing fails; the target is then unchanged
      */

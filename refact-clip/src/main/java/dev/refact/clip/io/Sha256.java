@@ -12,7 +12,11 @@ public final class Sha256 {
     private Sha256() {
     }
 
-    /** A fresh SHA-256 digest (every JDK has one). */
+    /**
+     * A fresh SHA-256 digest (every JDK has one).
+     *
+     * @return a new, unshared digest to feed with {@code update}
+     */
     public static MessageDigest newDigest() {
         try {
             return MessageDigest.getInstance("SHA-256");
@@ -21,12 +25,22 @@ public final class Sha256 {
         }
     }
 
-    /** SHA-256 of {@code data} as 64 lower-case hex digits. */
+    /**
+     * SHA-256 of {@code data} as 64 lower-case hex digits.
+     *
+     * @param data the bytes to hash
+     * @return 64 lower-case hex digits
+     */
     public static String hex(byte[] data) {
         return HexFormat.of().formatHex(newDigest().digest(data));
     }
 
-    /** SHA-256 of the UTF-8 bytes of {@code text} as 64 lower-case hex digits. */
+    /**
+     * SHA-256 of the UTF-8 bytes of {@code text} as 64 lower-case hex digits.
+     *
+     * @param text the text to hash, encoded as UTF-8
+     * @return 64 lower-case hex digits
+     */
     public static String hex(String text) {
         return hex(text.getBytes(StandardCharsets.UTF_8));
     }
@@ -46,7 +60,12 @@ public final class Sha256 {
         return hex(md);
     }
 
-    /** The digest's value as 64 lower-case hex digits (completes the digest). */
+    /**
+     * The digest's value as 64 lower-case hex digits (completes the digest).
+     *
+     * @param md a SHA-256 digest (e.g. from {@link #newDigest()}) fed with the data; it is reset afterwards
+     * @return 64 lower-case hex digits
+     */
     public static String hex(MessageDigest md) {
         return HexFormat.of().formatHex(md.digest());
     }

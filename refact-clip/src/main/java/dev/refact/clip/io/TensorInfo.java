@@ -14,7 +14,16 @@ import java.util.Objects;
  */
 public record TensorInfo(String name, DType dtype, long[] shape, long begin, long end) {
 
-    /** Validates and defensively copies the shape. */
+    /**
+     * Validates and defensively copies the shape.
+     *
+     * @param name  the tensor's key in the header, non-null
+     * @param dtype element type, non-null
+     * @param shape dimensions, each {@code >= 0}; cloned
+     * @param begin first byte relative to the data section, {@code >= 0}
+     * @param end   one past the last byte relative to the data section, {@code >= begin}
+     * @throws IllegalArgumentException if a dimension is negative or the byte range is invalid
+     */
     public TensorInfo {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(dtype, "dtype");
@@ -30,13 +39,22 @@ public record TensorInfo(String name, DType dtype, long[] shape, long begin, lon
         }
     }
 
-    /** The shape (a copy). */
+    /**
+     * The shape (a copy).
+     *
+     * @return a fresh copy of the dimensions; {@code []} for a scalar
+     */
     @Override
     public long[] shape() {
         return shape.clone();
     }
 
-    /** Number of elements (1 for a scalar). */
+    /**
+     * Number of elements (1 for a scalar).
+     *
+     * @return the product of the dimensions
+     * @throws ArithmeticException if the product overflows a {@code long}
+     */
     public long numel() {
         long n = 1;
         for (long d : shape) {
@@ -45,7 +63,11 @@ public record TensorInfo(String name, DType dtype, long[] shape, long begin, lon
         return n;
     }
 
-    /** Bytes of data, {@code end - begin}. */
+    /**
+     * Bytes of data, {@code end - begin}.
+     *
+     * @return the length of the tensor's byte range
+     */
     public long byteLength() {
         return end - begin;
     }

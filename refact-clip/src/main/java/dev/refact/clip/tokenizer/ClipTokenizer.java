@@ -217,6 +217,7 @@ public final class ClipTokenizer {
      *
      * @param vocabJson a JSON object token → id
      * @param mergesTxt {@code #version} header line, then one {@code left right} merge per line
+     * @return the tokenizer, padding with the end token by default
      * @throws IOException if a file is missing, unreadable or malformed (the message names it)
      */
     public static ClipTokenizer fromVocabAndMerges(Path vocabJson, Path mergesTxt) throws IOException {
@@ -236,6 +237,8 @@ public final class ClipTokenizer {
      * the 256 byte-unicode symbols, the same with {@code </w>}, one token per merge, then
      * {@code <|startoftext|>}, {@code <|endoftext|>} (49408 entries).
      *
+     * @param bpeSimpleVocabTxtGz the gzipped merges file, e.g. {@code bpe_simple_vocab_16e6.txt.gz}
+     * @return the tokenizer, padding with the end token by default
      * @throws IOException if the file is missing, not gzip, not UTF-8 or malformed
      */
     public static ClipTokenizer fromOpenAiBpe(Path bpeSimpleVocabTxtGz) throws IOException {
@@ -269,6 +272,9 @@ public final class ClipTokenizer {
      * refact-clip, licence in {@code dev/refact/clip/tokenizer/bpe_simple_vocab_16e6.LICENSE.txt}): the
      * vocabulary of every Stable Diffusion text encoder (SD 1.x, 2.x and both SDXL encoders), used when a model
      * has no {@code tokenizer/} folder. Pads with the end token; see {@link #withPadding}. Shared instance.
+     *
+     * @return the shared bundled tokenizer, built on first use
+     * @throws java.io.UncheckedIOException if the bundled resource cannot be read (a broken refact-clip jar)
      */
     public static ClipTokenizer bundled() {
         return Bundled.INSTANCE;
@@ -424,37 +430,67 @@ public final class ClipTokenizer {
 
     // ------------------------------------------------------------------------------------------ API
 
-    /** Id of {@code <|startoftext|>} as read from the vocabulary (49406 for CLIP). */
+    /**
+     * Id of {@code <|startoftext|>} as read from the vocabulary (49406 for CLIP).
+     *
+     * @return the start token's id
+     */
     public int startTokenId() {
         return startId;
     }
 
-    /** Id of {@code <|endoftext|>} as read from the vocabulary (49407 for CLIP). */
+    /**
+     * Id of {@code <|endoftext|>} as read from the vocabulary (49407 for CLIP).
+     *
+     * @return the end token's id
+     */
     public int endTokenId() {
         return endId;
     }
 
-    /** The model's text length, 77. */
+    /**
+     * The model's text length, 77.
+     *
+     * @return the number of input ids {@link #inputIds(String)} returns, start and end tokens included
+     */
     public int contextLength() {
         return contextLength;
     }
 
-    /** Number of vocabulary entries (49408 for CLIP). */
+    /**
+     * Number of vocabulary entries (49408 for CLIP).
+     *
+     * @return the vocabulary size; valid ids are {@code [0, vocabularySize())}
+     */
     public int vocabularySize() {
         return idToToken.length;
     }
 
-    /** Unmodifiable token → id map, in id order. */
+    /**
+     * Unmodifiable token → id map, in id order.
+     *
+     * @return the vocabulary, shared (not copied)
+     */
     public Map<String, Integer> vocabulary() {
         return vocabulary;
     }
 
-    /** The merges in rank order, each as {@code "left right"}. */
+    /**
+     * The merges in rank order, each as {@code "left right"}.
+     *
+     * @return the unmodifiable merge list, highest priority first
+     */
     public List<String> merges() {
         return merges;
     }
 
-    /** The token string of an id, e.g. {@code cat</w>}. */
+    /**
+     * The token string of an id, e.g. {@code cat</w>}.
+     *
+     * @param id a token id in {@code [0, vocabularySize())}
+     * @return the token in byte-unicode symbols, with {@code </w>} if it ends a word
+     * @throws IllegalArgumentException if {@code id} is outside the vocabulary
+     */
     public String token(int id) {
         checkId(id);
         return idToToken[id];
@@ -463,6 +499,8 @@ public final class ClipTokenizer {
     /**
      * CLIP's text cleanup alone: {@code whitespace_clean(basic_clean(text)).lower()}.
      *
+     * @param text any text
+     * @return the cleaned text that CLIP tokenizes (ftfy-fixed, unescaped, whitespace-collapsed, lower case)
      * @throws NullPointerException if {@code text} is null
      */
     public static String cleanText(String text) {
@@ -473,6 +511,8 @@ public final class ClipTokenizer {
     /**
      * BPE ids of a text, without start/end tokens, untruncated ({@code SimpleTokenizer.encode}).
      *
+     * @param text any text; cleaned first as {@link #cleanText} does
+     * @return a new array of token ids (empty for a blank text)
      * @throws NullPointerException if {@code text} is null
      */
     public int[] encode(String text) {
@@ -483,7 +523,12 @@ public final class ClipTokenizer {
         return out.toArray();
     }
 
-    /** {@link #encode(String)} as a list. */
+    /**
+     * {@link #encode(String)} as a list.
+     *
+     * @param text any text, non-null
+     * @return a new, modifiable list of token ids
+     */
     public List<Integer> encodeToList(String text) {
         int[] ids = encode(text);
         List<Integer> list = new ArrayList<>(ids.length);
@@ -496,6 +541,8 @@ public final class ClipTokenizer {
     /**
      * BPE token strings of a text (no start/end), e.g. {@code [a</w>, photo</w>, of</w>, a</w>, cat</w>]}.
      *
+     * @param text any text
+     * @return a new list of the token strings of {@link #encode(String)}, in order
      * @throws NullPointerException if {@code text} is null
      */
     public List<String> tokens(String text) {
@@ -511,6 +558,8 @@ public final class ClipTokenizer {
      * Full tokenization with start and end tokens (no padding, no truncation) and each token's
      * character span in the cleaned text.
      *
+     * @param text any text
+     * @return the cleaned text with the ids, tokens and spans from {@code <|startoftext|>} to {@code <|endoftext|>}
      * @throws NullPointerException if {@code text} is null
      */
     public Tokenization tokenize(String text) {
@@ -570,7 +619,10 @@ public final class ClipTokenizer {
      * {@code tokenizer(text, padding="max_length", max_length=77, truncation=True).input_ids} as used by
      * Stable Diffusion; with {@link Padding#ZERO} it equals openai {@code clip.tokenize(text, truncate=True)}.
      *
+     * @param text      any text
      * @param maxLength total length including start and end tokens, at least 2
+     * @param padding   what fills the row after the end token
+     * @return a new array of {@code maxLength} ids (with {@link Padding#NONE}: at most {@code maxLength})
      * @throws NullPointerException     if {@code text} or {@code padding} is null
      * @throws IllegalArgumentException if {@code maxLength < 2}
      */
@@ -599,6 +651,9 @@ public final class ClipTokenizer {
     /**
      * {@link #inputIds(String, int, Padding)} with the context length 77 and this tokenizer's default
      * {@link #padding()} (the end token unless set with {@link #withPadding}).
+     *
+     * @param text any text, non-null
+     * @return a new array of 77 ids
      */
     public long[] inputIds(String text) {
         return inputIds(text, contextLength, padding);
@@ -607,6 +662,8 @@ public final class ClipTokenizer {
     /**
      * The padding used by {@link #inputIds(String)}: {@link Padding#END_TOKEN} (SD 1.x, SDXL encoder 1) unless
      * this tokenizer was made by {@link #withPadding} (SD 2.x and SDXL encoder 2 pad with 0).
+     *
+     * @return this tokenizer's default padding
      */
     public Padding padding() {
         return padding;
@@ -616,6 +673,8 @@ public final class ClipTokenizer {
      * The same tokenizer with another default padding (e.g. {@code model.family().padding()}); ids are
      * otherwise identical. Returns {@code this} when unchanged.
      *
+     * @param padding the default padding for {@link #inputIds(String)}
+     * @return a tokenizer sharing this one's vocabulary and merges, with that padding
      * @throws NullPointerException if {@code padding} is null
      */
     public ClipTokenizer withPadding(Padding padding) {
@@ -627,6 +686,10 @@ public final class ClipTokenizer {
      * {@link #inputIds(String, int, Padding)} for each text; shape {@code [texts.size(), maxLength]}
      * (with {@link Padding#NONE} the rows keep their own lengths).
      *
+     * @param texts     the texts, none null
+     * @param maxLength total row length including start and end tokens, at least 2
+     * @param padding   what fills each row after its end token
+     * @return a new array with one row of input ids per text, in order
      * @throws NullPointerException     if {@code texts}, one of its elements or {@code padding} is null
      * @throws IllegalArgumentException if {@code maxLength < 2}
      */
@@ -647,6 +710,8 @@ public final class ClipTokenizer {
      * {@code SimpleTokenizer.decode}: tokens joined, bytes decoded as UTF-8 (invalid bytes → U+FFFD),
      * {@code </w>} → space. Start/end tokens decode to their literal text.
      *
+     * @param ids token ids, each in {@code [0, vocabularySize())}
+     * @return the decoded text, with a space after each word-final token
      * @throws NullPointerException     if {@code ids} is null
      * @throws IllegalArgumentException if an id is outside the vocabulary
      */
@@ -668,7 +733,13 @@ public final class ClipTokenizer {
         return Codecs.decodeUtf8Replace(bytes.toByteArray()).replace(END_OF_WORD, " ");
     }
 
-    /** {@link #decode(int[])} for a list. */
+    /**
+     * {@link #decode(int[])} for a list.
+     *
+     * @param ids token ids, each in {@code [0, vocabularySize())}, none null
+     * @return the decoded text
+     * @throws IllegalArgumentException if an id is outside the vocabulary
+     */
     public String decode(List<Integer> ids) {
         Objects.requireNonNull(ids, "ids");
         return decode(ids.stream().mapToInt(Integer::intValue).toArray());

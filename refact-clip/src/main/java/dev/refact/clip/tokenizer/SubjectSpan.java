@@ -16,6 +16,11 @@ import java.util.stream.IntStream;
  */
 public record SubjectSpan(int start, int end, List<String> tokens) {
     /**
+     * Validates the span and copies {@code tokens}.
+     *
+     * @param start  position of the subject's first token, at least 1
+     * @param end    position after the subject's last token, greater than {@code start}
+     * @param tokens the subject's BPE tokens, exactly {@code end - start} of them (copied, unmodifiable)
      * @throws IllegalArgumentException if the range is empty, starts before 1, or does not match
      *                                  {@code tokens}
      */
@@ -27,17 +32,29 @@ public record SubjectSpan(int start, int end, List<String> tokens) {
         }
     }
 
-    /** Position of the subject's last token (the one ReFACT edits at). */
+    /**
+     * Position of the subject's last token (the one ReFACT edits at).
+     *
+     * @return {@code end - 1}, an index into the input ids (0 is the start token)
+     */
     public int lastTokenPosition() {
         return end - 1;
     }
 
-    /** Number of subject tokens. */
+    /**
+     * Number of subject tokens.
+     *
+     * @return {@code end - start}, at least 1
+     */
     public int length() {
         return end - start;
     }
 
-    /** All positions {@code start, ..., end - 1}. */
+    /**
+     * All positions {@code start, ..., end - 1}.
+     *
+     * @return a new array of the subject's positions in the input ids, ascending
+     */
     public int[] positions() {
         return IntStream.range(start, end).toArray();
     }

@@ -8,6 +8,10 @@ package dev.refact.clip.tokenizer;
  */
 public record TextSpan(int start, int end) {
     /**
+     * Validates the range.
+     *
+     * @param start first char index (inclusive), at least 0
+     * @param end   char index after the last char (exclusive), at least {@code start}
      * @throws IllegalArgumentException if {@code start < 0} or {@code end < start}
      */
     public TextSpan {
@@ -16,7 +20,13 @@ public record TextSpan(int start, int end) {
         }
     }
 
-    /** The text of this span in {@code text}. */
+    /**
+     * The text of this span in {@code text}.
+     *
+     * @param text the text the span indexes, normally {@link Tokenization#cleanedText()}
+     * @return {@code text.substring(start, end)}
+     * @throws IndexOutOfBoundsException if {@code end > text.length()}
+     */
     public String of(String text) {
         return text.substring(start, end);
     }

@@ -18,6 +18,12 @@ import java.util.List;
  */
 public record Tokenization(String cleanedText, List<Integer> ids, List<String> tokens, List<TextSpan> spans) {
     /**
+     * Validates the lengths and copies the lists.
+     *
+     * @param cleanedText the text after CLIP's cleanup
+     * @param ids         token ids, start and end tokens included (copied, unmodifiable)
+     * @param tokens      BPE token strings, one per id (copied, unmodifiable)
+     * @param spans       char ranges in {@code cleanedText}, one per id (copied, unmodifiable)
      * @throws IllegalArgumentException if the three lists differ in length
      */
     public Tokenization {
@@ -30,12 +36,20 @@ public record Tokenization(String cleanedText, List<Integer> ids, List<String> t
         }
     }
 
-    /** The ids as an array. */
+    /**
+     * The ids as an array.
+     *
+     * @return a new array of {@link #size()} ids, start and end tokens included
+     */
     public int[] idArray() {
         return ids.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    /** Number of tokens including start and end. */
+    /**
+     * Number of tokens including start and end.
+     *
+     * @return the length of {@code ids}, {@code tokens} and {@code spans}, at least 2 for a tokenizer's result
+     */
     public int size() {
         return ids.size();
     }

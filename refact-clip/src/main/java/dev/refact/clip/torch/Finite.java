@@ -38,7 +38,12 @@ public final class Finite {
         }
     }
 
-    /** Whether every element of {@code t} is finite. */
+    /**
+     * Whether every element of {@code t} is finite.
+     *
+     * @param t any floating-point tensor, on any device (not modified, not closed)
+     * @return true if it holds no NaN and no ±Inf (also for an empty tensor)
+     */
     public static boolean all(Tensor t) {
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             return torch.isfinite(t.detach()).all().item_bool();

@@ -39,6 +39,10 @@ public final class Tensors {
      * Hands a tensor that was {@code retainReference()}d inside a now-closed scope to the caller: it is attached
      * to the caller's innermost open {@link PointerScope} (which then frees it), or, with none open, left for the
      * caller to close. Call it after the producing scope has closed.
+     *
+     * @param <T>      the pointer type, e.g. {@code Tensor}
+     * @param retained a pointer holding one extra reference from {@code retainReference()}, no longer in any scope
+     * @return {@code retained}, now owned by the caller's innermost scope, or by the caller if none is open
      */
     public static <T extends org.bytedeco.javacpp.Pointer> T handOff(T retained) {
         PointerScope outer = PointerScope.getInnerScope();
@@ -82,7 +86,11 @@ public final class Tensors {
         }
     }
 
-    /** The CPU device. Callers own the returned object. */
+    /**
+     * The CPU device. Callers own the returned object.
+     *
+     * @return a new CPU {@code Device}, owned by the caller (or the caller's open scope)
+     */
     public static Device cpu() {
         TorchRuntime.ensureLoaded();
         return new Device(torch.DeviceType.CPU);
@@ -91,6 +99,8 @@ public final class Tensors {
     /**
      * Parses a device string: {@code cpu}, {@code cuda}, {@code cuda:1}.
      *
+     * @param spec {@code cpu}, {@code cuda} or {@code cuda:N}; case and surrounding whitespace are ignored
+     * @return a new {@code Device}, owned by the caller (or the caller's open scope)
      * @throws IllegalArgumentException for an unknown device, or for CUDA when libtorch has no CUDA
      */
     public static Device device(String spec) {
@@ -109,13 +119,28 @@ public final class Tensors {
         throw new IllegalArgumentException("unknown device '" + spec + "': use cpu, cuda or cuda:N");
     }
 
-    /** Tensor options for a dtype on a device (caller owns). */
+    /**
+     * Tensor options for a dtype on a device (caller owns).
+     *
+     * @param dtype  the element type of tensors made with these options
+     * @param device the device of tensors made with these options
+     * @return new options, owned by the caller (or the caller's open scope)
+     */
     public static TensorOptions options(ScalarType dtype, Device device) {
         TorchRuntime.ensureLoaded();
         return new TensorOptions().dtype(new ScalarTypeOptional(dtype)).device(new DeviceOptional(device));
     }
 
-    /** A float32 tensor of the given shape holding a copy of {@code data}. */
+    /**
+     * A float32 tensor of the given shape holding a copy of {@code data}.
+     *
+     * @param data   the values, row-major
+     * @param device where the tensor is created
+     * @param shape  the dimensions, whose product must be {@code data.length} (none for a 0-d scalar)
+     * @return a new float32 tensor of {@code shape} on {@code device}, owned as {@link #handOff} says
+     * @throws IllegalArgumentException if a dimension is negative or the shape does not hold {@code data.length}
+     *                                  values
+     */
     public static Tensor floats(float[] data, Device device, long... shape) {
         checkCount(data.length, shape);
         TorchRuntime.ensureLoaded();
@@ -128,7 +153,16 @@ public final class Tensors {
         return handOff(t);
     }
 
-    /** A float64 tensor of the given shape holding a copy of {@code data}. */
+    /**
+     * A float64 tensor of the given shape holding a copy of {@code data}.
+     *
+     * @param data   the values, row-major
+     * @param device where the tensor is created
+     * @param shape  the dimensions, whose product must be {@code data.length} (none for a 0-d scalar)
+     * @return a new float64 tensor of {@code shape} on {@code device}, owned as {@link #handOff} says
+     * @throws IllegalArgumentException if a dimension is negative or the shape does not hold {@code data.length}
+     *                                  values
+     */
     public static Tensor doubles(double[] data, Device device, long... shape) {
         checkCount(data.length, shape);
         TorchRuntime.ensureLoaded();
@@ -141,7 +175,16 @@ public final class Tensors {
         return handOff(t);
     }
 
-    /** An int64 tensor of the given shape holding a copy of {@code data}. */
+    /**
+     * An int64 tensor of the given shape holding a copy of {@code data}.
+     *
+     * @param data   the values, row-major
+     * @param device where the tensor is created
+     * @param shape  the dimensions, whose product must be {@code data.length} (none for a 0-d scalar)
+     * @return a new int64 tensor of {@code shape} on {@code device}, owned as {@link #handOff} says
+     * @throws IllegalArgumentException if a dimension is negative or the shape does not hold {@code data.length}
+     *                                  values
+     */
     public static Tensor longs(long[] data, Device device, long... shape) {
         checkCount(data.length, shape);
         TorchRuntime.ensureLoaded();
@@ -154,7 +197,13 @@ public final class Tensors {
         return handOff(t);
     }
 
-    /** Copies any real tensor (any device, any float/int dtype, any layout) into a float array. */
+    /**
+     * Copies any real tensor (any device, any float/int dtype, any layout) into a float array.
+     *
+     * @param t the tensor (not modified, not closed)
+     * @return a new array of its {@code numel} values converted to float32, row-major (C order)
+     * @throws ArithmeticException if the tensor has more than {@code Integer.MAX_VALUE} elements
+     */
     public static float[] toFloats(Tensor t) {
         try (PointerScope scope = new PointerScope()) {
             Tensor c = t.detach().to(cpu(), torch.ScalarType.Float).contiguous();
@@ -164,7 +213,13 @@ public final class Tensors {
         }
     }
 
-    /** Copies any real tensor into a double array (float64 on CPU first). */
+    /**
+     * Copies any real tensor into a double array (float64 on CPU first).
+     *
+     * @param t the tensor (not modified, not closed)
+     * @return a new array of its {@code numel} values converted to float64, row-major (C order)
+     * @throws ArithmeticException if the tensor has more than {@code Integer.MAX_VALUE} elements
+     */
     public static double[] toDoubles(Tensor t) {
         try (PointerScope scope = new PointerScope()) {
             Tensor c = t.detach().to(cpu(), torch.ScalarType.Double).contiguous();
@@ -174,7 +229,13 @@ public final class Tensors {
         }
     }
 
-    /** Copies an integer tensor into a long array. */
+    /**
+     * Copies an integer tensor into a long array.
+     *
+     * @param t the tensor (not modified, not closed); a floating-point one is truncated toward zero by libtorch
+     * @return a new array of its {@code numel} values as int64, row-major (C order)
+     * @throws ArithmeticException if the tensor has more than {@code Integer.MAX_VALUE} elements
+     */
     public static long[] toLongs(Tensor t) {
         try (PointerScope scope = new PointerScope()) {
             Tensor c = t.detach().to(cpu(), torch.ScalarType.Long).contiguous();
@@ -184,14 +245,24 @@ public final class Tensors {
         }
     }
 
-    /** The shape of a tensor as a Java array. */
+    /**
+     * The shape of a tensor as a Java array.
+     *
+     * @param t the tensor (not closed)
+     * @return a new array of its sizes, outermost first; {@code []} for a 0-d tensor
+     */
     public static long[] shape(Tensor t) {
         try (PointerScope scope = new PointerScope()) {
             return t.sizes().vec().get();
         }
     }
 
-    /** The shape as text, e.g. {@code [2, 77, 768]}, for error messages. */
+    /**
+     * The shape as text, e.g. {@code [2, 77, 768]}, for error messages.
+     *
+     * @param t the tensor (not closed)
+     * @return its sizes formatted by {@link Arrays#toString(long[])}
+     */
     public static String shapeString(Tensor t) {
         return Arrays.toString(shape(t));
     }

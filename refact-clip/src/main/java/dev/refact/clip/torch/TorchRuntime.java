@@ -342,7 +342,12 @@ public final class TorchRuntime {
         }
     }
 
-    /** Short description of the native runtime, for logs and provenance. */
+    /**
+     * Short description of the native runtime, for logs and provenance.
+     *
+     * @return one line naming the libtorch and JavaCPP versions, platform, intra-op threads, CUDA availability and
+     *         the BLAS in use, e.g. {@code libtorch 2.10.0 (JavaCPP 1.5.13, linux-x86_64, intra-op threads 8, cuda no)}
+     */
     public static String describe() {
         ensureLoaded();
         return String.format(Locale.ROOT, "libtorch %s (JavaCPP %s, %s, intra-op threads %d, cuda %s)",

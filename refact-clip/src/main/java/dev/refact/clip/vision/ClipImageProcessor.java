@@ -69,7 +69,11 @@ public final class ClipImageProcessor {
         return new ClipImageProcessor(ImageProcessorConfig.read(preprocessorConfigOrDir));
     }
 
-    /** The settings. */
+    /**
+     * The settings.
+     *
+     * @return the settings this processor was made with
+     */
     public ImageProcessorConfig config() {
         return config;
     }

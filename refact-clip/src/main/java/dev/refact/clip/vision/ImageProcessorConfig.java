@@ -50,6 +50,20 @@ public record ImageProcessorConfig(boolean doResize, int shortestEdge, int resiz
     /**
      * Validates the settings.
      *
+     * @param doResize      whether to resize (then the size and {@code resample} are checked)
+     * @param shortestEdge  target of the shorter side, &gt; 0; or 0 with a fixed height and width
+     * @param resizeHeight  fixed target height, &gt; 0; or 0 with {@code shortestEdge}
+     * @param resizeWidth   fixed target width, &gt; 0; or 0 with {@code shortestEdge}
+     * @param resample      the resize filter; with {@code doResize}, not null and not {@link Resample#NEAREST}
+     * @param doCenterCrop  whether to center-crop
+     * @param cropHeight    crop height, &gt; 0 with {@code doCenterCrop}
+     * @param cropWidth     crop width, &gt; 0 with {@code doCenterCrop}
+     * @param doRescale     whether to multiply the 0..255 values by {@code rescaleFactor}
+     * @param rescaleFactor finite and non-zero with {@code doRescale}
+     * @param doNormalize   whether to apply {@code (x - mean) / std} per channel
+     * @param imageMean     3 finite values (R, G, B), always checked; copied
+     * @param imageStd      3 finite positive values (R, G, B), always checked; copied
+     * @param doConvertRgb  {@code do_convert_rgb} (no effect here)
      * @throws IllegalArgumentException for non-positive sizes, an unsupported resample filter, or a
      *                                  mean/std that is not 3 finite values (std positive)
      */
@@ -89,19 +103,31 @@ public record ImageProcessorConfig(boolean doResize, int shortestEdge, int resiz
         return v.clone();
     }
 
-    /** {@code image_mean} (a copy). */
+    /**
+     * {@code image_mean} (a copy).
+     *
+     * @return a new array of the 3 per-channel means (R, G, B)
+     */
     @Override
     public double[] imageMean() {
         return imageMean.clone();
     }
 
-    /** {@code image_std} (a copy). */
+    /**
+     * {@code image_std} (a copy).
+     *
+     * @return a new array of the 3 per-channel standard deviations (R, G, B)
+     */
     @Override
     public double[] imageStd() {
         return imageStd.clone();
     }
 
-    /** HF's defaults: {@code CLIPImageProcessor()} with no arguments (224, bicubic, OpenAI mean/std). */
+    /**
+     * HF's defaults: {@code CLIPImageProcessor()} with no arguments (224, bicubic, OpenAI mean/std).
+     *
+     * @return shortest edge 224 bicubic, center crop 224×224, rescale 1/255, OpenAI CLIP mean/std
+     */
     public static ImageProcessorConfig clipDefaults() {
         return new ImageProcessorConfig(true, 224, 0, 0, Resample.BICUBIC, true, 224, 224, true, 1 / 255.0, true,
                 OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, true);
@@ -111,6 +137,7 @@ public record ImageProcessorConfig(boolean doResize, int shortestEdge, int resiz
      * Reads {@code preprocessor_config.json}.
      *
      * @param path the JSON file, or a model directory containing {@code preprocessor_config.json}
+     * @return the validated settings; missing keys take HF's defaults ({@link #clipDefaults()})
      * @throws IOException if the file is missing, is not JSON, has a field of the wrong type, or names
      *                     an image processor other than CLIP's; the message names the file and field
      */

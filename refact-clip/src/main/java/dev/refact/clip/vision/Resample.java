@@ -29,7 +29,11 @@ public enum Resample {
         this.support = support;
     }
 
-    /** The {@code PIL.Image.Resampling} number. */
+    /**
+     * The {@code PIL.Image.Resampling} number.
+     *
+     * @return 0..5, e.g. 3 for {@link #BICUBIC}
+     */
     public int code() {
         return code;
     }
@@ -42,6 +46,8 @@ public enum Resample {
     /**
      * The filter with the given Pillow number.
      *
+     * @param code a {@code PIL.Image.Resampling} number, 0..5
+     * @return the filter (also {@link #NEAREST} for 0, which {@link ImageProcessorConfig} refuses for resizing)
      * @throws IllegalArgumentException for a number outside 0..5
      */
     public static Resample fromCode(int code) {

@@ -33,6 +33,7 @@ public final class RgbImage {
      * @param width  width in pixels, at least 1
      * @param height height in pixels, at least 1
      * @param rgb    {@code height * width * 3} bytes, row-major, channels R, G, B (unsigned)
+     * @return a new image; later changes to {@code rgb} do not affect it
      * @throws IllegalArgumentException if a size is not positive or the array length is wrong
      */
     public static RgbImage of(int width, int height, byte[] rgb) {
@@ -106,7 +107,11 @@ public final class RgbImage {
         });
     }
 
-    /** A {@code TYPE_INT_RGB} copy, for drawing grids and reports. */
+    /**
+     * A {@code TYPE_INT_RGB} copy, for drawing grids and reports.
+     *
+     * @return a new {@code width × height} image, independent of this one
+     */
     public BufferedImage toBufferedImage() {
         BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         int[] row = new int[width];
@@ -120,12 +125,20 @@ public final class RgbImage {
         return img;
     }
 
-    /** Width in pixels. */
+    /**
+     * Width in pixels.
+     *
+     * @return the width, at least 1
+     */
     public int width() {
         return width;
     }
 
-    /** Height in pixels. */
+    /**
+     * Height in pixels.
+     *
+     * @return the height, at least 1
+     */
     public int height() {
         return height;
     }
@@ -136,6 +149,7 @@ public final class RgbImage {
      * @param y       row, 0 at the top
      * @param x       column, 0 at the left
      * @param channel 0 = R, 1 = G, 2 = B
+     * @return the unsigned sample value, 0..255
      * @throws IndexOutOfBoundsException outside the image
      */
     public int sample(int y, int x, int channel) {
@@ -145,7 +159,11 @@ public final class RgbImage {
         return rgb[(y * width + x) * 3 + channel] & 0xFF;
     }
 
-    /** A copy of the pixels, {@code [height, width, 3]} row-major. */
+    /**
+     * A copy of the pixels, {@code [height, width, 3]} row-major.
+     *
+     * @return a new array of {@code height * width * 3} bytes (unsigned R, G, B)
+     */
     public byte[] toByteArray() {
         return rgb.clone();
     }

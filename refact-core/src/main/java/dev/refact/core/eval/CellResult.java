@@ -18,13 +18,28 @@ import java.util.List;
  */
 public record CellResult(int row, int seed, List<ProbeScore> scores, List<ProbeScore> before, EditSummary edit,
                          String error, double millis) implements java.io.Serializable {
-    /** Copies the lists. */
+    /**
+     * Copies the lists.
+     *
+     * @param row    the dataset row ({@link EvalCase#row()})
+     * @param seed   the seed (0 for text space)
+     * @param scores the probes' scores with the model as the mode leaves it; copied, empty for a failed cell
+     * @param before the clean model's scores (text-space refact runs only, else empty); copied
+     * @param edit   what the edit did ({@link EvalMode#REFACT} only), or {@code null}
+     * @param error  why the cell could not be scored, or {@code null} for a scored cell
+     * @param millis wall time spent on the cell, in milliseconds
+     * @throws NullPointerException if {@code scores} or {@code before} is null or holds a null
+     */
     public CellResult {
         scores = List.copyOf(scores);
         before = List.copyOf(before);
     }
 
-    /** Whether the cell failed (see {@link #error()}). */
+    /**
+     * Whether the cell failed (see {@link #error()}).
+     *
+     * @return true when {@code error} is set (the cell then has no scores)
+     */
     public boolean failed() {
         return error != null;
     }

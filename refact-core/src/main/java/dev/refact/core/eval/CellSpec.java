@@ -23,6 +23,12 @@ public record CellSpec(EvalMode mode, String hyperparameters, int row, int seed)
     /**
      * Validates.
      *
+     * @param mode            the evaluation mode, not null
+     * @param hyperparameters the setting as {@link Hyperparameters#toJson()}: required in refact mode, else
+     *                        {@code null}
+     * @param row             the dataset row, at least 0
+     * @param seed            the seed, at least 0
+     * @throws NullPointerException     if {@code mode} is null
      * @throws IllegalArgumentException if row or seed is negative, or the hyperparameters are missing in
      *                                  refact mode (or present in another mode)
      */
@@ -37,7 +43,11 @@ public record CellSpec(EvalMode mode, String hyperparameters, int row, int seed)
         }
     }
 
-    /** The setting's hyperparameters, parsed ({@code null} outside refact mode). */
+    /**
+     * The setting's hyperparameters, parsed ({@code null} outside refact mode).
+     *
+     * @return a new {@link Hyperparameters} parsed from {@link #hyperparameters()} on each call, or {@code null}
+     */
     public Hyperparameters settings() {
         return hyperparameters == null ? null : Hyperparameters.fromJson(hyperparameters);
     }

@@ -16,6 +16,10 @@ public record Dataset(Path file, DatasetKind kind, List<EvalCase> cases, List<Da
     /**
      * Copies the lists.
      *
+     * @param file   the CSV file
+     * @param kind   its format
+     * @param cases  one case per data row, in file order; copied
+     * @param issues what the reader noticed; copied
      * @throws NullPointerException if an argument is null
      */
     public Dataset {
@@ -25,12 +29,20 @@ public record Dataset(Path file, DatasetKind kind, List<EvalCase> cases, List<Da
         issues = List.copyOf(issues);
     }
 
-    /** Number of rows. */
+    /**
+     * Number of rows.
+     *
+     * @return the number of cases (data rows, header excluded)
+     */
     public int size() {
         return cases.size();
     }
 
-    /** Whether every row has the prompts the oracle mode needs (RoAD validation has no Positive_oracle). */
+    /**
+     * Whether every row has the prompts the oracle mode needs (RoAD validation has no Positive_oracle).
+     *
+     * @return true if {@link EvalCase#hasOracle()} holds for every row (also for an empty dataset)
+     */
     public boolean hasOracle() {
         return cases.stream().allMatch(EvalCase::hasOracle);
     }

@@ -29,12 +29,20 @@ public final class DatasetFormatException extends IOException {
         this.line = line;
     }
 
-    /** The dataset file. */
+    /**
+     * The dataset file.
+     *
+     * @return the file the problem is in ({@code null} after deserialization: the path is not serialized)
+     */
     public Path file() {
         return file;
     }
 
-    /** The 1-based line of the problem, 0 for a whole-file problem. */
+    /**
+     * The 1-based line of the problem, 0 for a whole-file problem.
+     *
+     * @return the line, at least 0
+     */
     public int line() {
         return line;
     }

@@ -22,6 +22,9 @@ public record DatasetIssue(Severity severity, int line, String message) {
     }
 
     /**
+     * @param severity {@link Severity#INFO} or {@link Severity#WARNING}, not null
+     * @param line     1-based line of the row concerned
+     * @param message  what was found, not null
      * @throws NullPointerException if severity or message is null
      */
     public DatasetIssue {

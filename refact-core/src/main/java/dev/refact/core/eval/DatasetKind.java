@@ -13,7 +13,11 @@ public enum DatasetKind {
         this.displayName = displayName;
     }
 
-    /** The name used in the paper and in reports ("RoAD", "TIME"). */
+    /**
+     * The name used in the paper and in reports ("RoAD", "TIME").
+     *
+     * @return the display name
+     */
     public String displayName() {
         return displayName;
     }

@@ -15,12 +15,25 @@ import java.util.Objects;
  */
 public record EditSummary(int steps, String stopReason, double targetProbability, double deltaNorm, double millis)
         implements java.io.Serializable {
-    /** Rejects a null stop reason. */
+    /**
+     * Rejects a null stop reason.
+     *
+     * @param steps             Adam steps of the v* search
+     * @param stopReason        {@code converged} or {@code step_cap}, not null
+     * @param targetProbability mean p(target) over the rewriting prompts at the end of the search, in [0, 1]
+     * @param deltaNorm         ‖δ‖ of the final value
+     * @param millis            wall time of the edit in milliseconds
+     * @throws NullPointerException if {@code stopReason} is null
+     */
     public EditSummary {
         Objects.requireNonNull(stopReason, "stopReason");
     }
 
-    /** Whether the search stopped because p(target) passed the threshold. */
+    /**
+     * Whether the search stopped because p(target) passed the threshold.
+     *
+     * @return true if {@code stopReason} is {@code converged}
+     */
     public boolean converged() {
         return stopReason.equals("converged");
     }

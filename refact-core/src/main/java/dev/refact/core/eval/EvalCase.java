@@ -34,6 +34,17 @@ public record EvalCase(DatasetKind dataset, int row, int line, EditType type, St
     /**
      * Copies the lists.
      *
+     * @param dataset      which format the row came from, not null
+     * @param row          0-based data row index in the file
+     * @param line         1-based line of the file where the row starts
+     * @param type         role or appearance edit, not null
+     * @param prompt       the edit prompt, also the efficacy image prompt; not null
+     * @param subject      the edited span, not null
+     * @param source       the efficacy "old" class text, not null
+     * @param target       the efficacy "new" class text, not null
+     * @param oraclePrompt the oracle's efficacy prompt, or {@code null}
+     * @param positives    the generalisation probes; copied
+     * @param negatives    the specificity probes; copied
      * @throws NullPointerException if a required value is null
      */
     public EvalCase {
@@ -50,6 +61,7 @@ public record EvalCase(DatasetKind dataset, int row, int line, EditType type, St
     /**
      * The edit this row asks for.
      *
+     * @return a new request editing {@code subject} in {@code prompt} from {@code source} to {@code target}
      * @throws IllegalArgumentException if the row cannot be an edit (e.g. source equals target)
      */
     public EditRequest toRequest() {
@@ -60,6 +72,8 @@ public record EvalCase(DatasetKind dataset, int row, int line, EditType type, St
      * The row's probes for text-space evaluation ({@link TextSpaceEvaluator}): the edit prompt over
      * {@code [source, target]}, each positive over {@code [oldText, newText]}, each negative over
      * {@code [prompt, newText]}; efficacy first, then positives, then negatives.
+     *
+     * @return a new mutable list of 1 + positives + negatives probes, in that order
      */
     public List<TwoWayProbe> twoWayProbes() {
         List<TwoWayProbe> out = new java.util.ArrayList<>();
@@ -73,12 +87,20 @@ public record EvalCase(DatasetKind dataset, int row, int line, EditType type, St
         return out;
     }
 
-    /** Whether the row has every prompt the oracle mode needs (the edit's and every positive's). */
+    /**
+     * Whether the row has every prompt the oracle mode needs (the edit's and every positive's).
+     *
+     * @return true if {@code oraclePrompt} and every positive's {@link PositiveProbe#oraclePrompt()} are set
+     */
     public boolean hasOracle() {
         return oraclePrompt != null && positives.stream().allMatch(p -> p.oraclePrompt() != null);
     }
 
-    /** A short label for logs and reports: {@code "RoAD row 3: Elaine Benes → Julia Roberts"}. */
+    /**
+     * A short label for logs and reports: {@code "RoAD row 3: Elaine Benes → Julia Roberts"}.
+     *
+     * @return dataset name, row index, prompt and target
+     */
     public String label() {
         return dataset.displayName() + " row " + row + ": " + prompt + " → " + target;
     }

@@ -16,7 +16,11 @@ public enum EvalMode {
      */
     ORACLE;
 
-    /** The lower-case name used on the command line and in files ({@code refact}, {@code baseline}, {@code oracle}). */
+    /**
+     * The lower-case name used on the command line and in files ({@code refact}, {@code baseline}, {@code oracle}).
+     *
+     * @return the constant's name in lower case
+     */
     public String key() {
         return name().toLowerCase(Locale.ROOT);
     }
@@ -24,6 +28,8 @@ public enum EvalMode {
     /**
      * Parses {@link #key()} (case-insensitive).
      *
+     * @param s the key; surrounding whitespace is ignored; not null
+     * @return the mode whose key matches
      * @throws IllegalArgumentException naming the accepted values
      */
     public static EvalMode parse(String s) {

@@ -13,7 +13,11 @@ import java.time.Duration;
  *                first one)
  */
 public record EvalProgress(int done, int total, int resumed, Duration elapsed, Duration eta) {
-    /** Share done, in [0, 1]. */
+    /**
+     * Share done, in [0, 1].
+     *
+     * @return {@code done / total}, or 1 when there is nothing to do
+     */
     public double fraction() {
         return total == 0 ? 1 : (double) done / total;
     }

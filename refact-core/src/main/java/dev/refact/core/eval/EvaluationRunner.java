@@ -88,17 +88,29 @@ public final class EvaluationRunner {
         this.allowStatisticsOfOtherModels = b.allowStatisticsOfOtherModels;
     }
 
-    /** A builder; a scorer is required, and editor settings in refact mode. */
+    /**
+     * A builder; a scorer is required, and editor settings in refact mode.
+     *
+     * @return a new builder (mode {@link EvalMode#REFACT}, no results file, {@link EvaluationListener#NONE})
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The mode. */
+    /**
+     * The mode.
+     *
+     * @return what the runner does to the model before scoring a row
+     */
     public EvalMode mode() {
         return mode;
     }
 
-    /** The seeds each row is scored with. */
+    /**
+     * The seeds each row is scored with.
+     *
+     * @return the seeds, an unmodifiable list ({@code [0]} for an unseeded scorer)
+     */
     public List<Integer> seeds() {
         return seeds;
     }
@@ -106,6 +118,12 @@ public final class EvaluationRunner {
     /**
      * Evaluates every row of the dataset.
      *
+     * @param model   the text encoder to evaluate, clean; it has the same weights again on return
+     * @param dataset the dataset; all its {@link Dataset#cases()} are run, in file order
+     * @return every requested cell (computed now or read back) and the skipped rows
+     * @throws IllegalArgumentException if the results file belongs to another configuration, or the editor
+     *                                  settings do not fit the model
+     * @throws IOException              if the dataset or results file cannot be read, or the results file written
      * @see #run(ClipTextModel, Dataset, List)
      */
     public EvaluationResult run(ClipTextModel model, Dataset dataset) throws IOException {
@@ -308,8 +326,14 @@ public final class EvaluationRunner {
      * in {@link SequentialResult#failed()} and not scored. Requires {@link EvalMode#REFACT}; no results file is
      * written (the curve is the result; see {@code dev.refact.report.EvaluationReport.writeSequential} in refact-report).
      *
-     * @param every rows per curve point, at least 1
-     * @throws IllegalArgumentException if the mode is not refact or {@code every < 1}
+     * @param model   the text encoder, clean; it has the same weights again on return
+     * @param dataset the dataset the rows come from
+     * @param rows    rows of {@code dataset}, in edit order
+     * @param every   rows per curve point, at least 1
+     * @return the curve, one point per {@code every} rows (and one after the last row)
+     * @throws IllegalArgumentException if the mode is not refact or {@code every < 1}, a row is not from the
+     *                                  dataset, or the editor settings do not fit the model
+     * @throws IOException              if the dataset file cannot be read (it is hashed) or the scorer fails
      */
     public SequentialResult runSequential(ClipTextModel model, Dataset dataset, List<EvalCase> rows, int every)
             throws IOException {
@@ -320,6 +344,17 @@ public final class EvaluationRunner {
      * As {@link #runSequential(ClipTextModel, Dataset, List, int)}; with {@code protect} each edit is a one-request
      * joint edit that also keeps the bare-subject outputs of every earlier edit of the run at their current values
      * ({@link Editor#editJointly(ClipTextModel, List, JointOptions)} with protected keys): the protected curve.
+     *
+     * @param model   the text encoder, clean; it has the same weights again on return
+     * @param dataset the dataset the rows come from
+     * @param rows    rows of {@code dataset}, in edit order
+     * @param every   rows per curve point, at least 1
+     * @param protect true to protect the earlier edits' keys (each edit then a one-request joint edit), false
+     *                for plain sequential edits
+     * @return the curve, one point per {@code every} rows (and one after the last row)
+     * @throws IllegalArgumentException if the mode is not refact or {@code every < 1}, a row is not from the
+     *                                  dataset, or the editor settings do not fit the model
+     * @throws IOException              if the dataset file cannot be read (it is hashed) or the scorer fails
      */
     public SequentialResult runSequential(ClipTextModel model, Dataset dataset, List<EvalCase> rows, int every,
                                           boolean protect) throws IOException {
@@ -381,13 +416,37 @@ public final class EvaluationRunner {
     }
 
     /**
+     * The requests a refused joint edit leaves out before it is tried again: every involved request but the first
+     * (the first stays in), or the only one when a single request makes the system singular by itself. Never
+     * empty, so the retry loop always shrinks.
+     *
+     * @param involved the conflict's request indices ({@link EditConflictException#requests()}), any order; indices
+     *                 of protected keys (&ge; {@code n}) are ignored
+     * @param n        the number of requests in the refused edit
+     * @return indices in [0, n) to leave out, ascending, at least one
+     */
+    static List<Integer> leftOut(List<Integer> involved, int n) {
+        List<Integer> own = involved.stream().filter(i -> i >= 0 && i < n).distinct().sorted().toList();
+        if (own.isEmpty()) {
+            // only protected keys conflict among themselves: no request can be kept with them
+            return IntStream.range(0, n).boxed().toList();
+        }
+        return own.size() == 1 ? own : own.subList(1, own.size());
+    }
+
+    /**
      * One joint edit of all rows ({@link Editor#editJointly}), then every edited row is scored: a one-point
      * {@link SequentialResult} ({@code every} = number of rows). Rows that conflict with an earlier row (same
      * subject, or keys making the system ill-conditioned) are left out and reported in
      * {@link SequentialResult#failed()} with the reason; the first row of a conflict stays. The edit is undone
      * before returning. Requires {@link EvalMode#REFACT}.
      *
+     * @param model   the text encoder, clean; it has the same weights again on return
+     * @param dataset the dataset the rows come from
+     * @param rows    rows of {@code dataset} to edit together
+     * @return a single-point result; {@link SequentialResult#points()} is empty if every row was left out
      * @throws IllegalArgumentException if the mode is not refact, or a row does not fit the model
+     * @throws IOException              if the dataset file cannot be read (it is hashed) or the scorer fails
      */
     public SequentialResult runJoint(ClipTextModel model, Dataset dataset, List<EvalCase> rows) throws IOException {
         if (mode != EvalMode.REFACT) {
@@ -406,13 +465,13 @@ public final class EvaluationRunner {
             try {
                 joint = editor.editJointly(model, requests);
             } catch (EditConflictException e) {
-                List<Integer> involved = e.requests();
-                for (int k = involved.size() - 1; k >= 1; k--) {
-                    EvalCase c = rows.get(kept.get(involved.get(k)));
+                List<Integer> out = leftOut(e.requests(), kept.size());
+                for (int k : out) {
+                    EvalCase c = rows.get(kept.get(k));
                     failed.add(new SkippedRow(c.row(), c.label(), "left out of the joint edit: " + e.getMessage()));
                 }
-                for (int k = involved.size() - 1; k >= 1; k--) {
-                    kept.remove((int) involved.get(k));
+                for (int k = out.size() - 1; k >= 0; k--) {
+                    kept.remove((int) out.get(k));
                 }
             }
         }
@@ -441,6 +500,8 @@ public final class EvaluationRunner {
      * The probes this runner scores for a row: {@link EvalCase#twoWayProbes()}, with the oracle prompts swapped
      * in for the efficacy and generalisation probes in oracle mode.
      *
+     * @param c a dataset row
+     * @return the row's probes, efficacy first, then positives, then negatives (a new list)
      * @throws NullPointerException in oracle mode for a row without oracle prompts (the runner skips those)
      */
     public List<TwoWayProbe> probes(EvalCase c) {
@@ -594,19 +655,32 @@ public final class EvaluationRunner {
          * Computes the pending cells with {@code value} (e.g. on a Spark cluster) instead of in this thread; the
          * runner still checks the configuration, reads and appends the results file, reports progress and
          * assembles the result. The model given to {@code run} is then only fingerprinted, not edited.
+         *
+         * @param value the executor, not null
+         * @return this builder
          */
         public Builder executor(CellExecutor value) {
             executor = Objects.requireNonNull(value, "executor");
             return this;
         }
 
-        /** Refact (default), baseline or oracle. */
+        /**
+         * Refact (default), baseline or oracle.
+         *
+         * @param value the mode, not null
+         * @return this builder
+         */
         public Builder mode(EvalMode value) {
             mode = Objects.requireNonNull(value, "mode");
             return this;
         }
 
-        /** How probes are scored (required). */
+        /**
+         * How probes are scored (required).
+         *
+         * @param value the scorer, not null
+         * @return this builder
+         */
         public Builder scorer(ProbeScorer value) {
             scorer = Objects.requireNonNull(value, "scorer");
             return this;
@@ -616,6 +690,11 @@ public final class EvaluationRunner {
          * The editor's settings (required in refact mode; the statistics are owned by the caller and must be at
          * the hyperparameters' layer).
          *
+         * @param tokenizer       the model's tokenizer, not null
+         * @param statistics      covariance statistics of the edited layer, not null; not closed by the runner
+         * @param hyperparameters the editor's settings, not null
+         * @return this builder
+         * @throws NullPointerException     if an argument is null
          * @throws IllegalArgumentException if the statistics are for another layer
          */
         public Builder editor(ClipTokenizer tokenizer, CovarianceStats statistics, Hyperparameters hyperparameters) {
@@ -635,6 +714,8 @@ public final class EvaluationRunner {
         /**
          * Seeds per row (default 0..24 for a seeded scorer, as the paper; text space always uses {@code [0]}).
          *
+         * @param value the seeds, in run order; copied
+         * @return this builder
          * @throws IllegalArgumentException if empty, negative or repeated
          */
         public Builder seeds(List<Integer> value) {
@@ -654,13 +735,23 @@ public final class EvaluationRunner {
             return this;
         }
 
-        /** The JSON-lines results file (created or resumed); without it results stay in memory. */
+        /**
+         * The JSON-lines results file (created or resumed); without it results stay in memory.
+         *
+         * @param value the file path, not null (missing parent directories are created on run)
+         * @return this builder
+         */
         public Builder results(Path value) {
             results = Objects.requireNonNull(value, "results");
             return this;
         }
 
-        /** Progress, skips, warnings. */
+        /**
+         * Progress, skips, warnings.
+         *
+         * @param value the listener (default {@link EvaluationListener#NONE}), not null
+         * @return this builder
+         */
         public Builder listener(EvaluationListener value) {
             listener = Objects.requireNonNull(value, "listener");
             return this;
@@ -669,6 +760,7 @@ public final class EvaluationRunner {
         /**
          * Builds the runner.
          *
+         * @return a new runner with this builder's settings
          * @throws IllegalStateException if the scorer is missing, refact mode lacks editor settings, or seeds
          *                               other than {@code [0]} were given to an unseeded (text-space) scorer
          */

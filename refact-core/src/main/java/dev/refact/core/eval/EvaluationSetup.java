@@ -28,7 +28,23 @@ public record EvaluationSetup(EvalMode mode, String space, Map<String, String> s
                               String datasetSha256, List<EvalCase> rows, List<Integer> seeds,
                               String modelFingerprint, String modelSource, Hyperparameters hyperparameters,
                               String statisticsId, Path resultsFile) {
-    /** Copies the collections; rejects nulls where a value is required. */
+    /**
+     * Copies the collections; rejects nulls where a value is required.
+     *
+     * @param mode             refact, baseline or oracle; not null
+     * @param space            {@code "text"} or {@code "image"}; not null
+     * @param scorer           the scorer's description; copied, iteration order kept
+     * @param dataset          the dataset read, not null
+     * @param datasetSha256    SHA-256 of the dataset file's bytes, not null
+     * @param rows             the rows requested; copied
+     * @param seeds            the seeds requested; copied
+     * @param modelFingerprint the clean model's fingerprint, not null
+     * @param modelSource      where the model was loaded from, not null
+     * @param hyperparameters  the editor's settings, or {@code null} outside refact mode
+     * @param statisticsId     the covariance statistics' id, or {@code null} outside refact mode
+     * @param resultsFile      the results file, or {@code null}
+     * @throws NullPointerException if a required value or a collection is null
+     */
     public EvaluationSetup {
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(space, "space");
@@ -41,7 +57,11 @@ public record EvaluationSetup(EvalMode mode, String space, Map<String, String> s
         Objects.requireNonNull(modelSource, "modelSource");
     }
 
-    /** The dataset kind's name ("RoAD", "TIME"). */
+    /**
+     * The dataset kind's name ("RoAD", "TIME").
+     *
+     * @return {@link DatasetKind#displayName()} of the dataset
+     */
     public String datasetName() {
         return dataset.kind().displayName();
     }

@@ -35,7 +35,11 @@ public enum Metric {
         this.key = key;
     }
 
-    /** The snake_case name used in CSV and JSON outputs. */
+    /**
+     * The snake_case name used in CSV and JSON outputs.
+     *
+     * @return the key, e.g. {@code generalisation_75}
+     */
     public String key() {
         return key;
     }

@@ -13,14 +13,24 @@ import java.util.Optional;
  * @param cells  how many (row, seed) cells contributed
  */
 public record MetricSummary(Map<Metric, MetricValue> values, int cells) {
-    /** Copies the map (iteration in {@link Metric} order). */
+    /**
+     * Copies the map (iteration in {@link Metric} order).
+     *
+     * @param values the metrics that could be computed; copied
+     * @param cells  how many (row, seed) cells contributed
+     */
     public MetricSummary {
         EnumMap<Metric, MetricValue> copy = new EnumMap<>(Metric.class);
         copy.putAll(values);
         values = Collections.unmodifiableMap(copy);
     }
 
-    /** One metric, if it could be computed. */
+    /**
+     * One metric, if it could be computed.
+     *
+     * @param metric the metric
+     * @return its mean and spread, or empty if no probe of its kind was scored
+     */
     public Optional<MetricValue> get(Metric metric) {
         return Optional.ofNullable(values.get(metric));
     }
@@ -28,6 +38,8 @@ public record MetricSummary(Map<Metric, MetricValue> values, int cells) {
     /**
      * One metric's mean.
      *
+     * @param metric the metric
+     * @return its mean, a fraction in [0, 1]
      * @throws IllegalStateException if the metric is absent
      */
     public double mean(Metric metric) {

@@ -10,7 +10,13 @@ import java.util.List;
  * @param seeds   the distinct seeds seen, ascending
  */
 public record MetricsReport(MetricSummary overall, List<RowMetrics> rows, List<Integer> seeds) {
-    /** Copies the lists. */
+    /**
+     * Copies the lists.
+     *
+     * @param overall all rows' metrics
+     * @param rows    one entry per row, ascending row index; copied
+     * @param seeds   the distinct seeds seen, ascending; copied
+     */
     public MetricsReport {
         rows = List.copyOf(rows);
         seeds = List.copyOf(seeds);

@@ -15,6 +15,8 @@ import java.util.Objects;
  */
 public record NegativeProbe(String prompt, String newText) {
     /**
+     * @param prompt  the text-to-image prompt and "old" classifier text, not null
+     * @param newText classifier text for a leak of the edit, not null
      * @throws NullPointerException if a text is null
      */
     public NegativeProbe {
@@ -22,7 +24,11 @@ public record NegativeProbe(String prompt, String newText) {
         Objects.requireNonNull(newText, "newText");
     }
 
-    /** The "old" classifier text: the prompt itself. */
+    /**
+     * The "old" classifier text: the prompt itself.
+     *
+     * @return {@link #prompt()}
+     */
     public String oldText() {
         return prompt;
     }

@@ -18,6 +18,10 @@ import java.util.Objects;
  */
 public record PositiveProbe(String prompt, String oldText, String newText, String oraclePrompt) {
     /**
+     * @param prompt       the text-to-image prompt, not null
+     * @param oldText      classifier text for the source reading, not null
+     * @param newText      classifier text for the target reading, not null
+     * @param oraclePrompt the oracle's prompt, or {@code null} when the dataset has none
      * @throws NullPointerException if prompt, oldText or newText is null
      */
     public PositiveProbe {

@@ -21,6 +21,13 @@ import java.util.Objects;
 public record ProbeScore(int row, int seed, ProbeKind kind, int index, double pOld, double pNew)
         implements java.io.Serializable {
     /**
+     * @param row   the dataset row, at least 0
+     * @param seed  the generation seed
+     * @param kind  what the probe measures, not null
+     * @param index the probe's index within its kind, at least 0
+     * @param pOld  probability of the old text, in [0, 1]
+     * @param pNew  probability of the new text, in [0, 1]
+     * @throws NullPointerException     if {@code kind} is null
      * @throws IllegalArgumentException for a negative row or index, or a probability outside [0, 1]
      *                                  (NaN included)
      */
@@ -35,12 +42,20 @@ public record ProbeScore(int row, int seed, ProbeKind kind, int index, double pO
         }
     }
 
-    /** Whether the probe succeeded: {@code pNew > pOld}, or {@code pOld > pNew} for specificity (ties fail). */
+    /**
+     * Whether the probe succeeded: {@code pNew > pOld}, or {@code pOld > pNew} for specificity (ties fail).
+     *
+     * @return true on success
+     */
     public boolean success() {
         return kind == ProbeKind.SPECIFICITY ? pOld > pNew : pNew > pOld;
     }
 
-    /** The probability of the class that counts as success ({@code pOld} for specificity, else {@code pNew}). */
+    /**
+     * The probability of the class that counts as success ({@code pOld} for specificity, else {@code pNew}).
+     *
+     * @return that probability, in [0, 1] (compared with 0.75 / 0.9 for the strict metrics)
+     */
     public double successProbability() {
         return kind == ProbeKind.SPECIFICITY ? pOld : pNew;
     }

@@ -16,12 +16,18 @@ import java.util.Map;
  */
 public interface ProbeScorer {
 
-    /** {@code "text"} or {@code "image"}: recorded in results files and reports. */
+    /**
+     * {@code "text"} or {@code "image"}: recorded in results files and reports.
+     *
+     * @return the scoring space's name
+     */
     String space();
 
     /**
      * Whether scores depend on a seed (image generation). An unseeded scorer (text space) is scored once, as
      * seed 0.
+     *
+     * @return true if {@link RowScorer#pNew} depends on its seed
      */
     boolean seeded();
 
@@ -29,6 +35,8 @@ public interface ProbeScorer {
      * Everything that makes two runs' scores comparable (representation, classifier fingerprint, diffusion
      * settings, …), as flat key/value strings; recorded in the results file's configuration, so a resume with
      * a different scorer is refused.
+     *
+     * @return the description, in a stable key order
      */
     Map<String, String> description();
 
@@ -49,6 +57,7 @@ public interface ProbeScorer {
          *
          * @param model the text encoder in the state to be scored (the same instance as prepared, edited or not)
          * @param seed  the generation seed (ignored by unseeded scorers)
+         * @return a new array of p(new), one per probe
          */
         double[] pNew(ClipTextModel model, int seed);
     }
@@ -57,7 +66,11 @@ public interface ProbeScorer {
      * Text-space scoring ({@link TextSpaceEvaluator}): the model's embedding of each probe prompt against the
      * clean model's embeddings of its old/new texts, p = softmax(100·cos).
      *
+     * @param tokenizer the model's tokenizer, not null
      * @param projected use the projected end-token embedding when the model has {@code text_projection}
+     *                  (else the pooled output)
+     * @return an unseeded scorer with space {@code "text"}
+     * @throws NullPointerException if {@code tokenizer} is null
      */
     static ProbeScorer textSpace(ClipTokenizer tokenizer, boolean projected) {
         return new TextSpaceScorer(tokenizer, projected);

@@ -15,7 +15,17 @@ import java.util.Objects;
  */
 public record SequentialResult(EvaluationSetup setup, int every, List<SequentialPoint> points,
                                List<EditSummary> edits, List<SkippedRow> failed, List<SkippedRow> skipped) {
-    /** Copies the lists. */
+    /**
+     * Copies the lists.
+     *
+     * @param setup   what was run, not null
+     * @param every   rows edited between two points
+     * @param points  the curve; copied
+     * @param edits   what each successful edit did; copied
+     * @param failed  rows whose edit failed; copied
+     * @param skipped rows never edited; copied
+     * @throws NullPointerException if {@code setup} or a list is null
+     */
     public SequentialResult {
         Objects.requireNonNull(setup, "setup");
         points = List.copyOf(points);

@@ -10,7 +10,14 @@ import java.util.Objects;
  * @param reason why (e.g. no oracle prompts)
  */
 public record SkippedRow(int row, String label, String reason) {
-    /** Rejects nulls. */
+    /**
+     * Rejects nulls.
+     *
+     * @param row    the dataset row
+     * @param label  the row's label, not null
+     * @param reason why it was not evaluated, not null
+     * @throws NullPointerException if {@code label} or {@code reason} is null
+     */
     public SkippedRow {
         Objects.requireNonNull(label, "label");
         Objects.requireNonNull(reason, "reason");

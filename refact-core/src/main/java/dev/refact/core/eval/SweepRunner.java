@@ -73,12 +73,20 @@ public final class SweepRunner {
         allowForeign = b.allowStatisticsOfOtherModels;
     }
 
-    /** A builder; scorer, tokenizer, base hyperparameters and statistics are required. */
+    /**
+     * A builder; scorer, tokenizer, base hyperparameters and statistics are required.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Number of settings in the grid. */
+    /**
+     * Number of settings in the grid.
+     *
+     * @return layers × N values × learning rates
+     */
     public int size() {
         return layers.size() * numContrastive.size() * learningRates.size();
     }
@@ -86,6 +94,10 @@ public final class SweepRunner {
     /**
      * Runs every setting.
      *
+     * @param model   the text encoder, clean; it has the same weights again on return
+     * @param dataset the dataset the rows come from
+     * @param rows    rows of {@code dataset}, evaluated at every setting
+     * @return one point per setting, layer outermost, then N, then learning rate
      * @throws IllegalArgumentException if a setting is invalid for the model or the base hyperparameters (e.g.
      *                                  N larger than the contrastive pool, a layer outside the model), checked for
      *                                  every setting before the first edit
@@ -253,25 +265,43 @@ public final class SweepRunner {
          * {@link EvaluationRunner.Builder#executor(CellExecutor)}); the settings then run at once, each on its own
          * thread (up to 16), so {@code value} must accept concurrent {@code execute} calls and the listener is
          * called from those threads.
+         *
+         * @param value the executor, not null
+         * @return this builder
          */
         public Builder executor(CellExecutor value) {
             executor = Objects.requireNonNull(value, "executor");
             return this;
         }
 
-        /** How probes are scored (required; text space is the usual choice for sweeps). */
+        /**
+         * How probes are scored (required; text space is the usual choice for sweeps).
+         *
+         * @param value the scorer, not null
+         * @return this builder
+         */
         public Builder scorer(ProbeScorer value) {
             scorer = Objects.requireNonNull(value, "scorer");
             return this;
         }
 
-        /** The model's tokenizer (required). */
+        /**
+         * The model's tokenizer (required).
+         *
+         * @param value the tokenizer, not null
+         * @return this builder
+         */
         public Builder tokenizer(ClipTokenizer value) {
             tokenizer = Objects.requireNonNull(value, "tokenizer");
             return this;
         }
 
-        /** The hyperparameters every setting starts from (required). */
+        /**
+         * The hyperparameters every setting starts from (required).
+         *
+         * @param value the base settings, not null; also the default of every unset axis
+         * @return this builder
+         */
         public Builder base(Hyperparameters value) {
             base = Objects.requireNonNull(value, "base");
             return this;
@@ -280,6 +310,8 @@ public final class SweepRunner {
         /**
          * Layers to sweep (default: the base's).
          *
+         * @param value the layer indices, in sweep order; copied
+         * @return this builder
          * @throws IllegalArgumentException if empty, negative or repeated
          */
         public Builder layers(List<Integer> value) {
@@ -295,6 +327,8 @@ public final class SweepRunner {
         /**
          * Values of N to sweep (default: the base's; the paper's ablation: 0, 15, 20, 30, 50).
          *
+         * @param value the numbers of contrastive captions, in sweep order; copied
+         * @return this builder
          * @throws IllegalArgumentException if empty, negative or repeated
          */
         public Builder numContrastive(List<Integer> value) {
@@ -310,6 +344,8 @@ public final class SweepRunner {
         /**
          * Learning rates to sweep (default: the base's).
          *
+         * @param value the Adam learning rates, in sweep order; copied
+         * @return this builder
          * @throws IllegalArgumentException if empty, not positive or repeated
          */
         public Builder learningRates(List<Double> value) {
@@ -325,25 +361,44 @@ public final class SweepRunner {
         /**
          * Statistics per layer (required): called once per swept layer, in order; the sweep closes what it returns
          * when it has finished that layer.
+         *
+         * @param value maps a layer index to that layer's covariance statistics (never {@code null}); not null
+         * @return this builder
          */
         public Builder statistics(IntFunction<CovarianceStats> value) {
             statistics = Objects.requireNonNull(value, "statistics");
             return this;
         }
 
-        /** Seeds for a seeded (image) scorer (see {@link EvaluationRunner.Builder#seeds}). */
+        /**
+         * Seeds for a seeded (image) scorer (see {@link EvaluationRunner.Builder#seeds}).
+         *
+         * @param value the seeds, in run order; copied
+         * @return this builder
+         * @throws IllegalArgumentException if empty or repeated
+         */
         public Builder seeds(List<Integer> value) {
             seeds = checkAxis(value, "seeds");
             return this;
         }
 
-        /** Where each setting's results file goes ({@code points/…jsonl}); without it nothing is written. */
+        /**
+         * Where each setting's results file goes ({@code points/…jsonl}); without it nothing is written.
+         *
+         * @param value the sweep's output directory, not null
+         * @return this builder
+         */
         public Builder directory(Path value) {
             directory = Objects.requireNonNull(value, "directory");
             return this;
         }
 
-        /** Receives every inner run's progress and {@link EvaluationListener#sweepPoint} after each setting. */
+        /**
+         * Receives every inner run's progress and {@link EvaluationListener#sweepPoint} after each setting.
+         *
+         * @param value the listener (default {@link EvaluationListener#NONE}), not null
+         * @return this builder
+         */
         public Builder listener(EvaluationListener value) {
             listener = Objects.requireNonNull(value, "listener");
             return this;
@@ -363,6 +418,7 @@ public final class SweepRunner {
         /**
          * Builds the runner.
          *
+         * @return a new runner with this builder's settings
          * @throws IllegalStateException if a required setting is missing
          */
         public SweepRunner build() {

@@ -28,7 +28,13 @@ public final class TextSpaceEvaluator {
     private final ClipTokenizer tokenizer;
     private final boolean projected;
 
-    /** An evaluator using the given tokenizer and representation. */
+    /**
+     * An evaluator using the given tokenizer and representation.
+     *
+     * @param tokenizer the model's tokenizer
+     * @param projected use the projected end-token embedding when the model has {@code text_projection}, else
+     *                  the pooled output
+     */
     public TextSpaceEvaluator(ClipTokenizer tokenizer, boolean projected) {
         this.tokenizer = tokenizer;
         this.projected = projected;
@@ -44,13 +50,23 @@ public final class TextSpaceEvaluator {
             this.classEmbeddings = classEmbeddings;
         }
 
-        /** The two-way probes, in dataset order. */
+        /**
+         * The two-way probes, in dataset order.
+         *
+         * @return the probes given to {@link #reference}, as an unmodifiable list
+         */
         public List<TwoWayProbe> probes() {
             return probes;
         }
     }
 
-    /** Embeds every old/new text of the probes with {@code cleanModel}. */
+    /**
+     * Embeds every old/new text of the probes with {@code cleanModel}.
+     *
+     * @param cleanModel the unedited text encoder (not changed)
+     * @param probes     the probes to score later, in order
+     * @return the class-text embeddings, copied to the Java heap (no native memory to release)
+     */
     public Reference reference(ClipTextModel cleanModel, List<TwoWayProbe> probes) {
         LinkedHashSet<String> texts = new LinkedHashSet<>();
         for (TwoWayProbe p : probes) {
@@ -60,7 +76,13 @@ public final class TextSpaceEvaluator {
         return new Reference(probes, embed(cleanModel, new ArrayList<>(texts)));
     }
 
-    /** p(new) for every probe, in order, with prompts embedded by {@code model}. */
+    /**
+     * p(new) for every probe, in order, with prompts embedded by {@code model}.
+     *
+     * @param model the text encoder in the state to score (edited or not)
+     * @param ref   the clean class-text embeddings from {@link #reference} of this evaluator
+     * @return a new array of p(new) = softmax(100·cos) over {@code [oldText, newText]}, one per probe, in [0, 1]
+     */
     public double[] score(ClipTextModel model, Reference ref) {
         List<String> prompts = new ArrayList<>(new LinkedHashSet<>(ref.probes.stream().map(TwoWayProbe::prompt).toList()));
         Map<String, float[]> e = embed(model, prompts);
@@ -78,7 +100,13 @@ public final class TextSpaceEvaluator {
         return out;
     }
 
-    /** Aggregates p(new) scores into efficacy, generalisation, specificity and F1. */
+    /**
+     * Aggregates p(new) scores into efficacy, generalisation, specificity and F1.
+     *
+     * @param probes the probes scored
+     * @param pNew   their p(new), aligned with {@code probes} (as from {@link #score})
+     * @return the success rates per kind (NaN for a kind without probes) and the probe counts
+     */
     public static TextSpaceMetrics metrics(List<TwoWayProbe> probes, double[] pNew) {
         int[] ok = new int[3];
         int[] all = new int[3];

@@ -12,7 +12,11 @@ package dev.refact.core.eval;
  */
 public record TextSpaceMetrics(double efficacy, double generalisation, double specificity, int nEfficacy,
                                int nGeneralisation, int nSpecificity) {
-    /** F1 as the paper defines it: the geometric mean of generalisation and specificity. */
+    /**
+     * F1 as the paper defines it: the geometric mean of generalisation and specificity.
+     *
+     * @return √(generalisation · specificity), in [0, 1]; NaN if either is NaN
+     */
     public double f1() {
         return Math.sqrt(generalisation * specificity);
     }

@@ -16,7 +16,15 @@ import java.util.Objects;
  * @param newText the "new" class text (target; for specificity the leak text)
  */
 public record TwoWayProbe(ProbeKind kind, String prompt, String oldText, String newText) {
-    /** Rejects nulls. */
+    /**
+     * Rejects nulls.
+     *
+     * @param kind    what the probe measures
+     * @param prompt  the prompt encoded by the model under test
+     * @param oldText the "old" class text
+     * @param newText the "new" class text
+     * @throws NullPointerException if any argument is null
+     */
     public TwoWayProbe {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(prompt, "prompt");
@@ -24,7 +32,12 @@ public record TwoWayProbe(ProbeKind kind, String prompt, String oldText, String 
         Objects.requireNonNull(newText, "newText");
     }
 
-    /** Whether the probe succeeds given p(new). */
+    /**
+     * Whether the probe succeeds given p(new).
+     *
+     * @param pNew p(new) of this probe, in [0, 1]
+     * @return {@code pNew > 0.5}, or {@code pNew < 0.5} for specificity (a tie fails)
+     */
     public boolean success(double pNew) {
         return kind == ProbeKind.SPECIFICITY ? pNew < 0.5 : pNew > 0.5;
     }

@@ -32,6 +32,12 @@ public record EditDelta(String source, String changeId, int layer, String weight
     /**
      * Deep-copies and checks the rows.
      *
+     * @param source     where it came from, for messages and provenance (not null)
+     * @param changeId   change id of the edit (not null)
+     * @param layer      edited layer
+     * @param weightName checkpoint name of the edited weight, ending in {@code .weight} (not null)
+     * @param u          n ≥ 1 rows of equal length d_in ≥ 1, finite (copied)
+     * @param r          n rows of equal length d_out ≥ 1, finite (copied)
      * @throws IllegalArgumentException for no rows, rows of unequal length, a count mismatch, a weight name that
      *                                  is not a {@code .weight}, or non-finite values
      */
@@ -65,13 +71,23 @@ public record EditDelta(String source, String changeId, int layer, String weight
         return out;
     }
 
-    /** The delta of a saved edit (one row). */
+    /**
+     * The delta of a saved edit (one row).
+     *
+     * @param edit a saved edit
+     * @return its delta, rank 1, with the edit's change id as both source and change id
+     */
     public static EditDelta of(SavedEdit edit) {
         return new EditDelta(edit.changeId(), edit.changeId(), edit.layer(), edit.weightName(),
                 new float[][] {edit.u()}, new float[][] {edit.r()});
     }
 
-    /** The delta of an edit just made (one row). */
+    /**
+     * The delta of an edit just made (one row).
+     *
+     * @param result the result of an edit
+     * @return its delta, rank 1, with the edit's change id as both source and change id
+     */
     public static EditDelta of(EditResult result) {
         return new EditDelta(result.changeId(), result.changeId(), result.layer(), result.weightName(),
                 new float[][] {result.u()}, new float[][] {result.r()});
@@ -82,7 +98,10 @@ public record EditDelta(String source, String changeId, int layer, String weight
      * {@code r} F32 [d_out]) or {@code joint_edit} ({@code u} F32 [n, d_in], {@code r} F32 [n, d_out]), with
      * metadata {@code layer} and {@code weight}; either kind may hold 1-D (one row) or 2-D tensors.
      *
+     * @param file an edit or joint edit {@code .safetensors} file
+     * @return its delta; source is the file's path, change id the metadata {@code change_id} (the path when absent)
      * @throws CheckpointFormatException naming the file and the problem when it is neither kind or malformed
+     * @throws IOException               if the file cannot be read
      */
     public static EditDelta read(Path file) throws IOException {
         try (SafetensorsFile sf = SafetensorsFile.open(file)) {
@@ -144,38 +163,70 @@ public record EditDelta(String source, String changeId, int layer, String weight
         return out;
     }
 
-    /** Number of rows n (the rank this edit contributes). */
+    /**
+     * Number of rows n (the rank this edit contributes).
+     *
+     * @return n ≥ 1
+     */
     public int rank() {
         return u.length;
     }
 
-    /** d_in, the length of the u rows. */
+    /**
+     * d_in, the length of the u rows.
+     *
+     * @return the input width of the weight (its column count)
+     */
     public int inFeatures() {
         return u[0].length;
     }
 
-    /** d_out, the length of the r rows. */
+    /**
+     * d_out, the length of the r rows.
+     *
+     * @return the output width of the weight (its row count)
+     */
     public int outFeatures() {
         return r[0].length;
     }
 
-    /** Row {@code i} of u (a copy), [d_in]. */
+    /**
+     * Row {@code i} of u (a copy), [d_in].
+     *
+     * @param i row index, 0 ≤ i &lt; {@link #rank()}
+     * @return a new array of length d_in
+     * @throws ArrayIndexOutOfBoundsException if {@code i} is out of range
+     */
     public float[] u(int i) {
         return u[i].clone();
     }
 
-    /** Row {@code i} of r (a copy), [d_out]. */
+    /**
+     * Row {@code i} of r (a copy), [d_out].
+     *
+     * @param i row index, 0 ≤ i &lt; {@link #rank()}
+     * @return a new array of length d_out
+     * @throws ArrayIndexOutOfBoundsException if {@code i} is out of range
+     */
     public float[] r(int i) {
         return r[i].clone();
     }
 
-    /** The u rows (a deep copy), n × [d_in]. */
+    /**
+     * The u rows (a deep copy), n × [d_in].
+     *
+     * @return new arrays, safe to modify
+     */
     @Override
     public float[][] u() {
         return copyRows(source, "u", u);
     }
 
-    /** The r rows (a deep copy), n × [d_out]. */
+    /**
+     * The r rows (a deep copy), n × [d_out].
+     *
+     * @return new arrays, safe to modify
+     */
     @Override
     public float[][] r() {
         return copyRows(source, "r", r);

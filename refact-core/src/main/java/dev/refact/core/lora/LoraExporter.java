@@ -49,22 +49,38 @@ public final class LoraExporter {
         this.dtype = b.dtype;
     }
 
-    /** A builder: kohya, single-encoder model (prefix {@code lora_te_}), float32. */
+    /**
+     * A builder: kohya, single-encoder model (prefix {@code lora_te_}), float32.
+     *
+     * @return a new builder with those defaults
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The file layout. */
+    /**
+     * The file layout.
+     *
+     * @return {@link LoraFormat#KOHYA} or {@link LoraFormat#PEFT}
+     */
     public LoraFormat format() {
         return format;
     }
 
-    /** 0 for a model with one text encoder, 1 or 2 for SDXL's first or second encoder. */
+    /**
+     * 0 for a model with one text encoder, 1 or 2 for SDXL's first or second encoder.
+     *
+     * @return 0, 1 or 2
+     */
     public int encoder() {
         return encoder;
     }
 
-    /** Dtype of the factors on disk. */
+    /**
+     * Dtype of the factors on disk.
+     *
+     * @return {@code F32}, {@code F16} or {@code BF16}
+     */
     public DType dtype() {
         return dtype;
     }
@@ -78,13 +94,27 @@ public final class LoraExporter {
      * @param changeIds  the edits stacked into it, in order
      */
     public record Module(String key, String weightName, int rank, List<String> changeIds) {
-        /** Copies the list. */
+        /**
+         * Copies the list.
+         *
+         * @param key        module key in the file
+         * @param weightName the model weight it changes
+         * @param rank       k, the number of stacked edit rows
+         * @param changeIds  the edits stacked into it, in order (copied; no null elements)
+         */
         public Module {
             changeIds = List.copyOf(changeIds);
         }
     }
 
-    /** The module key (without tensor suffix) of weight {@code weightName} in this exporter's format. */
+    /**
+     * The module key (without tensor suffix) of weight {@code weightName} in this exporter's format.
+     *
+     * @param weightName model weight name ending in {@code .weight}, e.g.
+     *                   {@code text_model.encoder.layers.7.mlp.fc2.weight}
+     * @return e.g. {@code lora_te_text_model_encoder_layers_7_mlp_fc2} (kohya) or
+     *         {@code text_encoder.text_model.encoder.layers.7.mlp.fc2} (PEFT)
+     */
     public String moduleKey(String weightName) {
         String module = weightName.substring(0, weightName.length() - ".weight".length());
         if (format == LoraFormat.KOHYA) {
@@ -97,6 +127,7 @@ public final class LoraExporter {
      * Writes the LoRA file atomically.
      *
      * @param edits one or more edits, in the order they were made
+     * @param out   the {@code .safetensors} file to write (replaced if it exists)
      * @return the modules written, in order of first appearance
      * @throws IllegalArgumentException if there are no edits, an edit (change id) is given twice, or edits of one
      *                                  weight disagree on its shape
@@ -199,7 +230,13 @@ public final class LoraExporter {
         private Builder() {
         }
 
-        /** {@link LoraFormat#KOHYA} (default) or {@link LoraFormat#PEFT}. */
+        /**
+         * {@link LoraFormat#KOHYA} (default) or {@link LoraFormat#PEFT}.
+         *
+         * @param format the key layout to write (not null)
+         * @return this builder
+         * @throws IllegalArgumentException for {@link LoraFormat#DIFFUSERS_LEGACY}, which is only read
+         */
         public Builder format(LoraFormat format) {
             Objects.requireNonNull(format, "format");
             if (format == LoraFormat.DIFFUSERS_LEGACY) {
@@ -213,6 +250,10 @@ public final class LoraExporter {
         /**
          * 0 (default): a model with one text encoder ({@code lora_te_}, {@code text_encoder.}); 1 or 2: SDXL's
          * first or second encoder ({@code lora_te1_}/{@code lora_te2_}, {@code text_encoder.}/{@code text_encoder_2.}).
+         *
+         * @param encoder 0, 1 or 2
+         * @return this builder
+         * @throws IllegalArgumentException for other values
          */
         public Builder encoder(int encoder) {
             if (encoder < 0 || encoder > 2) {
@@ -223,7 +264,13 @@ public final class LoraExporter {
             return this;
         }
 
-        /** F32 (default), F16 or BF16. */
+        /**
+         * F32 (default), F16 or BF16.
+         *
+         * @param dtype dtype of the factors on disk
+         * @return this builder
+         * @throws IllegalArgumentException for other dtypes (or null)
+         */
         public Builder dtype(DType dtype) {
             if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16) {
                 throw new IllegalArgumentException("LoRA dtype must be f32, f16 or bf16, got " + dtype);
@@ -232,7 +279,11 @@ public final class LoraExporter {
             return this;
         }
 
-        /** The exporter. */
+        /**
+         * The exporter.
+         *
+         * @return a new exporter with this builder's format, encoder and dtype
+         */
         public LoraExporter build() {
             return new LoraExporter(this);
         }

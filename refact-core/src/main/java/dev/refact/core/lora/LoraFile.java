@@ -53,7 +53,21 @@ public final class LoraFile {
      */
     public record Module(String key, LoraFormat format, int encoder, String name, float[] down, float[] up, int rank,
                          int in, int out, double alpha) {
-        /** Copies the arrays and checks their lengths. */
+        /**
+         * Copies the arrays and checks their lengths.
+         *
+         * @param key     module key in the file (not null)
+         * @param format  its layout
+         * @param encoder 0, 1 or 2
+         * @param name    module name after the encoder prefix
+         * @param down    [rank, in] row-major, length {@code rank × in} (copied)
+         * @param up      [out, rank] row-major, length {@code out × rank} (copied)
+         * @param rank    rank
+         * @param in      input features
+         * @param out     output features
+         * @param alpha   alpha
+         * @throws IllegalArgumentException if an array length does not match the sizes
+         */
         public Module {
             Objects.requireNonNull(key, "key");
             down = down.clone();
@@ -63,18 +77,30 @@ public final class LoraFile {
             }
         }
 
-        /** {@code alpha / rank}. */
+        /**
+         * {@code alpha / rank}.
+         *
+         * @return the factor the product {@code up @ down} is multiplied by when merged
+         */
         public double scale() {
             return alpha / rank;
         }
 
-        /** The down/A factor (a copy), [rank, in] row-major. */
+        /**
+         * The down/A factor (a copy), [rank, in] row-major.
+         *
+         * @return a new array of length {@code rank × in}
+         */
         @Override
         public float[] down() {
             return down.clone();
         }
 
-        /** The up/B factor (a copy), [out, rank] row-major. */
+        /**
+         * The up/B factor (a copy), [out, rank] row-major.
+         *
+         * @return a new array of length {@code out × rank}
+         */
         @Override
         public float[] up() {
             return up.clone();
@@ -109,22 +135,38 @@ public final class LoraFile {
         this.skipped = List.copyOf(skipped);
     }
 
-    /** The file read. */
+    /**
+     * The file read.
+     *
+     * @return the path given to {@link #read}
+     */
     public Path path() {
         return path;
     }
 
-    /** The layout detected (of the text-encoder modules; kohya when the file has only UNet tensors). */
+    /**
+     * The layout detected (of the text-encoder modules; kohya when the file has only UNet tensors).
+     *
+     * @return the file's key layout
+     */
     public LoraFormat format() {
         return format;
     }
 
-    /** Text-encoder modules, in file order. */
+    /**
+     * Text-encoder modules, in file order.
+     *
+     * @return an unmodifiable list, empty when the file has only UNet tensors
+     */
     public List<Module> modules() {
         return modules;
     }
 
-    /** Tensors that are not applied (UNet), in file order. */
+    /**
+     * Tensors that are not applied (UNet), in file order.
+     *
+     * @return an unmodifiable list, possibly empty
+     */
     public List<Skipped> skipped() {
         return skipped;
     }
@@ -132,6 +174,11 @@ public final class LoraFile {
     /**
      * Whether a safetensors file holds LoRA tensors (any name ending in {@code .lora_down.weight},
      * {@code .lora_A.weight} or {@code .lora_linear_layer.down.weight}, or starting with {@code lora_te}/{@code lora_unet}).
+     *
+     * @param file a safetensors file
+     * @return true if some tensor name matches
+     * @throws CheckpointFormatException if the file is not a well-formed safetensors file
+     * @throws IOException               if it cannot be read
      */
     public static boolean isLora(Path file) throws IOException {
         try (SafetensorsFile sf = SafetensorsFile.open(file)) {
@@ -156,8 +203,11 @@ public final class LoraFile {
     /**
      * Reads a LoRA file.
      *
+     * @param file a LoRA {@code .safetensors} file
+     * @return its modules (factors read as float32) and skipped UNet tensors
      * @throws CheckpointFormatException naming the file and tensor when a text-encoder tensor is not a LoRA factor
      *                                   or alpha, a factor has no partner, ranks disagree, or nothing is a LoRA
+     * @throws IOException               if the file cannot be read
      */
     public static LoraFile read(Path file) throws IOException {
         try (SafetensorsFile sf = SafetensorsFile.open(file)) {
@@ -268,11 +318,13 @@ public final class LoraFile {
     /**
      * The modules for a model's text encoder, with the weight each one changes.
      *
+     * @param model   the text encoder whose weight names and shapes the modules are matched against (not changed)
      * @param encoder 1 for a single-encoder model or SDXL's first encoder (modules {@code lora_te_}/{@code lora_te1_},
      *                {@code text_encoder.}), 2 for SDXL's second ({@code lora_te2_}, {@code text_encoder_2.});
      *                modules of the other encoder are left out
+     * @return module → name of the weight it changes, in file order
      * @throws IllegalArgumentException naming the file, module and shapes when a module has no matching weight or
-     *                                  does not fit it
+     *                                  does not fit it; also if {@code encoder} is not 1 or 2
      */
     public Map<Module, String> resolve(ClipTextModel model, int encoder) {
         if (encoder != 1 && encoder != 2) {
@@ -311,6 +363,10 @@ public final class LoraFile {
      * computed in float32 and stored in the model's dtype, one journalled change per module (change id
      * {@code changeIdPrefix + ":" + key}). All modules are checked first; on any failure the model is unchanged.
      *
+     * @param model          the text encoder to change
+     * @param encoder        1 or 2, as in {@link #resolve}
+     * @param changeIdPrefix prefix of the change ids, e.g. {@code "lora:" + file name}; the resulting ids must not
+     *                       already be applied to the model
      * @return the merged modules, in order
      * @throws IllegalArgumentException as {@link #resolve}, or for a non-finite result
      */

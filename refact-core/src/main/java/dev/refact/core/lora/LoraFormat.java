@@ -20,7 +20,11 @@ public enum LoraFormat {
      */
     DIFFUSERS_LEGACY;
 
-    /** The command-line name ({@code kohya}, {@code peft}, {@code diffusers-legacy}). */
+    /**
+     * The command-line name ({@code kohya}, {@code peft}, {@code diffusers-legacy}).
+     *
+     * @return the constant's name in lower case with {@code -} for {@code _}
+     */
     public String cliName() {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
@@ -28,6 +32,8 @@ public enum LoraFormat {
     /**
      * Parses a command-line name.
      *
+     * @param name a {@link #cliName()}, case-insensitive
+     * @return the matching format
      * @throws IllegalArgumentException for other names (the message lists the accepted ones)
      */
     public static LoraFormat parse(String name) {

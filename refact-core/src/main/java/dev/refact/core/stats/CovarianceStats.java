@@ -84,6 +84,8 @@ public final class CovarianceStats implements AutoCloseable {
      * @param layer      layer the keys were taken at
      * @param count      number of keys averaged (informational)
      * @param provenance where C came from
+     * @param device     where the copy goes (the caller keeps ownership of the Device object)
+     * @return statistics holding a float64 copy of C on {@code device}, damping 0, owned by the caller (close them)
      * @throws IllegalArgumentException if C is not square, not finite or not symmetric
      */
     public static CovarianceStats fromMatrix(Tensor c, int layer, long count, StatsProvenance provenance,
@@ -159,6 +161,12 @@ public final class CovarianceStats implements AutoCloseable {
 
     /**
      * Loads statistics written by {@link #save} onto the CPU. See {@link #load(Path, Device)}.
+     *
+     * @param file a statistics {@code .safetensors} file
+     * @return statistics on the CPU, damping 0, owned by the caller
+     * @throws NoSuchFileException       if the file does not exist
+     * @throws CheckpointFormatException if the file is not valid covariance statistics (the message names it)
+     * @throws IOException               if the file cannot be read
      */
     public static CovarianceStats load(Path file) throws IOException {
         TorchRuntime.ensureLoaded();
@@ -171,9 +179,12 @@ public final class CovarianceStats implements AutoCloseable {
      * Loads statistics written by {@link #save}: validates the kind, tensor, shape, metadata, symmetry and
      * finiteness; the matrix is read bit-exactly.
      *
+     * @param file   a statistics {@code .safetensors} file
      * @param device where the matrix goes (the caller keeps ownership of the Device object)
+     * @return statistics on {@code device}, damping 0, owned by the caller
      * @throws NoSuchFileException       if the file does not exist
      * @throws CheckpointFormatException if the file is not valid covariance statistics (the message names it)
+     * @throws IOException               if the file cannot be read
      */
     public static CovarianceStats load(Path file, Device device) throws IOException {
         TorchRuntime.ensureLoaded();
@@ -268,11 +279,14 @@ public final class CovarianceStats implements AutoCloseable {
      * file in the same folder is renamed over {@code file} only when complete, so a failure leaves an existing
      * file unchanged. Damping is not saved (it is a property of the solve, set with {@link #withDamping}).
      *
+     * @param file the {@code .safetensors} file to write (replaced atomically if it exists)
      * @throws IOException if the folder does not exist or writing fails
      */
-    public synchronized void save(Path file) throws IOException {
-        checkOpen();
-        StatsFile.write(file, matrix, provenance);
+    public void save(Path file) throws IOException {
+        synchronized (root) {    // the root's lock, which close() takes: a view must not read C while it is freed
+            checkOpen();
+            StatsFile.write(file, matrix, provenance);
+        }
     }
 
     private static void checkFiniteSymmetric(Path file, Tensor m) throws CheckpointFormatException {
@@ -291,37 +305,61 @@ public final class CovarianceStats implements AutoCloseable {
         return dev.refact.clip.io.Sha256.ofFile(file);
     }
 
-    /** The layer whose fc2 inputs these are. */
+    /**
+     * The layer whose fc2 inputs these are.
+     *
+     * @return the 0-based layer
+     */
     public int layer() {
         checkOpen();
         return layer;
     }
 
-    /** The key width i. */
+    /**
+     * The key width i.
+     *
+     * @return the MLP width, e.g. 3072 for SD 1.x
+     */
     public int dim() {
         checkOpen();
         return (int) matrix.size(0);
     }
 
-    /** How many keys were averaged. */
+    /**
+     * How many keys were averaged.
+     *
+     * @return the number of keys (tokens)
+     */
     public long count() {
         checkOpen();
         return count;
     }
 
-    /** Where the statistics came from. */
+    /**
+     * Where the statistics came from.
+     *
+     * @return the provenance (shared with every {@link #withDamping} view)
+     */
     public StatsProvenance provenance() {
         checkOpen();
         return provenance;
     }
 
-    /** The damping λ in {@code C + λ·mean(diag C)·I}. */
+    /**
+     * The damping λ in {@code C + λ·mean(diag C)·I}.
+     *
+     * @return λ ≥ 0; 0 means no damping
+     */
     public double damping() {
         checkOpen();
         return damping;
     }
 
-    /** A short identifier: provenance id plus damping, recorded with every edit. */
+    /**
+     * A short identifier: provenance id plus damping, recorded with every edit.
+     *
+     * @return {@link StatsProvenance#id()}, followed by {@code +damping=λ} when λ &gt; 0
+     */
     public String id() {
         checkOpen();
         return provenance.id() + (damping > 0 ? "+damping=" + damping : "");
@@ -330,6 +368,7 @@ public final class CovarianceStats implements AutoCloseable {
     /**
      * The live matrix C [i,i] float64 (owned by this object: do not close, do not modify). Engine-level and unsafe.
      *
+     * @return the internal [i,i] float64 tensor, valid until these statistics are closed
      * @deprecated returns a live internal tensor; use {@link #matrixValues()} (a copy)
      */
     @Deprecated
@@ -344,9 +383,11 @@ public final class CovarianceStats implements AutoCloseable {
      * @throws IllegalStateException if closed
      * @return a copy of C
      */
-    public synchronized double[] matrixValues() {
-        checkOpen();
-        return Tensors.toDoubles(matrix);
+    public double[] matrixValues() {
+        synchronized (root) {
+            checkOpen();
+            return Tensors.toDoubles(matrix);
+        }
     }
 
     /**
@@ -389,6 +430,8 @@ public final class CovarianceStats implements AutoCloseable {
      * damping again and again costs one factorisation and no copies). Use the view only while those statistics
      * are open; closing the view is allowed and frees nothing.
      *
+     * @param lambda the damping λ, finite and ≥ 0 (0 for none); replaces (does not add to) this object's damping
+     * @return a view with damping {@code lambda}, backed by the same memory as these statistics
      * @throws IllegalArgumentException if λ is negative or not finite
      */
     public CovarianceStats withDamping(double lambda) {

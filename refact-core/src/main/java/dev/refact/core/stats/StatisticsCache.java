@@ -53,12 +53,16 @@ public final class StatisticsCache {
     }
 
     /**
-     * The default cache: {@code $REFACT_CACHE/stats} when the environment variable is set, else
+     * The default cache: {@code CACHE/stats} where CACHE is the system property {@code refact.cache} or else the
+     * environment variable {@code REFACT_CACHE}; without either
      * {@code ~/.cache/refact/stats}.
      * @return the default cache
      */
     public static StatisticsCache defaultCache() {
-        String env = System.getenv("REFACT_CACHE");
+        String env = System.getProperty("refact.cache");
+        if (env == null || env.isBlank()) {
+            env = System.getenv("REFACT_CACHE");
+        }
         Path dir = env != null && !env.isBlank() ? Path.of(env).resolve("stats")
                 : Path.of(System.getProperty("user.home"), ".cache", "refact", "stats");
         return new StatisticsCache(dir);

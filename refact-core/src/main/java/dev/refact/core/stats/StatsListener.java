@@ -10,6 +10,10 @@ public interface StatsListener {
     StatsListener NONE = progress -> {
     };
 
-    /** Called after every batch and once when the computation finishes. */
+    /**
+     * Called after every batch and once when the computation finishes.
+     *
+     * @param progress the counts so far; {@link StatsProgress#finished()} is true on the last call
+     */
     void progress(StatsProgress progress);
 }

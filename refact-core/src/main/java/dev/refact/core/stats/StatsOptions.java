@@ -44,6 +44,12 @@ public record StatsOptions(int batchSize, int maxTokens, long sampleLimit, Strin
     /**
      * Validates every field.
      *
+     * @param batchSize       texts per forward pass, ≥ 1
+     * @param maxTokens       tokens per text at most, ≥ 2 (the upper bound is checked against the model in compute)
+     * @param sampleLimit     texts to use at most, ≥ 1
+     * @param corpusName      recorded in the provenance, not blank
+     * @param checkpoint      checkpoint file, or null for none
+     * @param checkpointEvery texts between checkpoint saves, ≥ 1
      * @throws IllegalArgumentException if a number is out of range or the corpus name is blank
      */
     public StatsOptions {
@@ -54,17 +60,29 @@ public record StatsOptions(int batchSize, int maxTokens, long sampleLimit, Strin
         Builder.checkCheckpointEvery(checkpointEvery);
     }
 
-    /** The defaults: batch 16, 60 tokens, 100,000 texts, corpus "corpus", no checkpoint. */
+    /**
+     * The defaults: batch 16, 60 tokens, 100,000 texts, corpus "corpus", no checkpoint.
+     *
+     * @return the default options (checkpoints every 10,000 texts once a checkpoint file is set)
+     */
     public static StatsOptions defaults() {
         return builder().build();
     }
 
-    /** A builder starting from the defaults. */
+    /**
+     * A builder starting from the defaults.
+     *
+     * @return a new builder holding {@link #defaults()}
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder starting from these options. */
+    /**
+     * A builder starting from these options.
+     *
+     * @return a new builder holding this record's values
+     */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.batchSize = batchSize;
@@ -88,48 +106,88 @@ public record StatsOptions(int batchSize, int maxTokens, long sampleLimit, Strin
         private Builder() {
         }
 
-        /** Texts per forward pass, ≥ 1. */
+        /**
+         * Texts per forward pass, ≥ 1.
+         *
+         * @param value texts per batch (default {@value StatsOptions#DEFAULT_BATCH_SIZE})
+         * @return this builder
+         * @throws IllegalArgumentException if {@code value} &lt; 1
+         */
         public Builder batchSize(int value) {
             checkBatchSize(value);
             batchSize = value;
             return this;
         }
 
-        /** Tokens per text at most, start and end included, ≥ 2 (checked against the model in compute). */
+        /**
+         * Tokens per text at most, start and end included, ≥ 2 (checked against the model in compute).
+         *
+         * @param value token cut (default {@value StatsOptions#DEFAULT_MAX_TOKENS})
+         * @return this builder
+         * @throws IllegalArgumentException if {@code value} &lt; 2
+         */
         public Builder maxTokens(int value) {
             checkMaxTokens(value);
             maxTokens = value;
             return this;
         }
 
-        /** Texts to use at most, ≥ 1. */
+        /**
+         * Texts to use at most, ≥ 1.
+         *
+         * @param value non-blank texts to use at most (default {@value StatsOptions#DEFAULT_SAMPLE_LIMIT})
+         * @return this builder
+         * @throws IllegalArgumentException if {@code value} &lt; 1
+         */
         public Builder sampleLimit(long value) {
             checkSampleLimit(value);
             sampleLimit = value;
             return this;
         }
 
-        /** Corpus name for the provenance, not blank. */
+        /**
+         * Corpus name for the provenance, not blank.
+         *
+         * @param value e.g. {@code wikitext-103-train} (default {@value StatsOptions#DEFAULT_CORPUS_NAME})
+         * @return this builder
+         * @throws IllegalArgumentException if {@code value} is blank
+         * @throws NullPointerException     if {@code value} is null
+         */
         public Builder corpusName(String value) {
             checkCorpusName(value);
             corpusName = value;
             return this;
         }
 
-        /** Checkpoint file (null for none). */
+        /**
+         * Checkpoint file (null for none).
+         *
+         * @param value file to save progress to and resume from when it exists, or null (the default)
+         * @return this builder
+         */
         public Builder checkpoint(Path value) {
             checkpoint = value;
             return this;
         }
 
-        /** Texts between checkpoint saves, ≥ 1. */
+        /**
+         * Texts between checkpoint saves, ≥ 1.
+         *
+         * @param value texts between saves (default {@value StatsOptions#DEFAULT_CHECKPOINT_EVERY})
+         * @return this builder
+         * @throws IllegalArgumentException if {@code value} &lt; 1
+         */
         public Builder checkpointEvery(long value) {
             checkCheckpointEvery(value);
             checkpointEvery = value;
             return this;
         }
 
-        /** The options. */
+        /**
+         * The options.
+         *
+         * @return new options with this builder's values
+         */
         public StatsOptions build() {
             return new StatsOptions(batchSize, maxTokens, sampleLimit, corpusName, checkpoint, checkpointEvery);
         }

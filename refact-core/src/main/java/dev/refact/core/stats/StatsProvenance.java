@@ -18,7 +18,20 @@ import java.util.Objects;
  */
 public record StatsProvenance(String modelFingerprint, int layer, String corpus, String corpusSha256, long count,
                               String dtype, long texts, int maxTokens) {
-    /** Validates that no field is null and the numbers are sane. */
+    /**
+     * Validates that no field is null and the numbers are sane.
+     *
+     * @param modelFingerprint fingerprint of the weights the keys were computed with (not null)
+     * @param layer            layer of the fc2 inputs, ≥ 0
+     * @param corpus           corpus name (not null)
+     * @param corpusSha256     SHA-256 (hex) of the texts used, "" when unknown (not null)
+     * @param count            number of keys averaged, ≥ 0
+     * @param dtype            accumulation dtype (not null)
+     * @param texts            number of texts, ≥ 0 (0 when unknown)
+     * @param maxTokens        tokens per text at most, ≥ 0 (0 when unknown)
+     * @throws IllegalArgumentException if {@code layer}, {@code count}, {@code texts} or {@code maxTokens} is
+     *                                  negative
+     */
     public StatsProvenance {
         Objects.requireNonNull(modelFingerprint, "modelFingerprint");
         Objects.requireNonNull(corpus, "corpus");
@@ -30,13 +43,27 @@ public record StatsProvenance(String modelFingerprint, int layer, String corpus,
         }
     }
 
-    /** Provenance without text count and token cut (both recorded as unknown, 0). */
+    /**
+     * Provenance without text count and token cut (both recorded as unknown, 0).
+     *
+     * @param modelFingerprint fingerprint of the weights the keys were computed with
+     * @param layer            layer of the fc2 inputs, ≥ 0
+     * @param corpus           corpus name
+     * @param corpusSha256     SHA-256 (hex) of the texts used, "" when unknown
+     * @param count            number of keys averaged, ≥ 0
+     * @param dtype            accumulation dtype
+     */
     public StatsProvenance(String modelFingerprint, int layer, String corpus, String corpusSha256, long count,
                            String dtype) {
         this(modelFingerprint, layer, corpus, corpusSha256, count, dtype, 0, 0);
     }
 
-    /** A short identifier: corpus, hash prefix, count, layer. */
+    /**
+     * A short identifier: corpus, hash prefix, count, layer.
+     *
+     * @return e.g. {@code wikitext-103@0123456789ab/n=1234567/layer=7} (no {@code @...} part when the hash is
+     *         unknown)
+     */
     public String id() {
         String hash = corpusSha256.isEmpty() ? "" : "@" + corpusSha256.substring(0, Math.min(12, corpusSha256.length()));
         return corpus + hash + "/n=" + count + "/layer=" + layer;

@@ -81,6 +81,14 @@ final class EvaluationRunnerTest {
     }
 
     @Test
+    void jointConflict_alwaysLeavesOutARequest_soTheRetryLoopEnds() {
+        assertEquals(List.of(3, 5), EvaluationRunner.leftOut(List.of(5, 1, 3), 8), "all but the first involved");
+        assertEquals(List.of(4), EvaluationRunner.leftOut(List.of(4), 8), "a key singular by itself goes");
+        assertEquals(List.of(2), EvaluationRunner.leftOut(List.of(2, 9, 2), 8), "protected keys are not requests");
+        assertEquals(List.of(0, 1, 2), EvaluationRunner.leftOut(List.of(3, 4), 3), "only protected keys conflict");
+    }
+
+    @Test
     void run_textSpaceRefact_scoresAreTheEvaluatorsBeforeAndAfterTheEditorsEdit() throws IOException {
         List<EvalCase> rows = road.cases().subList(0, 2);
         EvaluationResult r = refact().build().run(model, road, rows);

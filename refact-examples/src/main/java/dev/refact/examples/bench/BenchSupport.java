@@ -11,7 +11,11 @@ public final class BenchSupport {
     private BenchSupport() {
     }
 
-    /** Current resident set size in MiB (Linux), or -1. */
+    /**
+     * Current resident set size in MiB (Linux), or -1.
+     *
+     * @return {@code VmRSS} of {@code /proc/self/status} in MiB, or -1 where it cannot be read
+     */
     public static double rssMiB() {
         return procStatus("VmRSS:");
     }
@@ -30,7 +34,11 @@ public final class BenchSupport {
         }
     }
 
-    /** Peak resident set size in MiB (Linux), or -1. */
+    /**
+     * Peak resident set size in MiB (Linux), or -1.
+     *
+     * @return {@code VmHWM} of {@code /proc/self/status} in MiB, or -1 where it cannot be read
+     */
     public static double peakRssMiB() {
         return procStatus("VmHWM:");
     }
@@ -48,7 +56,12 @@ public final class BenchSupport {
         return -1;
     }
 
-    /** "median X ms (min Y, max Z, n N)" of nanosecond samples. */
+    /**
+     * "median X ms (min Y, max Z, n N)" of nanosecond samples.
+     *
+     * @param nanos the samples in nanoseconds, at least one (not modified)
+     * @return the one-line summary, milliseconds with one decimal (for an even count the upper median)
+     */
     public static String summarize(long[] nanos) {
         long[] s = nanos.clone();
         Arrays.sort(s);
@@ -56,14 +69,24 @@ public final class BenchSupport {
                 s[0] / 1e6, s[s.length - 1] / 1e6, s.length);
     }
 
-    /** Median in milliseconds. */
+    /**
+     * Median in milliseconds.
+     *
+     * @param nanos the samples in nanoseconds, at least one (not modified)
+     * @return the median in ms (for an even count the upper of the two middle samples)
+     */
     public static double medianMs(long[] nanos) {
         long[] s = nanos.clone();
         Arrays.sort(s);
         return s[s.length / 2] / 1e6;
     }
 
-    /** CPU model, cores and JVM, for the benchmark record. */
+    /**
+     * CPU model, cores and JVM, for the benchmark record.
+     *
+     * @return one line: CPU model name (from {@code /proc/cpuinfo}, else "unknown CPU"), available processors,
+     *         Java version and {@code OPENBLAS_CORETYPE}
+     */
     public static String machine() {
         String cpu = "unknown CPU";
         try {

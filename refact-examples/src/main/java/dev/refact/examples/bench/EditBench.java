@@ -34,7 +34,13 @@ public final class EditBench {
     private EditBench() {
     }
 
-    /** Runs the benchmark: arguments TOKENIZER_DIR [steps] [sequential], as the class comment says. */
+    /**
+     * Runs the benchmark: arguments TOKENIZER_DIR [steps] [sequential], as the class comment says.
+     *
+     * @param args a CLIP tokenizer folder, then optionally the v* step budget (default 100; use at least 2) and the number of
+     *             sequential edits (default 0)
+     * @throws Exception if the tokenizer cannot be loaded or the edit fails
+     */
     public static void main(String[] args) throws Exception {
         Path tokDir = Path.of(args[0]);
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 100;

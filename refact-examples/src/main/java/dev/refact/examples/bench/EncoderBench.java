@@ -18,7 +18,11 @@ public final class EncoderBench {
     private EncoderBench() {
     }
 
-    /** Runs the benchmark: argument [loops], as the class comment says. */
+    /**
+     * Runs the benchmark: argument [loops], as the class comment says.
+     *
+     * @param args optionally the number of encodes in the RSS loop (default 10,000; use at least 5)
+     */
     public static void main(String[] args) {
         int loops = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
         long t0 = System.nanoTime();
