@@ -91,7 +91,6 @@ public final class ClipTextModel implements AutoCloseable {
     ClipTextModel(ClipTextConfig config, ParameterStore params, String prefix, Device device,
                   ScalarType dtype, String source, TextEncoderCheckpoint origin) throws CheckpointFormatException {
         this.origin = origin;
-        this.config = config;
         this.params = params;
         this.device = device;
         this.dtype = dtype;
@@ -109,12 +108,21 @@ public final class ClipTextModel implements AutoCloseable {
         finalLnW = params.require(prefix + "final_layer_norm.weight", d);
         finalLnB = params.require(prefix + "final_layer_norm.bias", d);
         Tensor proj = params.optional("text_projection.weight");
+        ClipTextConfig cfg = config;
         if (proj != null) {
+            // projection_dim must be the projection's first dimension: taken from the tensor when the config has
+            // none (0), so that config() and the saved config.json describe the weights
             long[] s = Tensors.shape(proj);
-            if (s.length != 2 || s[1] != d) {
-                params.require("text_projection.weight", s.length == 2 ? s[0] : -1, d); // records the problem
+            int p = config.projectionDim();
+            if (s.length != 2 || s[1] != d || s[0] < 1 || s[0] > Integer.MAX_VALUE || (p > 0 && s[0] != p)) {
+                params.problem("tensor 'text_projection.weight' has shape " + Arrays.toString(s) + ", expected ["
+                        + (p > 0 ? String.valueOf(p) : "projection_dim") + ", " + d + "] (projection_dim "
+                        + (p > 0 ? p : "unset") + ", hidden_size " + d + ")");
+            } else if (p == 0) {
+                cfg = config.withProjectionDim((int) s[0]);
             }
         }
+        this.config = cfg;
         projection = proj;
         params.checkComplete(IGNORABLE.or(n -> !n.startsWith(prefix) && !n.equals("text_projection.weight")));
     }
@@ -266,7 +274,9 @@ public final class ClipTextModel implements AutoCloseable {
     /**
      * The architecture.
      *
-     * @return the architecture, as read from {@code config.json} or inferred from the tensor shapes
+     * @return the architecture, as read from {@code config.json} or inferred from the tensor shapes; with a
+     *         projection, {@code projectionDim} is its width (taken from {@code text_projection.weight} when the
+     *         config names none)
      */
     public ClipTextConfig config() {
         return config;
@@ -469,10 +479,8 @@ public final class ClipTextModel implements AutoCloseable {
                 Tensor key = layer.mlpKey(h);
                 x = layer.mlpOutput(key);
                 x.add_(h);
-                if (withLayerOutputs) {
-                    keys.add(key);
-                    hidden.add(x);
-                }
+                keys.add(key);
+                hidden.add(x);
             }
             Tensor last = finalNorm(x);
             Tensor pooled = pool(last, ids);
@@ -1059,7 +1067,10 @@ public final class ClipTextModel implements AutoCloseable {
         TextEncoderWriter.save(this, path);
     }
 
-    /** The HF config JSON of this model (architecture name by projection). */
+    /**
+     * The HF config JSON of this model: {@code CLIPTextModelWithProjection} with {@code projection_dim} when it has
+     * a projection (the constructor makes {@code projectionDim} its width), else {@code CLIPTextModel}.
+     */
     String configJsonText() {
         return configJson();
     }

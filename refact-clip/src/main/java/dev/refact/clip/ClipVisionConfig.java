@@ -25,30 +25,42 @@ import java.nio.file.Path;
 public record ClipVisionConfig(int hiddenSize, int intermediateSize, int numHiddenLayers, int numAttentionHeads,
         int imageSize, int patchSize, String hiddenAct, double layerNormEps, int projectionDim) {
 
+    /** Largest accepted {@code hidden_size} and {@code projection_dim}: 2<sup>16</sup> (bigG/14: 1664). */
+    static final int MAX_WIDTH = 1 << 16;
+    /** Largest accepted {@code intermediate_size}: 2<sup>18</sup> (bigG/14: 8192). */
+    static final int MAX_MLP_WIDTH = 1 << 18;
+    /** Largest accepted {@code num_hidden_layers} and {@code num_attention_heads} (as for the text tower). */
+    static final int MAX_LAYERS_OR_HEADS = 1024;
+    /** Largest accepted {@code image_size} in pixels (CLIP towers use 224 or 336). */
+    static final int MAX_IMAGE_SIZE = 4096;
+
     /**
-     * Validates the numbers.
+     * Validates the numbers. The upper bounds are checked before anything is allocated from them (the layer array,
+     * the image and patch arithmetic); they are far above every real CLIP vision tower (ViT-B/32, B/16, L/14,
+     * L/14-336, H/14, bigG/14: at most 1664 wide, MLP 8192, 48 layers, 16 heads, image 336) and keep every derived
+     * count ({@code (S/P)² + 1} positions, {@code 3·P·P} patch values) within {@code int}.
      *
-     * @param hiddenSize        width W, &gt; 0
-     * @param intermediateSize  MLP width, &gt; 0
-     * @param numHiddenLayers   number of layers, &gt; 0
-     * @param numAttentionHeads attention heads, &gt; 0, dividing {@code hiddenSize}
-     * @param imageSize         input side S in pixels, &gt; 0, a multiple of {@code patchSize}
-     * @param patchSize         patch side P in pixels, &gt; 0
+     * @param hiddenSize        width W, in [1, 2<sup>16</sup>]
+     * @param intermediateSize  MLP width, in [1, 2<sup>18</sup>]
+     * @param numHiddenLayers   number of layers, in [1, 1024]
+     * @param numAttentionHeads attention heads, in [1, 1024], dividing {@code hiddenSize}
+     * @param imageSize         input side S in pixels, in [1, 4096], a multiple of {@code patchSize}
+     * @param patchSize         patch side P in pixels, in [1, {@code imageSize}]
      * @param hiddenAct         {@code quick_gelu} or {@code gelu}, any case (stored lower-cased); not null
      * @param layerNormEps      LayerNorm epsilon, in (0, 1]
-     * @param projectionDim     {@code visual_projection} output width, &gt;= 0 (0 = none)
-     * @throws IllegalArgumentException for non-positive sizes, heads that do not divide the width, a patch
-     *                                  that does not divide the image, or an unsupported activation
+     * @param projectionDim     {@code visual_projection} output width, in [0, 2<sup>16</sup>] (0 = none)
+     * @throws IllegalArgumentException naming the field and its value, for a size out of range, heads that do not
+     *                                  divide the width, a patch that does not divide the image, or an unsupported
+     *                                  activation
      */
     public ClipVisionConfig {
-        for (int[] v : new int[][] {{hiddenSize}, {intermediateSize}, {numHiddenLayers}, {numAttentionHeads},
-                {imageSize}, {patchSize}}) {
-            if (v[0] <= 0) {
-                throw new IllegalArgumentException("vision sizes must be positive: hidden " + hiddenSize + ", mlp "
-                        + intermediateSize + ", layers " + numHiddenLayers + ", heads " + numAttentionHeads + ", image "
-                        + imageSize + ", patch " + patchSize);
-            }
-        }
+        bounded(hiddenSize, "hidden_size", 1, MAX_WIDTH, "");
+        bounded(intermediateSize, "intermediate_size", 1, MAX_MLP_WIDTH, "");
+        bounded(numHiddenLayers, "num_hidden_layers", 1, MAX_LAYERS_OR_HEADS, "");
+        bounded(numAttentionHeads, "num_attention_heads", 1, MAX_LAYERS_OR_HEADS, "");
+        bounded(imageSize, "image_size", 1, MAX_IMAGE_SIZE, "");
+        bounded(patchSize, "patch_size", 1, imageSize, "image_size ");
+        bounded(projectionDim, "projection_dim", 0, MAX_WIDTH, "");
         if (hiddenSize % numAttentionHeads != 0) {
             throw new IllegalArgumentException("vision hidden_size " + hiddenSize
                     + " is not divisible by num_attention_heads " + numAttentionHeads);
@@ -56,9 +68,6 @@ public record ClipVisionConfig(int hiddenSize, int intermediateSize, int numHidd
         if (imageSize % patchSize != 0) {
             throw new IllegalArgumentException("image_size " + imageSize + " is not a multiple of patch_size "
                     + patchSize);
-        }
-        if (projectionDim < 0) {
-            throw new IllegalArgumentException("projection_dim must be >= 0, got " + projectionDim);
         }
         hiddenAct = ConfigFields.activation(hiddenAct, "vision ");
         ConfigFields.layerNormEps(layerNormEps);
@@ -124,4 +133,15 @@ public record ClipVisionConfig(int hiddenSize, int intermediateSize, int numHidd
         }
     }
 
+    /** Refuses {@code v} outside [{@code min}, {@code max}] in one line naming the field and the value. */
+    private static void bounded(int v, String name, int min, int max, String maxName) {
+        if (v < min) {
+            throw new IllegalArgumentException("vision " + name + (min == 1 ? " must be positive" : " must be >= " + min)
+                    + ", got " + v);
+        }
+        if (v > max) {
+            throw new IllegalArgumentException("vision " + name + " = " + v + " is out of range (at most " + maxName
+                    + max + ")");
+        }
+    }
 }

@@ -156,6 +156,11 @@ final class ParameterStore implements AutoCloseable {
         return t;
     }
 
+    /** Records a problem found by the caller (e.g. a shape that disagrees with the config), reported with the rest. */
+    void problem(String message) {
+        problems.add(message);
+    }
+
     /** The tensor under {@code name} if present (marks it used), else null. */
     Tensor optional(String name) {
         if (tensors.containsKey(name)) {

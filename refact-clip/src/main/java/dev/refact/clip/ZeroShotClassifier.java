@@ -48,16 +48,25 @@ public final class ZeroShotClassifier implements AutoCloseable {
     }
 
     /**
-     * A classifier over the given parts; takes ownership of {@code model}.
+     * A classifier over the given parts; takes ownership of {@code model}, also when it fails: the model is then
+     * closed before the exception propagates (as {@link #load} does with the model it loaded).
      *
-     * @param model     a full CLIP model; closed by this classifier's {@link #close()}
+     * @param model     a full CLIP model; closed by this classifier's {@link #close()}, or by this method if it throws
      * @param processor the image preprocessing; its output size must equal {@code model.imageSize()}
      * @param tokenizer the model's tokenizer
      * @return the classifier, owned by the caller (close it)
      * @throws IllegalArgumentException if the processor's output size is not the model's image size
+     * @throws NullPointerException     if {@code model}, {@code processor} or {@code tokenizer} is null
      */
     public static ZeroShotClassifier of(ClipModel model, ClipImageProcessor processor, ClipTokenizer tokenizer) {
-        return new ZeroShotClassifier(model, processor, tokenizer);
+        try {
+            return new ZeroShotClassifier(model, processor, tokenizer);
+        } catch (RuntimeException e) {
+            if (model != null) {
+                model.close();
+            }
+            throw e;
+        }
     }
 
     /**
@@ -96,13 +105,7 @@ public final class ZeroShotClassifier implements AutoCloseable {
         }
         ClipTokenizer tok = ClipTokenizer.load(tokPath);
         ClipImageProcessor proc = ClipImageProcessor.load(clipDir);
-        ClipModel m = ClipModel.load(clipDir, device, torch.ScalarType.Float);
-        try {
-            return new ZeroShotClassifier(m, proc, tok);
-        } catch (RuntimeException e) {
-            m.close();
-            throw e;
-        }
+        return of(ClipModel.load(clipDir, device, torch.ScalarType.Float), proc, tok); // closes the model on failure
     }
 
     /**

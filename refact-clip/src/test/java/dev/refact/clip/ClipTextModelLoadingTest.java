@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.refact.clip.io.CheckpointFormatException;
 import dev.refact.clip.io.DType;
 import dev.refact.clip.io.SafetensorsFile;
@@ -216,5 +218,42 @@ final class ClipTextModelLoadingTest {
                 assertEquals(16, e.pooled().size(1));
             }
         }
+    }
+
+    /** The fixture (with {@code text_projection.weight} [16, 32]) under a config.json edited by {@code edit}. */
+    private static Path fixtureWithConfig(Path dir, java.util.function.Consumer<JsonObject> edit) throws IOException {
+        Files.createDirectories(dir);
+        Files.copy(FIXTURE.resolve("model.safetensors"), dir.resolve("model.safetensors"));
+        JsonObject config = JsonParser.parseString(Files.readString(FIXTURE.resolve("config.json"))).getAsJsonObject();
+        edit.accept(config);
+        Files.writeString(dir.resolve("config.json"), config.toString());
+        return dir;
+    }
+
+    @Test
+    void load_projectionWithoutProjectionDim_takesItFromTheTensorAndSaveWritesIt(@TempDir Path tmp)
+            throws IOException {
+        Path in = fixtureWithConfig(tmp.resolve("in"), c -> c.remove("projection_dim"));
+        try (ClipTextModel m = ClipTextModel.load(in)) {
+            assertTrue(m.hasProjection());
+            assertEquals(16, m.config().projectionDim());
+            m.save(tmp.resolve("out"));
+        }
+        JsonObject saved = JsonParser.parseString(Files.readString(tmp.resolve("out/config.json"))).getAsJsonObject();
+        assertEquals(16, saved.get("projection_dim").getAsInt(), saved.toString());
+        assertEquals("CLIPTextModelWithProjection", saved.getAsJsonArray("architectures").get(0).getAsString());
+        try (ClipTextModel again = ClipTextModel.load(tmp.resolve("out"))) {
+            assertEquals(16, again.config().projectionDim());
+            assertEquals(16, again.representationDim());
+        }
+    }
+
+    @Test
+    void load_projectionDimDisagreesWithTensor_refusedNamingTensorAndShapes(@TempDir Path tmp) throws IOException {
+        Path in = fixtureWithConfig(tmp, c -> c.addProperty("projection_dim", 8));
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> ClipTextModel.load(in));
+        assertTrue(e.getMessage().contains("'text_projection.weight' has shape [16, 32], expected [8, 32]")
+                && e.getMessage().contains("projection_dim 8"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
     }
 }

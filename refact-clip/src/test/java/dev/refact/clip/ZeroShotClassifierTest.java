@@ -12,6 +12,8 @@ import dev.refact.clip.io.CheckpointFormatException;
 import dev.refact.clip.io.SafetensorsFile;
 import dev.refact.clip.testing.SharedData;
 import dev.refact.clip.torch.Tensors;
+import dev.refact.clip.vision.ClipImageProcessor;
+import dev.refact.clip.vision.ImageProcessorConfig;
 import dev.refact.clip.vision.RgbImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -88,5 +90,15 @@ final class ZeroShotClassifierTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> classifier.inputIds(List.of()));
         assertTrue(e.getMessage().contains("no texts"), e.getMessage());
+    }
+
+    @Test
+    void of_processorSizeMismatch_closesTheModelItWasGiven() throws IOException {
+        ClipModel m = ClipModel.load(DIR);
+        ClipImageProcessor wrong = ClipImageProcessor.of(ImageProcessorConfig.clipDefaults()); // 224, model: 32
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ZeroShotClassifier.of(m, wrong, classifier.tokenizer()));
+        assertTrue(e.getMessage().contains("image_size is 32"), e.getMessage());
+        assertTrue(m.text().isClosed(), "of() took ownership of the model, so a failure closes it");
     }
 }

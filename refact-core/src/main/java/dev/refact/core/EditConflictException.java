@@ -10,13 +10,14 @@ import java.util.List;
  * @serial exclude (not part of the documented API; an exception is not a data format)
  */
 public final class EditConflictException extends IllegalArgumentException {
-    private static final long serialVersionUID = 1L;
-    private final transient List<Integer> requests;
+    private static final long serialVersionUID = 2L; // 2: requests serialized (were transient)
+    /** The conflicting rows; an {@code int[]} so that they survive serialization (a {@code List} may not). */
+    private final int[] requests;
     private final double conditionNumber;
 
     EditConflictException(String message, List<Integer> requests, double conditionNumber) {
         super(message);
-        this.requests = List.copyOf(requests);
+        this.requests = requests.stream().mapToInt(Integer::intValue).toArray();
         this.conditionNumber = conditionNumber;
     }
 
@@ -24,10 +25,11 @@ public final class EditConflictException extends IllegalArgumentException {
      * The 0-based indices of the conflicting rows: requests first, then protected keys numbered after them
      * (n, n+1, …).
      *
-     * @return the conflicting row indices, in the order the message names them (an unmodifiable list)
+     * @return the conflicting row indices, in the order the message names them (an unmodifiable list; also after
+     *         the exception was serialized and read back)
      */
     public List<Integer> requests() {
-        return requests;
+        return java.util.Arrays.stream(requests).boxed().toList();
     }
 
     /**

@@ -21,6 +21,8 @@ final class EditFileChecks {
     static final String R_SHA256 = "r_sha256";
     /** Edit-file versions this library reads. */
     static final Set<String> KNOWN_VERSIONS = Set.of(SavedEdit.VERSION);
+    /** Joint-edit-file versions this library reads. */
+    static final Set<String> KNOWN_JOINT_VERSIONS = Set.of(SavedJointEdit.VERSION);
 
     private EditFileChecks() {
     }
@@ -40,15 +42,24 @@ final class EditFileChecks {
      * @throws CheckpointFormatException naming the file and the disagreement
      */
     static void check(Path file, Map<String, String> meta, float[] u, float[] r) throws CheckpointFormatException {
-        String version = meta.get("refact.edit_version");
-        if (version == null) {
-            throw new CheckpointFormatException(file, "edit file lacks metadata 'refact.edit_version'");
-        }
-        if (!KNOWN_VERSIONS.contains(version)) {
-            throw new CheckpointFormatException(file, "edit file version " + abbreviate(version)
-                    + " is not one this refact reads (known: " + String.join(", ", KNOWN_VERSIONS.stream().sorted()
-                    .toList()) + "); use a newer refact");
-        }
+        check(file, meta, "edit file", KNOWN_VERSIONS, u, r);
+    }
+
+    /**
+     * Checks a loaded edit file of any kind: its version, layer and weight, ids and the checksums of u and r (for a
+     * joint edit file, of the row-major [n, d] tensors).
+     *
+     * @param file  the file, for messages
+     * @param meta  its metadata
+     * @param what  the file kind in messages ("edit file", "joint edit file")
+     * @param known the versions of this kind this library reads
+     * @param u     the tensor u as read (flattened)
+     * @param r     the tensor r as read (flattened)
+     * @throws CheckpointFormatException naming the file and the disagreement
+     */
+    static void check(Path file, Map<String, String> meta, String what, Set<String> known, float[] u, float[] r)
+            throws CheckpointFormatException {
+        checkVersion(file, meta, what, known);
         int layer;
         try {
             layer = Integer.parseInt(meta.get("layer").strip());
@@ -71,15 +82,38 @@ final class EditFileChecks {
         if (meta.get("change_id").isBlank() || meta.get("model_fingerprint").isBlank()) {
             throw new CheckpointFormatException(file, "metadata 'change_id' and 'model_fingerprint' must not be empty");
         }
-        checkSum(file, meta, U_SHA256, "u", u);
-        checkSum(file, meta, R_SHA256, "r", r);
+        checkSum(file, meta, what, U_SHA256, "u", u);
+        checkSum(file, meta, what, R_SHA256, "r", r);
     }
 
-    private static void checkSum(Path file, Map<String, String> meta, String key, String tensor, float[] v)
+    /**
+     * Checks {@code refact.edit_version} alone (before the tensors are read, so that a file of a newer format is
+     * refused as such rather than for a tensor this version does not know).
+     *
+     * @param file  the file, for messages
+     * @param meta  its metadata
+     * @param what  the file kind in messages ("edit file", "joint edit file")
+     * @param known the versions of this kind this library reads
+     * @throws CheckpointFormatException naming the file and the version found (or its absence)
+     */
+    static void checkVersion(Path file, Map<String, String> meta, String what, Set<String> known)
             throws CheckpointFormatException {
+        String version = meta.get("refact.edit_version");
+        if (version == null) {
+            throw new CheckpointFormatException(file, what + " lacks metadata 'refact.edit_version'");
+        }
+        if (!known.contains(version)) {
+            throw new CheckpointFormatException(file, what + " version " + abbreviate(version)
+                    + " is not one this refact reads (known: " + String.join(", ", known.stream().sorted()
+                    .toList()) + "); use a newer refact");
+        }
+    }
+
+    private static void checkSum(Path file, Map<String, String> meta, String what, String key, String tensor,
+                                 float[] v) throws CheckpointFormatException {
         String want = meta.get(key);
         if (want == null) {
-            throw new CheckpointFormatException(file, "edit file lacks metadata '" + key + "' (the checksum of "
+            throw new CheckpointFormatException(file, what + " lacks metadata '" + key + "' (the checksum of "
                     + tensor + "); files written before checksums were added must be made again");
         }
         if (!want.equalsIgnoreCase(checksum(v))) {

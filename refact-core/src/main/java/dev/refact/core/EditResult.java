@@ -161,7 +161,8 @@ public final class EditResult implements AppliedEdit {
     }
 
     /**
-     * Loss before each step (one more entry than steps when the cap was reached).
+     * Loss before each step, and after the last one: always one more entry than {@link #steps()} (the search
+     * measures the final δ with one more forward pass, whether it then stops as converged or at the step cap).
      *
      * @return a new array, one loss per forward pass of the search (the last one measures the final δ)
      */

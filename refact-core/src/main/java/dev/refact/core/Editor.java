@@ -109,8 +109,14 @@ public interface Editor {
      * @param options  ridge, condition limit and protected keys, used for every edit
      * @param protect  whether each edit keeps the bare-subject outputs of the earlier edits of this call fixed
      * @return one one-request joint result per request, in order; undo them newest first
-     * @throws IllegalArgumentException if an edit is refused or does not fit (wrapping the cause, also an
-     *                                  {@link EditConflictException}; earlier edits undone)
+     * @throws EditConflictException   if an edit conflicts with its protected keys (same subject, different
+     *                                  target) or its system is ill-conditioned; the type is kept, the message is
+     *                                  prefixed with the failing request's index, the cause is the original
+     *                                  exception and {@link EditConflictException#requests()} are the rows of that
+     *                                  one edit's system (0 = the request, then its protected keys); earlier edits
+     *                                  undone
+     * @throws IllegalArgumentException if an edit is refused otherwise or does not fit (wrapping the cause; earlier
+     *                                  edits undone)
      * @throws IllegalStateException    if an edit's computation fails (wrapping the cause; earlier edits undone)
      */
     List<JointEditResult> editSequentially(ClipTextModel model, List<EditRequest> requests, JointOptions options,

@@ -225,7 +225,10 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
      * @param json JSON object text
      * @return the validated hyperparameters
      * @throws IllegalArgumentException for invalid JSON, an unknown key, a value of the wrong type or an
-     *                                  invalid value (the message names the key)
+     *                                  invalid value (the message names the key); also when {@code num_contrastive}
+     *                                  exceeds the size of {@code contrastive_prompts}, whatever the keys' order (a
+     *                                  pool alone clamps the preset's N to its size, as
+     *                                  {@link Builder#contrastivePool(List)} does)
      */
     public static Hyperparameters fromJson(String json) {
         JsonElement root;
@@ -240,7 +243,12 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
         boolean reference = root.getAsJsonObject().keySet().stream()
                 .anyMatch(k -> k.equals("layers") || IGNORED_REFERENCE_KEYS.contains(k));
         Builder b = reference ? releasedCode().toBuilder() : builder();
-        for (Map.Entry<String, JsonElement> e : root.getAsJsonObject().entrySet()) {
+        // The pool first, whatever the key order: setting the pool clamps the preset's N to its size (the builder's
+        // rule), while an N the file states is checked against the pool by build(); so {num_contrastive: 50,
+        // contrastive_prompts: [10 captions]} is refused in either order instead of silently becoming N = 10.
+        List<Map.Entry<String, JsonElement>> entries = new ArrayList<>(root.getAsJsonObject().entrySet());
+        entries.sort(java.util.Comparator.comparing(e -> !e.getKey().equals("contrastive_prompts")));
+        for (Map.Entry<String, JsonElement> e : entries) {
             String key = e.getKey();
             JsonElement v = e.getValue();
             try {
@@ -284,7 +292,11 @@ public record Hyperparameters(int layer, List<String> templates, List<String> co
                 throw new IllegalArgumentException("hyperparameters: key '" + key + "' = " + v + ": " + ex.getMessage(), ex);
             }
         }
-        return b.build();
+        try {
+            return b.build();
+        } catch (IllegalArgumentException ex) {
+            throw new IllegalArgumentException("hyperparameters: " + ex.getMessage(), ex);
+        }
     }
 
     private static JsonArray array(List<String> list) {

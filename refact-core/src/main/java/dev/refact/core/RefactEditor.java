@@ -491,7 +491,9 @@ final class RefactEditor implements Editor {
 
     /**
      * Undoes {@code done} (newest first) after request {@code i} failed, and says so: every request of a list is
-     * applied or none is.
+     * applied or none is. The exception returned has the failure's type: an {@link EditConflictException} stays one
+     * (with the same rows and condition number), others become an {@code IllegalArgumentException} or
+     * {@code IllegalStateException}; each with the failure as its cause.
      */
     private static RuntimeException rolledBack(List<? extends AppliedEdit> done, int i, List<EditRequest> requests,
                                                RuntimeException e) {
@@ -501,6 +503,11 @@ final class RefactEditor implements Editor {
         String msg = "edit " + i + " of " + requests.size() + " (" + requests.get(i).prompt() + " → "
                 + requests.get(i).target() + ") failed; the " + done.size()
                 + " edit(s) made before it were undone: " + e.getMessage();
+        if (e instanceof EditConflictException c) {
+            EditConflictException x = new EditConflictException(msg, c.requests(), c.conditionNumber());
+            x.initCause(c);
+            return x;
+        }
         return e instanceof IllegalArgumentException ? new IllegalArgumentException(msg, e)
                 : new IllegalStateException(msg, e);
     }

@@ -105,6 +105,7 @@ public record SavedEdit(String changeId, int layer, String weightName, float[] u
             Map<String, String> meta = sf.metadata();
             EditFileChecks.requireHeader(file, meta, KIND, "edit file", "change_id", "layer", "weight",
                     "model_fingerprint", "request", "hyperparameters", "provenance");
+            EditFileChecks.checkVersion(file, meta, "edit file", EditFileChecks.KNOWN_VERSIONS);
             for (String t : new String[] {"u", "r"}) {
                 if (!sf.contains(t)) {
                     throw new CheckpointFormatException(file, t, "missing");

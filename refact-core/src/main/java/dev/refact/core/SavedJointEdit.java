@@ -27,10 +27,11 @@ import org.bytedeco.pytorch.Tensor;
  * {@code refact.edit_version}, {@code change_id}, {@code layer}, {@code weight}, {@code model_fingerprint},
  * {@code requests} (a JSON array, one object per row: prompt, subject, source, target, role {@code edit} or
  * {@code protected}, change_id, steps, stop_reason, p_target, residual), {@code hyperparameters},
- * {@code provenance}, {@code condition_number} and {@code ridge}, and F32 tensors {@code u} [n,d_in],
- * {@code r} [n,d_out], {@code k_bar} [n,d_in], {@code k_b} [n,d_in], {@code v_star} [n,d_out]. The weight change
- * is {@code ΔW = Σ_i r_i u_iᵀ} (n rows: the requests, then any protected earlier keys). The same contract is read
- * by the LoRA exporter.
+ * {@code provenance}, {@code condition_number}, {@code ridge}, and the checksums {@code u_sha256} and
+ * {@code r_sha256} (SHA-256 of the row-major little-endian float32 bytes, as in single edit files), and F32 tensors
+ * {@code u} [n,d_in], {@code r} [n,d_out], {@code k_bar} [n,d_in], {@code k_b} [n,d_in], {@code v_star} [n,d_out].
+ * The weight change is {@code ΔW = Σ_i r_i u_iᵀ} (n rows: the requests, then any protected earlier keys). The same
+ * contract is read by the LoRA exporter.
  *
  * @param changeId            unique id of the change
  * @param layer               edited layer
@@ -196,6 +197,8 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
                 .metadata("requests", new GsonBuilder().disableHtmlEscaping().create().toJson(reqs))
                 .metadata("condition_number", Double.toString(conditionNumber))
                 .metadata("ridge", Double.toString(ridge))
+                .metadata(EditFileChecks.U_SHA256, EditFileChecks.checksum(JointUpdate.flatten(u)))
+                .metadata(EditFileChecks.R_SHA256, EditFileChecks.checksum(JointUpdate.flatten(r)))
                 .addFloats("u", JointUpdate.flatten(u), n, u[0].length)
                 .addFloats("r", JointUpdate.flatten(r), n, r[0].length)
                 .addFloats("k_bar", JointUpdate.flatten(kBar), n, kBar[0].length)
@@ -221,9 +224,12 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
      * Reads a joint edit file.
      *
      * @param file a joint edit file written by {@link #save(Path)}
-     * @return the joint edit
-     * @throws CheckpointFormatException if the file is not a joint edit file, or a field or tensor is missing or
-     *                                   invalid (the message names it)
+     * @return the joint edit, its version, layer and weight name and the checksums of {@code u} and {@code r}
+     *         verified (as {@link SavedEdit#load(Path)} does)
+     * @throws CheckpointFormatException if the file is not a joint edit file, its version is unknown, its
+     *                                   {@code layer} and {@code weight} disagree, a checksum is missing or does not
+     *                                   match (damaged or modified file), or a field or tensor is missing or invalid
+     *                                   (the message names the file and the field or tensor)
      * @throws IOException               if the file cannot be read
      */
     public static SavedJointEdit load(Path file) throws IOException {
@@ -231,6 +237,7 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
             Map<String, String> meta = sf.metadata();
             EditFileChecks.requireHeader(file, meta, KIND, "joint edit file", "change_id", "layer", "weight",
                     "model_fingerprint", "requests", "hyperparameters", "provenance");
+            EditFileChecks.checkVersion(file, meta, "joint edit file", EditFileChecks.KNOWN_JOINT_VERSIONS);
             float[][][] t = new float[5][][];
             String[] names = {"u", "r", "k_bar", "k_b", "v_star"};
             for (int i = 0; i < names.length; i++) {
@@ -251,6 +258,8 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
                 }
                 t[i] = rowsOf;
             }
+            EditFileChecks.check(file, meta, "joint edit file", EditFileChecks.KNOWN_JOINT_VERSIONS,
+                    JointUpdate.flatten(t[0]), JointUpdate.flatten(t[1]));
             try {
                 List<Row> rows = new ArrayList<>();
                 for (JsonElement e : JsonParser.parseString(meta.get("requests")).getAsJsonArray()) {
@@ -281,21 +290,23 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
      * @param force apply even when the model's fingerprint differs from the one the edit was made on, or the update
      *              is implausibly large (NaN/Inf results are refused regardless, after undoing the change)
      * @return the undoable handle (like {@link EditResult})
-     * @throws IllegalStateException    on a fingerprint mismatch (without force), if already applied, or if the
+     * @throws IllegalStateException    if this edit is already applied to the model ("already applied", checked
+     *                                  first, as {@link SavedEdit#apply} does), on a fingerprint mismatch (without
+     *                                  force), if the update is implausibly large (without force), or if the
      *                                  encoder would produce NaN/Inf
      * @throws IllegalArgumentException if the model has no such weight or the shapes differ; weights unchanged
      */
     public AppliedEdit apply(ClipTextModel model, boolean force) {
+        if (model.appliedChanges().contains(changeId)) {
+            throw new IllegalStateException("edit " + changeId + " is already applied to this model"
+                    + (model.changes().contains(changeId) ? "" : " (it was saved with the weights)"));
+        }
         if (!force && !model.fingerprint().equals(modelFingerprint)) {
             throw new IllegalStateException("joint edit " + changeId + " (" + rows.size() + " rows, first \""
                     + rows.get(0).request().prompt() + "\") was computed on weights with fingerprint "
                     + abbreviate(modelFingerprint) + " but this model's weights are " + abbreviate(model.fingerprint())
                     + (model.changes().isEmpty() ? "" : " (after changes " + model.changes() + ")")
                     + "; apply the edits in the order they were made, or force it");
-        }
-        if (model.appliedChanges().contains(changeId)) {
-            throw new IllegalStateException("edit " + changeId + " is already applied to this model"
-                    + (model.changes().contains(changeId) ? "" : " (it was saved with the weights)"));
         }
         EditChecks.plausibleMagnitude(changeId, weightName, u, r, model, force);
         Tensor w = model.parameter(weightName);
@@ -317,6 +328,64 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
         EditChecks.encoderStaysFinite(model, changeId);
         return new SavedEditApplication(changeId, layer, weightName, rows.size() + " rows, first \""
                 + rows.get(0).request().prompt() + "\"", model);
+    }
+
+    /**
+     * u [n][d_in] (a deep copy).
+     *
+     * @return new arrays; changing them does not change this edit
+     */
+    @Override
+    public float[][] u() {
+        return deepCopy(u);
+    }
+
+    /**
+     * r [n][d_out] (a deep copy).
+     *
+     * @return new arrays; changing them does not change this edit
+     */
+    @Override
+    public float[][] r() {
+        return deepCopy(r);
+    }
+
+    /**
+     * k̄ [n][d_in] (a deep copy).
+     *
+     * @return new arrays; changing them does not change this edit
+     */
+    @Override
+    public float[][] kBar() {
+        return deepCopy(kBar);
+    }
+
+    /**
+     * k_b [n][d_in] (a deep copy).
+     *
+     * @return new arrays; changing them does not change this edit
+     */
+    @Override
+    public float[][] kBare() {
+        return deepCopy(kBare);
+    }
+
+    /**
+     * v* [n][d_out] (a deep copy).
+     *
+     * @return new arrays; changing them does not change this edit
+     */
+    @Override
+    public float[][] vStar() {
+        return deepCopy(vStar);
+    }
+
+    private static float[][] deepCopy(float[][] a) {
+        float[][] c = new float[a.length][];
+        for (int i = 0; i < a.length; i++) {
+            c[i] = a[i].clone();
+        }
+        return c;
     }
 
     private static String abbreviate(String fp) {

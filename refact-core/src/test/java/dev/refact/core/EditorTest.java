@@ -113,6 +113,7 @@ final class EditorTest extends TinyModelTest {
         conv.undo();
         assertEquals(StopReason.CONVERGED, conv.stopReason());
         assertTrue(conv.targetProbability() > 0.05);
+        assertEquals(conv.steps() + 1, conv.losses().length, "the converged forward is recorded too");
     }
 
     @Test

@@ -56,6 +56,24 @@ final class HyperparametersTest {
     }
 
     @Test
+    void fromJson_numContrastiveAbovePool_refusedInEitherKeyOrder() {
+        String pool = "[\"c0\", \"c1\", \"c2\", \"c3\", \"c4\", \"c5\", \"c6\", \"c7\", \"c8\", \"c9\"]";
+        for (String json : List.of("{\"num_contrastive\": 50, \"contrastive_prompts\": " + pool + "}",
+                "{\"contrastive_prompts\": " + pool + ", \"num_contrastive\": 50}")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Hyperparameters.fromJson(json), json);
+            assertTrue(e.getMessage().contains("num_contrastive 50") && e.getMessage().contains("[0, 10]"),
+                    e.getMessage());
+        }
+        // N within the pool: the same in either order; a pool alone clamps the preset's N (20) to its size
+        assertEquals(Hyperparameters.fromJson("{\"num_contrastive\": 4, \"contrastive_prompts\": " + pool + "}"),
+                Hyperparameters.fromJson("{\"contrastive_prompts\": " + pool + ", \"num_contrastive\": 4}"));
+        assertEquals(4, Hyperparameters.fromJson("{\"num_contrastive\": 4, \"contrastive_prompts\": " + pool + "}")
+                .numContrastive());
+        assertEquals(10, Hyperparameters.fromJson("{\"contrastive_prompts\": " + pool + "}").numContrastive());
+    }
+
+    @Test
     void fromJson_unknownKey_throwsNamingIt() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Hyperparameters.fromJson("{\"v_lrr\": 0.1}"));

@@ -10,12 +10,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.refact.clip.ClipTextModel;
 import dev.refact.clip.MlpTrace;
+import dev.refact.clip.io.CheckpointFormatException;
+import dev.refact.clip.io.SafetensorsFile;
+import dev.refact.clip.io.SafetensorsWriter;
 import dev.refact.clip.torch.Tensors;
 import dev.refact.core.stats.CovarianceStats;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -338,5 +347,170 @@ final class JointEditTest extends TinyModelTest {
         assertEquals(100, ours.steps());
         // the first 99 updates are the same in both counts
         assertArrayEquals(java.util.Arrays.copyOf(ours.losses(), 100), r.losses());
+    }
+
+    /** A 2-row joint edit of layer 1 made of small values (no search), computed on {@code fingerprint}. */
+    private static SavedJointEdit synthetic(String fingerprint) {
+        int in = model.config().intermediateSize();
+        int out = model.config().hiddenSize();
+        float[][][] t = new float[5][2][];
+        java.util.Random rnd = new java.util.Random(3);
+        for (int k = 0; k < 5; k++) {
+            for (int i = 0; i < 2; i++) {
+                t[k][i] = new float[k == 1 || k == 4 ? out : in];
+                for (int j = 0; j < t[k][i].length; j++) {
+                    t[k][i][j] = (float) (rnd.nextGaussian() * 0.01);
+                }
+            }
+        }
+        List<SavedJointEdit.Row> rows = List.of(
+                new SavedJointEdit.Row(THREE.get(0), SavedJointEdit.Role.EDIT, "joint-synthetic", 3, "converged", 0.9,
+                        1e-6),
+                new SavedJointEdit.Row(THREE.get(1), SavedJointEdit.Role.EDIT, "joint-synthetic", 4, "step_cap", 0.5,
+                        1e-6));
+        return new SavedJointEdit("joint-synthetic", 1, ClipTextModel.fc2WeightName(1), t[0], t[1], t[2], t[3], t[4],
+                fingerprint, rows, TinyFixture.hyperparameters().build().toJson(), 1.5, 0,
+                new EditProvenance(fingerprint, "tiny", "stats", "v", "r", "t"));
+    }
+
+    /** Rewrites a joint edit file with its metadata changed and the tensor u changed. */
+    private static Path rewrite(Path f, Path out, Consumer<Map<String, String>> meta, Consumer<float[]> u)
+            throws IOException {
+        try (SafetensorsFile sf = SafetensorsFile.open(f)) {
+            Map<String, String> m = new LinkedHashMap<>(sf.metadata());
+            meta.accept(m);
+            SafetensorsWriter w = new SafetensorsWriter();
+            m.forEach(w::metadata);
+            for (String name : new String[] {"u", "r", "k_bar", "k_b", "v_star"}) {
+                float[] v = sf.readFloats(name);
+                if (name.equals("u")) {
+                    u.accept(v);
+                }
+                long[] shape = sf.info(name).shape();
+                w.addFloats(name, v, shape[0], shape[1]);
+            }
+            w.write(out);
+        }
+        return out;
+    }
+
+    @Test
+    void savedJointEditAccessors_returnDeepCopies() {
+        SavedJointEdit e = synthetic("fp");
+        float[][] u0 = e.u();
+        float u00 = u0[0][0];
+        e.u()[0][0] = 5f;
+        e.r()[1][2] = 5f;
+        e.kBar()[0][1] = 5f;
+        e.kBare()[1][0] = 5f;
+        e.vStar()[0][0] = 5f;
+        e.u()[1] = new float[1];
+        assertEquals(u00, e.u()[0][0]);
+        assertEquals(synthetic("fp"), e);
+        assertArrayEquals(synthetic("fp").r(), e.r());
+        assertArrayEquals(synthetic("fp").kBar(), e.kBar());
+        assertArrayEquals(synthetic("fp").kBare(), e.kBare());
+        assertArrayEquals(synthetic("fp").vStar(), e.vStar());
+        // the constructor copies too
+        float[][] u = synthetic("fp").u();
+        SavedJointEdit c = new SavedJointEdit(e.changeId(), e.layer(), e.weightName(), u, e.r(), e.kBar(), e.kBare(),
+                e.vStar(), e.modelFingerprint(), e.rows(), e.hyperparametersJson(), e.conditionNumber(), e.ridge(),
+                e.provenance());
+        u[0][0] = 7f;
+        assertEquals(u00, c.u()[0][0]);
+    }
+
+    @Test
+    void savedJointEditLoad_unknownVersion_refusedNamingFile(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("j.joint.safetensors");
+        synthetic("fp").save(f);
+        assertEquals(synthetic("fp"), SavedJointEdit.load(f), "what save writes, load reads");
+        Path v = rewrite(f, dir.resolve("v.safetensors"), m -> m.put("refact.edit_version", "99"), u -> { });
+        CheckpointFormatException ex = assertThrows(CheckpointFormatException.class, () -> SavedJointEdit.load(v));
+        assertTrue(ex.getMessage().contains("v.safetensors") && ex.getMessage().contains("version \"99\""),
+                ex.getMessage());
+        assertEquals(1, ex.getMessage().lines().count(), ex.getMessage());
+        Path none = rewrite(f, dir.resolve("none.safetensors"), m -> m.remove("refact.edit_version"), u -> { });
+        ex = assertThrows(CheckpointFormatException.class, () -> SavedJointEdit.load(none));
+        assertTrue(ex.getMessage().contains("none.safetensors") && ex.getMessage().contains("refact.edit_version"),
+                ex.getMessage());
+    }
+
+    @Test
+    void savedJointEditLoad_tamperedOrUncheckedU_refusedByChecksum(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("j.joint.safetensors");
+        synthetic("fp").save(f);
+        Path t = rewrite(f, dir.resolve("t.safetensors"), m -> { }, u -> u[3] += 0.5f);
+        CheckpointFormatException ex = assertThrows(CheckpointFormatException.class, () -> SavedJointEdit.load(t));
+        assertTrue(ex.getMessage().contains("t.safetensors") && ex.getMessage().contains("'u'")
+                && ex.getMessage().contains("does not match its checksum"), ex.getMessage());
+        assertEquals(1, ex.getMessage().lines().count(), ex.getMessage());
+        Path c = rewrite(f, dir.resolve("c.safetensors"), m -> m.remove("r_sha256"), u -> { });
+        ex = assertThrows(CheckpointFormatException.class, () -> SavedJointEdit.load(c));
+        assertTrue(ex.getMessage().contains("c.safetensors") && ex.getMessage().contains("r_sha256"), ex.getMessage());
+    }
+
+    @Test
+    void savedJointEditLoad_layerDisagreesWithWeight_refusedNamingFile(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("j.joint.safetensors");
+        synthetic("fp").save(f);
+        Path l = rewrite(f, dir.resolve("l.safetensors"), m -> m.put("layer", "0"), u -> { });
+        CheckpointFormatException ex = assertThrows(CheckpointFormatException.class, () -> SavedJointEdit.load(l));
+        assertTrue(ex.getMessage().contains("l.safetensors") && ex.getMessage().contains("disagrees with 'layer' 0"),
+                ex.getMessage());
+        assertEquals(1, ex.getMessage().lines().count(), ex.getMessage());
+        Path w = rewrite(f, dir.resolve("w.safetensors"), m -> m.put("weight", "text_model.embeddings.weight"),
+                u -> { });
+        ex = assertThrows(CheckpointFormatException.class, () -> SavedJointEdit.load(w));
+        assertTrue(ex.getMessage().contains("w.safetensors") && ex.getMessage().contains("'weight'"), ex.getMessage());
+    }
+
+    @Test
+    void savedJointEditApply_twiceWithoutForce_saysAlreadyApplied() {
+        Map<String, float[]> before = snapshot(model);
+        SavedJointEdit e = synthetic(model.fingerprint());
+        AppliedEdit applied = e.apply(model, false);
+        try {
+            IllegalStateException again = assertThrows(IllegalStateException.class, () -> e.apply(model, false));
+            assertTrue(again.getMessage().contains("already applied"), again.getMessage());
+        } finally {
+            applied.undo();
+        }
+        assertSameWeights(before, model);
+    }
+
+    @Test
+    void editSequentially_conflictWithProtectedEdit_throwsEditConflictException_earlierEditsUndone() {
+        Map<String, float[]> before = snapshot(model);
+        Editor ed = editor(TinyFixture.hyperparameters().maxSteps(3).build());
+        List<EditRequest> contradictory = List.of(THREE.get(0),
+                EditRequest.of("The President of the United States", "Donald Trump", "Kamala Harris"));
+        try {
+            ed.editSequentially(model, contradictory, JointOptions.defaults(), true);
+            org.junit.jupiter.api.Assertions.fail("a conflicting sequence was accepted");
+        } catch (EditConflictException e) {
+            assertTrue(e.getMessage().startsWith("edit 1 of 2") && e.getMessage().contains("undone")
+                    && e.getMessage().contains("different targets"), e.getMessage());
+            assertEquals(List.of(0, 1), e.requests());
+            assertTrue(e.getCause() instanceof EditConflictException, String.valueOf(e.getCause()));
+        }
+        assertSameWeights(before, model);
+        assertTrue(model.changes().isEmpty(), model.changes().toString());
+    }
+
+    @Test
+    void editConflictException_serialized_keepsRequests() throws Exception {
+        EditConflictException e = new EditConflictException("conflict", List.of(2, 0), 3.5);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(e);
+        }
+        EditConflictException back;
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+            back = (EditConflictException) in.readObject();
+        }
+        assertEquals(List.of(2, 0), back.requests());
+        assertEquals(3.5, back.conditionNumber());
+        assertEquals("conflict", back.getMessage());
     }
 }

@@ -66,6 +66,9 @@ final class EulerScheduler implements Scheduler {
 
     @Override
     public Tensor scaleModelInput(Tensor sample, int i) {
+        if (i < 0 || i >= timesteps.length) {
+            throw new IllegalArgumentException("Euler step index " + i + " is not in [0, " + timesteps.length + ")");
+        }
         float s = sigmas[i];
         float denom = (float) Math.sqrt(s * s + 1f);
         return sample.div(new Scalar((double) denom));

@@ -4,7 +4,9 @@ package dev.refact.diffusion;
  * Settings of one text-to-image run (diffusers {@code StableDiffusionPipeline.__call__} names in
  * brackets).
  *
- * @param steps         denoising steps ({@code num_inference_steps}, default 50; PNDM makes steps+1 UNet calls)
+ * @param steps         denoising steps ({@code num_inference_steps}, default 50; PNDM makes steps+1 UNet calls
+ *                      for steps ≥ 2 and one call for 1 step; PNDM and DDIM also need their timesteps to fit the
+ *                      scheduler config: with SD's steps_offset 1, at most 999 steps)
  * @param guidanceScale classifier-free guidance scale ({@code guidance_scale}, default 7.5; ≤ 1 turns guidance off)
  * @param scheduler     PNDM (default, SD 1.4's), DDIM or Euler
  * @param seed          seed of the initial noise: {@code torch.randn([b, 4, h, w], generator=Generator('cpu').manual_seed(seed))},
@@ -24,7 +26,8 @@ public record GenerationOptions(int steps, double guidanceScale, SchedulerKind s
     /**
      * Validates.
      *
-     * @param steps         denoising steps, in [1, 1000]
+     * @param steps         denoising steps, in [1, 1000] (the scheduler config may allow fewer: see
+     *                      {@link Scheduler#create})
      * @param guidanceScale guidance scale, finite and ≥ 0
      * @param scheduler     the scheduler, not {@code null}
      * @param seed          seed of the initial noise (any value)

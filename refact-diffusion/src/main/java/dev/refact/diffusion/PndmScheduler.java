@@ -11,11 +11,12 @@ import org.bytedeco.pytorch.Tensor;
  * uses): linear multistep (Adams-Bashforth) on the noise predictions.
  *
  * <p>Timesteps: {@code ratio = T // N}, {@code base = arange(N)·ratio + steps_offset},
- * {@code reverse(base[:-1] ++ base[-2] ++ base[-1])}: N+1 calls, the second repeating the first
- * one's successor. Call 0 is a plain step that remembers its input sample; call 1 averages the two
- * predictions and restarts from the remembered sample (and is not added to the history); later
- * calls combine the last 2, 3 or 4 predictions with coefficients (3,−1)/2, (23,−16,5)/12,
- * (55,−59,37,−9)/24. Update (PNDM paper eq. 9):
+ * {@code reverse(base[:-1] ++ base[-2:-1] ++ base[-1:])}: N+1 calls for N ≥ 2, the second repeating
+ * the first one's successor; for N = 1 both {@code base[:-1]} and {@code base[-2:-1]} are empty, so there is a
+ * single call (at {@code steps_offset}), a plain step straight to the final alpha, as in diffusers. Call 0 is a
+ * plain step that remembers its input sample; call 1 averages the two predictions and restarts from the
+ * remembered sample (and is not added to the history); later calls combine the last 2, 3 or 4 predictions with
+ * coefficients (3,−1)/2, (23,−16,5)/12, (55,−59,37,−9)/24. Update (PNDM paper eq. 9):
  * {@code x' = sqrt(a'/a)·x − (a' − a)·e / (a·sqrt(1−a') + sqrt(a·(1−a)·a'))}.
  */
 final class PndmScheduler implements Scheduler {
@@ -24,6 +25,7 @@ final class PndmScheduler implements Scheduler {
     private final int ratio;
     private final double[] timesteps;
     private final String predictionType;
+    private final int steps;
     private final Deque<Tensor> ets = new ArrayDeque<>(); // newest first, at most 4
     private Tensor curSample;
     private int counter;
@@ -38,6 +40,7 @@ final class PndmScheduler implements Scheduler {
                     + c.predictionType());
         }
         this.predictionType = c.predictionType();
+        this.steps = steps;
         this.alphasCumprod = c.alphasCumprod();
         this.finalAlphaCumprod = c.setAlphaToOne() ? 1.0f : alphasCumprod[0];
         this.ratio = c.numTrainTimesteps() / steps;
@@ -152,6 +155,6 @@ final class PndmScheduler implements Scheduler {
 
     @Override
     public String toString() {
-        return "PNDM(" + predictionType + ", " + (timesteps.length - 1) + " steps)";
+        return "PNDM(" + predictionType + ", " + steps + " steps)";
     }
 }

@@ -18,16 +18,17 @@ public interface Scheduler extends AutoCloseable {
      *
      * @param kind   the algorithm
      * @param config the training noise schedule and scheduler options
-     * @param steps  inference steps N, in [1, num_train_timesteps]
+     * @param steps  inference steps N, in [1, num_train_timesteps]; for PNDM and DDIM also
+     *               {@code (N − 1)·(num_train_timesteps // N) + steps_offset ≤ num_train_timesteps − 1} (with SD's
+     *               steps_offset 1 and 1000 training timesteps: N ≤ 999)
      * @return a new scheduler, ready for step 0; the caller closes it
-     * @throws IllegalArgumentException if {@code steps} is not in [1, num_train_timesteps], or the
+     * @throws IllegalArgumentException if {@code steps} is not in [1, num_train_timesteps], PNDM/DDIM timesteps
+     *                                  would pass the last training timestep (the message names steps,
+     *                                  steps_offset, num_train_timesteps and the largest count that fits), or the
      *                                  config asks for something this scheduler does not implement
      */
     static Scheduler create(SchedulerKind kind, SchedulerConfig config, int steps) {
-        if (steps < 1 || steps > config.numTrainTimesteps()) {
-            throw new IllegalArgumentException("steps must be in [1, " + config.numTrainTimesteps() + "], got "
-                    + steps);
-        }
+        config.checkSteps(kind, steps);
         switch (kind) {
             case PNDM:
                 return new PndmScheduler(config, steps);
@@ -46,7 +47,9 @@ public interface Scheduler extends AutoCloseable {
     SchedulerKind kind();
 
     /**
-     * The timestep of each UNet call (PNDM: N+1 entries, the second repeated; Euler: fractional).
+     * The timestep of each UNet call: DDIM N entries; PNDM N+1 entries for N ≥ 2 (the second one repeated) and a
+     * single entry for N = 1 (as diffusers' {@code PNDMScheduler}: one plain step straight to the final alpha);
+     * Euler N fractional entries.
      *
      * @return a fresh copy, in call order (non-increasing timesteps); its length is the number of {@link #step} calls
      */
@@ -68,6 +71,7 @@ public interface Scheduler extends AutoCloseable {
      * @param sample [B, C, h, w]
      * @param i      the step index, 0-based, into {@link #timesteps()}
      * @return [B, C, h, w]: {@code sample} itself, or (Euler) a new tensor in the caller's current scope
+     * @throws IllegalArgumentException (Euler) if {@code i} is not an index into {@link #timesteps()}
      */
     default Tensor scaleModelInput(Tensor sample, int i) {
         return sample;

@@ -33,15 +33,20 @@ public record SchedulerConfig(int numTrainTimesteps, double betaStart, double be
      * @param betaSchedule      {@code linear}, {@code scaled_linear} or {@code squaredcos_cap_v2}
      * @param skipPrkSteps      {@code skip_prk_steps} (PNDM needs true)
      * @param setAlphaToOne     {@code set_alpha_to_one}
-     * @param stepsOffset       {@code steps_offset}
+     * @param stepsOffset       {@code steps_offset}, in [0, num_train_timesteps − 1]
      * @param clipSample        {@code clip_sample} (DDIM)
      * @param clipSampleRange   {@code clip_sample_range}
      * @param predictionType    {@code epsilon}, {@code v_prediction} or {@code sample}
-     * @throws IllegalArgumentException for fewer than 2 training timesteps or an unknown schedule or prediction type
+     * @throws IllegalArgumentException for fewer than 2 training timesteps, a {@code steps_offset} outside
+     *                                  [0, num_train_timesteps − 1], or an unknown schedule or prediction type
      */
     public SchedulerConfig {
         if (numTrainTimesteps < 2) {
             throw new IllegalArgumentException("num_train_timesteps must be >= 2, got " + numTrainTimesteps);
+        }
+        if (stepsOffset < 0 || stepsOffset >= numTrainTimesteps) {
+            throw new IllegalArgumentException("steps_offset must be in [0, " + (numTrainTimesteps - 1)
+                    + "] (num_train_timesteps " + numTrainTimesteps + "), got " + stepsOffset);
         }
         if (!betaSchedule.equals("linear") && !betaSchedule.equals("scaled_linear")
                 && !betaSchedule.equals("squaredcos_cap_v2")) {
@@ -95,6 +100,39 @@ public record SchedulerConfig(int numTrainTimesteps, double betaStart, double be
         } catch (IllegalArgumentException e) {
             throw new dev.refact.clip.io.CheckpointFormatException(file, e.getMessage());
         }
+    }
+
+    /**
+     * Refuses a step count whose PNDM/DDIM timesteps would pass the last training timestep: their largest timestep
+     * is {@code (steps − 1)·(T // steps) + steps_offset}, which must be at most {@code T − 1} (it indexes
+     * {@code alphas_cumprod}). With SD's {@code steps_offset} 1 and T = 1000 only 1000 steps do not fit. Euler
+     * ignores {@code steps_offset}, so every count in [1, T] fits.
+     *
+     * @param kind  the scheduler
+     * @param steps inference steps, in [1, num_train_timesteps]
+     * @throws IllegalArgumentException naming steps, steps_offset, num_train_timesteps and the largest count that fits
+     */
+    void checkSteps(SchedulerKind kind, int steps) {
+        if (steps < 1 || steps > numTrainTimesteps) {
+            throw new IllegalArgumentException("steps must be in [1, " + numTrainTimesteps + "] (num_train_timesteps), "
+                    + "got " + steps);
+        }
+        if (kind == SchedulerKind.EULER || lastTimestep(steps) <= numTrainTimesteps - 1) {
+            return;
+        }
+        int fits = steps - 1;
+        while (lastTimestep(fits) > numTrainTimesteps - 1) { // stops at 1 at the latest: steps_offset <= T - 1
+            fits--;
+        }
+        throw new IllegalArgumentException(kind + " with steps " + steps + ", steps_offset " + stepsOffset
+                + " and num_train_timesteps " + numTrainTimesteps + " would reach timestep " + lastTimestep(steps)
+                + ", past the last training timestep " + (numTrainTimesteps - 1) + "; the largest step count <= "
+                + steps + " that fits is " + fits);
+    }
+
+    /** The first (largest) PNDM/DDIM timestep for {@code steps} steps. */
+    private long lastTimestep(int steps) {
+        return (long) (steps - 1) * (numTrainTimesteps / steps) + stepsOffset;
     }
 
     /**

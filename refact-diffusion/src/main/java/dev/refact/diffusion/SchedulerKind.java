@@ -4,7 +4,10 @@ import java.util.Locale;
 
 /** The denoising schedulers this port implements (diffusers v0.14 semantics). */
 public enum SchedulerKind {
-    /** {@code PNDMScheduler} with {@code skip_prk_steps} (PLMS): SD 1.4's default; N steps = N+1 UNet calls. */
+    /**
+     * {@code PNDMScheduler} with {@code skip_prk_steps} (PLMS): SD 1.4's default; N ≥ 2 steps = N+1 UNet calls,
+     * 1 step = 1 call (as diffusers).
+     */
     PNDM,
     /** {@code DDIMScheduler}, eta 0 (deterministic). */
     DDIM,

@@ -188,25 +188,36 @@ public final class StableDiffusionPipeline implements AutoCloseable {
     /**
      * Generates images for prompts.
      *
-     * @param encoder         text encoder (width must equal the UNet's cross_attention_dim)
-     * @param prompts         one image per prompt
-     * @param negativePrompts empty (→ {@code ""} each), one (used for all), or one per prompt
-     * @param options         steps, guidance, scheduler, seed, size
+     * @param encoder         text encoder (width must equal the UNet's cross_attention_dim), not {@code null}
+     * @param prompts         one image per prompt, not {@code null} and without {@code null} elements
+     * @param negativePrompts empty or {@code null} (→ {@code ""} each), one (used for all), or one per prompt; no
+     *                        {@code null} elements
+     * @param options         steps, guidance, scheduler, seed, size, not {@code null}
      * @param latents         initial latents [b, 4, H/8, W/8] (before scaling by the scheduler's
      *                        init_noise_sigma), or {@code null} to draw them from {@code options.seed()}
      * @param listener        called after each denoising step, or {@code null} for none
      * @return the result; the caller closes it
-     * @throws IllegalArgumentException on mismatched widths, counts or shapes (named)
+     * @throws NullPointerException     naming the argument ({@code encoder}, {@code prompts}, {@code prompts[i]},
+     *                                  {@code negativePrompts[i]}, {@code options}) that is {@code null}
+     * @throws IllegalArgumentException on mismatched widths, counts or shapes, or steps the scheduler config does not
+     *                                  fit (named; checked before the prompts are encoded)
      * @throws IllegalStateException    if the text states, a UNet or scheduler step or the VAE produce NaN or ±Inf
      *                                  (the stage is named)
      */
     public Generation generate(PromptEncoder encoder, List<String> prompts, List<String> negativePrompts,
                                GenerationOptions options, Tensor latents, ProgressListener listener) {
+        Objects.requireNonNull(encoder, "encoder");
+        requireNoNulls(Objects.requireNonNull(prompts, "prompts"), "prompts");
+        if (negativePrompts != null) {
+            requireNoNulls(negativePrompts, "negativePrompts");
+        }
+        Objects.requireNonNull(options, "options");
         checkWidth(encoder.width());
         if (prompts.isEmpty()) {
             throw new IllegalArgumentException("no prompts");
         }
         List<String> neg = negatives(prompts.size(), negativePrompts);
+        schedulerConfig.checkSteps(options.scheduler(), options.steps());
         try (PointerScope scope = new PointerScope()) {
             Tensor cond = Tensors.handOff(encoder.encode(prompts)); // the scope owns it either way
             Tensor uncond = null;
@@ -220,13 +231,15 @@ public final class StableDiffusionPipeline implements AutoCloseable {
     /**
      * Generates from given text states (diffusers {@code prompt_embeds} / {@code negative_prompt_embeds}).
      *
-     * @param promptEmbeds   [b, 77, d]
+     * @param promptEmbeds   [b, 77, d], not {@code null}
      * @param negativeEmbeds [b, 77, d], or {@code null} (only allowed when guidance is off)
-     * @param options        steps, guidance, scheduler, seed, size
+     * @param options        steps, guidance, scheduler, seed, size, not {@code null}
      * @param latents        as in {@link #generate(PromptEncoder, List, List, GenerationOptions, Tensor, ProgressListener)}
      * @param listener       called after each denoising step, or {@code null} for none
      * @return the result, one image per row of {@code promptEmbeds}; the caller closes it
-     * @throws IllegalArgumentException on mismatched widths or shapes, or missing negative states when guided
+     * @throws NullPointerException     naming {@code promptEmbeds} or {@code options} if it is {@code null}
+     * @throws IllegalArgumentException on mismatched widths or shapes, missing negative states when guided, or steps
+     *                                  the scheduler config does not fit (named)
      * @throws IllegalStateException    if the states, a UNet or scheduler step or the VAE produce NaN or ±Inf
      *                                  (the stage is named)
      */
@@ -242,6 +255,7 @@ public final class StableDiffusionPipeline implements AutoCloseable {
 
     Generation generate(Tensor promptEmbeds, Tensor negativeEmbeds, GenerationOptions options, Tensor latents,
                         ProgressListener listener, StepObserver observer) {
+        Objects.requireNonNull(promptEmbeds, "promptEmbeds");
         Objects.requireNonNull(options, "options");
         ProgressListener progress = listener == null ? ProgressListener.NONE : listener;
         long[] ps = Tensors.shape(promptEmbeds);
@@ -269,9 +283,10 @@ public final class StableDiffusionPipeline implements AutoCloseable {
                     + options.height() + "x" + options.width());
         }
         long[] shape = {b, unet.config().inChannels(), options.height() / f, options.width() / f};
-        Device device = unet.device();
         Tensor current;
-        try (Scheduler scheduler = Scheduler.create(options.scheduler(), schedulerConfig, options.steps());
+        // unet.device() is a new native object: closed here, also when the caller has no scope open
+        try (Device device = unet.device();
+             Scheduler scheduler = Scheduler.create(options.scheduler(), schedulerConfig, options.steps());
              NoGradGuard guard = new NoGradGuard()) {
             try (PointerScope scope = new PointerScope()) {
                 Tensor init = latents == null ? noise(shape, options.seed(), device) : given(latents, shape, device);
@@ -377,6 +392,14 @@ public final class StableDiffusionPipeline implements AutoCloseable {
             throw new IllegalArgumentException("text states have width " + d + " but the UNet's cross_attention_dim "
                     + "is " + unet.config().crossAttentionDim() + " (unet/config.json): the text encoder does not "
                     + "belong to this UNet");
+        }
+    }
+
+    private static void requireNoNulls(List<String> list, String name) {
+        for (int i = 0; i < list.size(); i++) {
+            if (list.get(i) == null) {
+                throw new NullPointerException(name + "[" + i + "]");
+            }
         }
     }
 

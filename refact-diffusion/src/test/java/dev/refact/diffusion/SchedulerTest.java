@@ -86,6 +86,79 @@ final class SchedulerTest {
     }
 
     @Test
+    void create_thousandStepsWithStepsOffset1_throwsNamingStepsOffsetAndMaximum() {
+        for (SchedulerKind k : new SchedulerKind[] {SchedulerKind.PNDM, SchedulerKind.DDIM}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Scheduler.create(k, config, 1000));
+            String m = e.getMessage();
+            assertTrue(m.contains("steps 1000") && m.contains("steps_offset 1")
+                    && m.contains("num_train_timesteps 1000") && m.contains("timestep 1000") && m.contains("999") && !m.contains("\n"), m);
+        }
+        try (Scheduler s = Scheduler.create(SchedulerKind.DDIM, config, 999)) {
+            assertEquals(999.0, s.timesteps()[0], 0.0);
+        }
+        try (Scheduler s = Scheduler.create(SchedulerKind.PNDM, config, 999)) {
+            assertEquals(999.0, s.timesteps()[0], 0.0);
+        }
+        try (Scheduler s = Scheduler.create(SchedulerKind.EULER, config, 1000)) { // Euler ignores steps_offset
+            assertEquals(999.0, s.timesteps()[0], 0.0);
+        }
+    }
+
+    @Test
+    void create_largeStepsOffset_refusesEveryCountThatPassesTheLastTimestep() {
+        SchedulerConfig c = new SchedulerConfig(1000, 0.00085, 0.012, "scaled_linear", true, false, 10, false, 1.0,
+                "epsilon");
+        // 100 steps: ratio 10, the first timestep 99·10 + 10 = 1000; 99 steps: ratio 10, 98·10 + 10 = 990
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Scheduler.create(SchedulerKind.DDIM, c, 100));
+        assertTrue(e.getMessage().contains("largest step count <= 100 that fits is 99"), e.getMessage());
+        try (Scheduler s = Scheduler.create(SchedulerKind.PNDM, c, 99)) {
+            assertEquals(990.0, s.timesteps()[0], 0.0);
+        }
+        for (int steps = 1; steps <= 1000; steps++) { // every accepted count indexes alphas_cumprod in range
+            for (SchedulerKind k : SchedulerKind.values()) {
+                try (Scheduler s = Scheduler.create(k, c, steps)) {
+                    for (double t : s.timesteps()) {
+                        assertTrue(t >= 0 && t <= 999, k + " " + steps + ": " + t);
+                    }
+                } catch (IllegalArgumentException refused) {
+                    assertTrue(k != SchedulerKind.EULER, refused.getMessage());
+                }
+            }
+        }
+    }
+
+    @Test
+    void schedulerConfig_negativeOrHugeStepsOffset_refused(@TempDir Path dir) throws Exception {
+        assertThrows(IllegalArgumentException.class, () -> new SchedulerConfig(1000, 0.00085, 0.012, "scaled_linear",
+                true, false, -1, false, 1.0, "epsilon"));
+        assertThrows(IllegalArgumentException.class, () -> new SchedulerConfig(1000, 0.00085, 0.012, "scaled_linear",
+                true, false, 1000, false, 1.0, "epsilon"));
+        Path f = dir.resolve("scheduler_config.json");
+        Files.writeString(f, "{\"steps_offset\": -1}");
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> SchedulerConfig.read(f));
+        assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("steps_offset"), e.getMessage());
+    }
+
+    @Test
+    void scaleModelInput_eulerStepIndexPastTheEnd_throwsNamingIndex() {
+        try (PointerScope scope = new PointerScope(); Scheduler s = Scheduler.create(SchedulerKind.EULER, config, 5)) {
+            Tensor x = golden.tensor("sched.euler.n5.sample_init");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.scaleModelInput(x, 5));
+            assertTrue(e.getMessage().contains("step index 5"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> s.scaleModelInput(x, -1));
+        }
+    }
+
+    @Test
+    void pndm_oneStep_toStringSaysOneStep() {
+        try (Scheduler s = Scheduler.create(SchedulerKind.PNDM, config, 1)) {
+            assertEquals("PNDM(epsilon, 1 steps)", s.toString());
+        }
+    }
+
+    @Test
     void step_outOfOrder_throws() {
         try (PointerScope scope = new PointerScope(); Scheduler s = Scheduler.create(SchedulerKind.DDIM, config, 5)) {
             Tensor x = golden.tensor("sched.ddim.n5.sample_init");

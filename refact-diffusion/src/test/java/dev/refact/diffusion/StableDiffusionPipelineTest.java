@@ -163,6 +163,69 @@ final class StableDiffusionPipelineTest {
         }
     }
 
+    /** An encoder that must not be reached (the run is refused before the prompts are encoded). */
+    private static final PromptEncoder UNREACHED = new PromptEncoder() {
+        @Override
+        public int width() {
+            return 32;
+        }
+
+        @Override
+        public Tensor encode(List<String> prompts) {
+            throw new AssertionError("encoded before the arguments were checked");
+        }
+    };
+
+    @Test
+    void generate_nullArguments_throwNamedNullPointerException() {
+        GenerationOptions o = GenerationOptions.defaults().withSize(32, 24);
+        List<String> p = List.of("a cat");
+        assertEquals("options", assertThrows(NullPointerException.class,
+                () -> sd.generate(UNREACHED, p, List.of(), null, null, null)).getMessage());
+        assertEquals("encoder", assertThrows(NullPointerException.class,
+                () -> sd.generate((PromptEncoder) null, p, List.of(), o, null, null)).getMessage());
+        assertEquals("prompts", assertThrows(NullPointerException.class,
+                () -> sd.generate(UNREACHED, null, List.of(), o, null, null)).getMessage());
+        assertEquals("prompts[1]", assertThrows(NullPointerException.class,
+                () -> sd.generate(UNREACHED, java.util.Arrays.asList("a", null), List.of(), o, null, null))
+                .getMessage());
+        assertEquals("negativePrompts[0]", assertThrows(NullPointerException.class,
+                () -> sd.generate(UNREACHED, p, java.util.Arrays.asList((String) null), o, null, null))
+                .getMessage());
+        assertEquals("promptEmbeds", assertThrows(NullPointerException.class,
+                () -> sd.generate((Tensor) null, null, o, null, null)).getMessage());
+        try (PointerScope scope = new PointerScope()) {
+            Tensor cond = golden.slice("e2e.prompt_embeds", 2, 2);
+            assertEquals("options", assertThrows(NullPointerException.class,
+                    () -> sd.generate(cond, cond, null, null, null)).getMessage());
+        }
+    }
+
+    @Test
+    void generate_pndmThousandStepsWithStepsOffset1_refusedBeforeEncoding() {
+        GenerationOptions o = GenerationOptions.defaults().withSize(32, 24).withSteps(1000);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> sd.generate(UNREACHED, List.of("a cat"), List.of(), o, null, null));
+        assertTrue(e.getMessage().contains("steps_offset 1"), e.getMessage());
+    }
+
+    @Test
+    void generate_tensorsWithoutOpenScope_leavesNoNativeObjectBehind() {
+        GenerationOptions o = new GenerationOptions(1, 1.0, SchedulerKind.DDIM, 7, 16, 16);
+        Tensor cond = golden.slice("e2e.prompt_embeds", 2, 1); // no scope open: owned here
+        try {
+            sd.generate(cond, null, o, null, null).close(); // warm-up
+            long before = org.bytedeco.javacpp.Pointer.totalCount();
+            for (int i = 0; i < 3; i++) {
+                sd.generate(cond, null, o, null, null).close();
+            }
+            long after = org.bytedeco.javacpp.Pointer.totalCount();
+            assertTrue(after <= before, "live JavaCPP objects grew from " + before + " to " + after);
+        } finally {
+            cond.close();
+        }
+    }
+
     private static void runE2e(SchedulerKind kind) {
         String p = "e2e." + kind.name().toLowerCase(java.util.Locale.ROOT);
         GenerationOptions o = new GenerationOptions(4, 7.5, kind, 0, 32, 24);

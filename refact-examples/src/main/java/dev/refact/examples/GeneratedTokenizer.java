@@ -2,6 +2,7 @@ package dev.refact.examples;
 
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
+import dev.refact.clip.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,7 +32,7 @@ public final class GeneratedTokenizer {
      * {@code dir}.
      *
      * @param dir    the tokenizer folder, created if needed; existing {@code vocab.json}/{@code merges.txt} are
-     *               replaced
+     *               replaced, each atomically (a failed write leaves that file as it was)
      * @param text   training text; its lower-cased letter/digit runs are the words
      * @param merges the most merges to learn; learning stops early when no pair occurs at least twice
      * @return the vocabulary size (the text encoder's {@code vocab_size} must be at least this)
@@ -108,9 +109,10 @@ public final class GeneratedTokenizer {
         vocab.addProperty("<|startoftext|>", id++);
         vocab.addProperty("<|endoftext|>", id++);
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve("vocab.json"),
-                new GsonBuilder().disableHtmlEscaping().create().toJson(vocab), StandardCharsets.UTF_8);
-        Files.writeString(dir.resolve("merges.txt"), mergesTxt.toString(), StandardCharsets.UTF_8);
+        // each file is replaced atomically (a temporary file renamed over it): a failed write leaves it as it was
+        AtomicFiles.writeString(dir.resolve("vocab.json"),
+                new GsonBuilder().disableHtmlEscaping().create().toJson(vocab));
+        AtomicFiles.writeString(dir.resolve("merges.txt"), mergesTxt.toString());
         return id;
     }
 

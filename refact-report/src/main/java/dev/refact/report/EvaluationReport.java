@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -75,33 +76,55 @@ public final class EvaluationReport {
      *
      * @param r         the evaluation result to report
      * @param dir       the output folder; existing report files in it are replaced
-     * @param rowImages row index → image file (linked relative to {@code dir} when inside it)
+     * @param rowImages row index → image file (linked relative to {@code dir} when inside it); not {@code null},
+     *                  no {@code null} keys or values
      * @return the files written (the image files are not among them)
      * @throws IOException               if the folder cannot be created or a file cannot be written
-     * @throws IndexOutOfBoundsException if a key of {@code rowImages} is not a row of the dataset
+     * @throws IndexOutOfBoundsException if a key of {@code rowImages} is not a row of the dataset (checked, like
+     *                                   everything else, before the folder is created or any file is written)
+     * @throws NullPointerException      naming the argument, or the row of {@code rowImages}, that is {@code null}
      */
     public static List<Path> write(EvaluationResult r, Path dir, Map<Integer, Path> rowImages) throws IOException {
+        Objects.requireNonNull(r, "r");
+        Objects.requireNonNull(dir, "dir");
+        String images = images(r, dir, Objects.requireNonNull(rowImages, "rowImages")); // all checks before writing
+        String csv = csv(r);
         Files.createDirectories(dir);
         List<Path> out = new ArrayList<>();
         String chartNote = chart(r, dir.resolve("metrics.png"));
         if (chartNote == null) {
             out.add(dir.resolve("metrics.png"));
         }
-        StringBuilder md = new StringBuilder(markdown(r, chartNote));
-        if (!rowImages.isEmpty()) {
-            md.append("## Images\n\n");
-            for (Map.Entry<Integer, Path> e : new java.util.TreeMap<>(rowImages).entrySet()) {
-                Path p = e.getValue().toAbsolutePath();
-                Path base = dir.toAbsolutePath();
-                String link = p.startsWith(base) ? base.relativize(p).toString().replace('\\', '/') : p.toString();
-                EvalCase c = r.row(e.getKey());
-                md.append("### row ").append(e.getKey()).append(": ").append(esc(c.prompt() + " → " + c.target()))
-                        .append("\n\n![row ").append(e.getKey()).append("](").append(link).append(")\n\n");
-            }
-        }
-        out.add(writeText(dir.resolve("report.md"), md.toString()));
-        out.add(writeText(dir.resolve("metrics.csv"), csv(r)));
+        out.add(writeText(dir.resolve("report.md"), markdown(r, chartNote) + images));
+        out.add(writeText(dir.resolve("metrics.csv"), csv));
         return out;
+    }
+
+    /** The "Images" section for {@code rowImages} ("" when empty), refusing keys that are not rows first. */
+    private static String images(EvaluationResult r, Path dir, Map<Integer, Path> rowImages) {
+        if (rowImages.isEmpty()) {
+            return "";
+        }
+        int rows = r.setup().dataset().cases().size();
+        Map<Integer, Path> sorted = new java.util.TreeMap<>();
+        for (Map.Entry<Integer, Path> e : rowImages.entrySet()) {
+            Integer row = Objects.requireNonNull(e.getKey(), "rowImages has a null row");
+            if (row < 0 || row >= rows) {
+                throw new IndexOutOfBoundsException("rowImages: row " + row + " is not a row of the dataset "
+                        + r.setup().dataset().file().getFileName() + " (rows 0 to " + (rows - 1) + ")");
+            }
+            sorted.put(row, Objects.requireNonNull(e.getValue(), "rowImages: the image of row " + row + " is null"));
+        }
+        StringBuilder md = new StringBuilder("## Images\n\n");
+        Path base = dir.toAbsolutePath();
+        for (Map.Entry<Integer, Path> e : sorted.entrySet()) {
+            Path p = e.getValue().toAbsolutePath();
+            String link = p.startsWith(base) ? base.relativize(p).toString().replace('\\', '/') : p.toString();
+            EvalCase c = r.row(e.getKey());
+            md.append("### row ").append(e.getKey()).append(": ").append(esc(c.prompt() + " → " + c.target()))
+                    .append("\n\n![row ").append(e.getKey()).append("](").append(link).append(")\n\n");
+        }
+        return md.toString();
     }
 
     /**

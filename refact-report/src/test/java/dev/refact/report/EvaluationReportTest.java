@@ -121,6 +121,34 @@ final class EvaluationReportTest {
     }
 
     @Test
+    void write_rowImagesKeyNotARow_throwsBeforeWritingAnyFile() throws IOException {
+        EvaluationResult r = refactRun(road, 2);
+        Path dir = Files.createDirectories(tmp.resolve("report"));
+        Files.writeString(dir.resolve("keep.txt"), "kept");
+        int n = road.cases().size();
+        for (int bad : new int[] {n, -1}) {
+            Map<Integer, Path> images = new java.util.TreeMap<>(Map.of(0, dir.resolve("row0.png"), bad,
+                    dir.resolve("bad.png")));
+            IndexOutOfBoundsException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    IndexOutOfBoundsException.class, () -> EvaluationReport.write(r, dir, images));
+            assertTrue(e.getMessage().contains("rowImages") && e.getMessage().contains("row " + bad)
+                    && !e.getMessage().contains("\n"), e.getMessage());
+            try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+                assertEquals(List.of(dir.resolve("keep.txt")), files.toList(), "no report file written");
+            }
+        }
+        Map<Integer, Path> nullImage = new java.util.HashMap<>();
+        nullImage.put(1, null);
+        NullPointerException e = org.junit.jupiter.api.Assertions.assertThrows(NullPointerException.class,
+                () -> EvaluationReport.write(r, dir, nullImage));
+        assertTrue(e.getMessage().contains("rowImages") && e.getMessage().contains("row 1"), e.getMessage());
+        Path fresh = tmp.resolve("not-created");
+        org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class,
+                () -> EvaluationReport.write(r, fresh, Map.of(n, dir.resolve("bad.png"))));
+        assertFalse(Files.exists(fresh), "the folder is not created for a refused report");
+    }
+
+    @Test
     void write_labelWithCarriageReturnQuoteAndComma_isQuotedAndReadsBackExactly() throws IOException {
         String nasty = "a \"quoted\", odd\rprompt\nhere";
         List<EvalCase> cases = new ArrayList<>(road.cases());

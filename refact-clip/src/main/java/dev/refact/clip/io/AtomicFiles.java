@@ -11,14 +11,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.DosFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 /**
  * The one way refact writes a file: a temporary file in the target's directory, flushed to disk, given normal
  * permissions ({@code rw-r--r--}, or the replaced file's), then renamed over the target. A failed write leaves
  * the target as it was and removes the temporary file; error messages name the target, never the temporary
- * file.
+ * file. A read-only target is refused, not replaced ({@link #checkWritable}).
  */
 public final class AtomicFiles {
     private AtomicFiles() {
@@ -145,8 +148,14 @@ public final class AtomicFiles {
     }
 
     /**
-     * Checks, before a long computation, that {@code target} can be written: its folder exists (or can be made)
-     * and is writable, and the target itself is not a folder. Returns the absolute folder.
+     * Checks, before a long computation, that {@code target} can be written: its folder exists and is writable,
+     * the target itself is not a folder, and an existing target is not read-only. Returns the absolute folder.
+     *
+     * <p>A read-only file (no write permission bit for anyone, the DOS read-only attribute, or not writable by
+     * this process) is refused even though the rename that replaces it would succeed on POSIX (it needs only the
+     * folder's permission): making a file read-only is how users protect a checkpoint, a plain write would be
+     * refused too, and Windows refuses the rename anyway. {@link #write} and {@link #writeChannel} make the same
+     * check.
      *
      * @param target the file that is going to be written
      * @return the absolute path of {@code target}'s folder
@@ -170,10 +179,34 @@ public final class AtomicFiles {
         if (!Files.isWritable(dir)) {
             throw new IOException("cannot write " + target + ": permission denied on directory " + dir);
         }
-        if (Files.exists(abs) && !Files.isWritable(abs) && !Files.isWritable(dir)) {
-            throw new IOException("cannot write " + target + ": permission denied");
+        if (Files.isRegularFile(abs) && isReadOnly(abs)) {
+            throw new IOException("cannot write " + target + ": the file is read-only; make it writable or choose "
+                    + "another file");
         }
         return dir;
+    }
+
+    /**
+     * Whether an existing file is marked read-only: no write permission for anyone (POSIX), the DOS read-only
+     * attribute, or not writable by this process. Checked on the permission bits too because root may write
+     * anything, and a rename would replace the file whatever its bits.
+     */
+    private static boolean isReadOnly(Path file) {
+        if (!Files.isWritable(file)) {
+            return true;
+        }
+        try {
+            PosixFileAttributeView posix = Files.getFileAttributeView(file, PosixFileAttributeView.class);
+            if (posix != null) {
+                Set<PosixFilePermission> p = posix.readAttributes().permissions();
+                return !p.contains(PosixFilePermission.OWNER_WRITE) && !p.contains(PosixFilePermission.GROUP_WRITE)
+                        && !p.contains(PosixFilePermission.OTHERS_WRITE);
+            }
+            DosFileAttributeView dos = Files.getFileAttributeView(file, DosFileAttributeView.class);
+            return dos != null && dos.readAttributes().isReadOnly();
+        } catch (IOException e) {
+            return false; // the write itself reports what is wrong
+        }
     }
 
     /**

@@ -17,7 +17,9 @@ import java.util.Objects;
 public record NpyArray(String name, DType dtype, long[] shape, ByteBuffer data) {
 
     /**
-     * Validates that {@code data} holds exactly the elements of {@code shape}; copies defensively.
+     * Validates that {@code data} holds exactly the elements of {@code shape}. The shape is copied; the data is not
+     * (arrays such as covariance matrices are large, and {@link Npy} hands over a buffer nobody else holds): it is
+     * kept as a read-only view, which protects it from the users of this record but not from the caller.
      *
      * @param name  the array's name, non-null
      * @param dtype element type, non-null

@@ -80,10 +80,22 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
             }
             return new SafetensorsCheckpoint(path, List.copyOf(opened), byName);
         } catch (IOException | RuntimeException e) {
-            for (SafetensorsFile f : opened) {
-                f.close();
-            }
+            closeAfterFailure(opened, e);
             throw e;
+        }
+    }
+
+    /**
+     * Cleanup after {@link #open} failed: closes every file opened so far, adding any failure to close one as a
+     * suppressed exception of {@code failure} (which stays the error reported) and going on with the next.
+     */
+    static void closeAfterFailure(List<? extends AutoCloseable> opened, Throwable failure) {
+        for (AutoCloseable f : opened) {
+            try {
+                f.close();
+            } catch (Exception e) {
+                failure.addSuppressed(e);
+            }
         }
     }
 
@@ -220,7 +232,11 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         return fileOf(name).toTensor(name, computeDtype, device);
     }
 
-    /** Closes every file. */
+    /**
+     * Closes every file, also when closing one of them fails.
+     *
+     * @throws IOException the first failure to close a file (later ones added to it as suppressed exceptions)
+     */
     @Override
     public void close() throws IOException {
         IOException first = null;
@@ -230,6 +246,8 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
             } catch (IOException e) {
                 if (first == null) {
                     first = e;
+                } else {
+                    first.addSuppressed(e);
                 }
             }
         }

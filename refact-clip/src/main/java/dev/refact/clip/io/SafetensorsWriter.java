@@ -45,6 +45,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 public final class SafetensorsWriter {
     private static final int WRITE_CHUNK = 64 << 20;
+    /** Largest byte array the JVM reliably allocates (as {@link SafetensorsFile} and {@link Npy} read). */
+    private static final int MAX_ARRAY_BYTES = Integer.MAX_VALUE - 8;
 
     private final Map<String, String> metadata = new TreeMap<>();
     private final Map<String, Entry> entries = new LinkedHashMap<>();
@@ -101,12 +103,14 @@ public final class SafetensorsWriter {
      * @param data  the values, row-major; stored as F32
      * @param shape the dimensions, whose product must be {@code data.length}
      * @return this writer
-     * @throws IllegalArgumentException for a duplicate name or a shape that does not hold {@code data.length} values
+     * @throws IllegalArgumentException for a duplicate name, a shape that does not hold {@code data.length} values,
+     *                                  or more than about 2 GiB of bytes (more than ~536 million values: add a
+     *                                  {@link Tensor} instead)
      */
     public SafetensorsWriter addFloats(String name, float[] data, long... shape) {
         checkName(name);
         checkShape(name, shape, data.length);
-        ByteBuffer b = ByteBuffer.allocate(data.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(arrayBytes(name, data.length, DType.F32)).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(data);
         entries.put(name, new Entry(name, DType.F32, shape.clone(), null, b.array()));
         return this;
@@ -119,12 +123,14 @@ public final class SafetensorsWriter {
      * @param data  the values, row-major; stored as I64
      * @param shape the dimensions ({@code []} or none for a scalar), whose product must be {@code data.length}
      * @return this writer
-     * @throws IllegalArgumentException for a duplicate name or a shape that does not hold {@code data.length} values
+     * @throws IllegalArgumentException for a duplicate name, a shape that does not hold {@code data.length} values,
+     *                                  or more than about 2 GiB of bytes (more than ~268 million values: add a
+     *                                  {@link Tensor} instead)
      */
     public SafetensorsWriter addLongs(String name, long[] data, long... shape) {
         checkName(name);
         checkShape(name, shape, data.length);
-        ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(data.length, 8)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(arrayBytes(name, data.length, DType.I64)).order(ByteOrder.LITTLE_ENDIAN);
         b.asLongBuffer().put(data);
         entries.put(name, new Entry(name, DType.I64, shape.clone(), null, b.array()));
         return this;
@@ -283,6 +289,20 @@ public final class SafetensorsWriter {
             throw new IllegalArgumentException("tensor '" + name + "': shape " + Arrays.toString(shape) + " holds "
                     + n + " elements but " + count + " values were given");
         }
+    }
+
+    /**
+     * Bytes of {@code count} values of {@code dtype} copied into one heap array: refused in one line naming the
+     * tensor when they exceed what a Java array holds (about 2 GiB), instead of overflowing {@code int}.
+     */
+    static int arrayBytes(String name, int count, DType dtype) {
+        long bytes = (long) count * dtype.byteSize();
+        if (bytes > MAX_ARRAY_BYTES) {
+            throw new IllegalArgumentException("tensor '" + name + "': " + count + " " + dtype + " values (" + bytes
+                    + " bytes) exceed the " + MAX_ARRAY_BYTES + "-byte limit of one in-memory array; add it as a "
+                    + "Tensor with add(name, tensor) instead");
+        }
+        return (int) bytes;
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {

@@ -96,12 +96,16 @@ public final class Tensors {
         return new Device(torch.DeviceType.CPU);
     }
 
+    /** Largest CUDA device index libtorch can name ({@code c10::DeviceIndex} is 8-bit). */
+    private static final int MAX_CUDA_INDEX = Byte.MAX_VALUE;
+
     /**
      * Parses a device string: {@code cpu}, {@code cuda}, {@code cuda:1}.
      *
      * @param spec {@code cpu}, {@code cuda} or {@code cuda:N}; case and surrounding whitespace are ignored
      * @return a new {@code Device}, owned by the caller (or the caller's open scope)
-     * @throws IllegalArgumentException for an unknown device, or for CUDA when libtorch has no CUDA
+     * @throws IllegalArgumentException for an unknown device, for CUDA when libtorch has no CUDA, or for
+     *                                  {@code cuda:N} when there is no CUDA device N (N ≥ the number of devices)
      */
     public static Device device(String spec) {
         TorchRuntime.ensureLoaded();
@@ -110,11 +114,28 @@ public final class Tensors {
             return cpu();
         }
         if (s.equals("cuda") || s.matches("cuda:\\d+")) {
+            int index = -1;
+            if (!s.equals("cuda")) {
+                String digits = s.substring("cuda:".length()).replaceFirst("^0+(?=\\d)", "");
+                if (digits.length() > 3 || Integer.parseInt(digits) > MAX_CUDA_INDEX) {
+                    throw new IllegalArgumentException("device '" + spec + "': CUDA device index out of range (at most "
+                            + MAX_CUDA_INDEX + ")");
+                }
+                index = Integer.parseInt(digits);
+            }
             if (!torch.cuda_is_available()) {
                 throw new IllegalArgumentException("device '" + spec + "' requested but no CUDA device is available "
                         + "(CPU-only libtorch or no GPU); build with -Pgpu and see docs/gpu.md");
             }
-            return new Device(s);
+            if (index < 0) {
+                return new Device(torch.DeviceType.CUDA);
+            }
+            int count = torch.cuda_device_count();
+            if (index >= count) {
+                throw new IllegalArgumentException("device '" + spec + "' requested but " + count + " CUDA device(s) "
+                        + "are visible (cuda:0" + (count > 1 ? " to cuda:" + (count - 1) : "") + ")");
+            }
+            return new Device(torch.DeviceType.CUDA, (byte) index);
         }
         throw new IllegalArgumentException("unknown device '" + spec + "': use cpu, cuda or cuda:N");
     }

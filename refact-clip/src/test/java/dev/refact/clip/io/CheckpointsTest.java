@@ -158,4 +158,29 @@ final class CheckpointsTest {
         CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> Checkpoints.weightFiles(dir));
         assertTrue(e.getMessage().startsWith(index.toString()), e.getMessage());
     }
+
+    @Test
+    void open_cleanupCloseFails_closesEveryShardAndKeepsTheOriginalError() {
+        // open()'s cleanup after a bad shard: a shard whose close fails must neither hide the original error nor
+        // leave the shards after it open
+        List<String> closed = new java.util.ArrayList<>();
+        AutoCloseable failing = () -> {
+            closed.add("first");
+            throw new IOException("close failed");
+        };
+        AutoCloseable second = () -> closed.add("second");
+        CheckpointFormatException original = new CheckpointFormatException(dir, "bad shard");
+        SafetensorsCheckpoint.closeAfterFailure(List.of(failing, second), original);
+        assertEquals(List.of("first", "second"), closed);
+        assertEquals(1, original.getSuppressed().length);
+        assertEquals("close failed", original.getSuppressed()[0].getMessage());
+    }
+
+    @Test
+    void open_secondShardCorrupt_throwsNamingIt() throws IOException {
+        new SafetensorsWriter().addFloats("a", new float[] {1}, 1).write(dir.resolve("m-00001-of-00002.safetensors"));
+        Files.write(dir.resolve("m-00002-of-00002.safetensors"), new byte[] {1, 2, 3});
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> SafetensorsCheckpoint.open(dir));
+        assertTrue(e.getMessage().contains("m-00002-of-00002.safetensors"), e.getMessage());
+    }
 }

@@ -63,6 +63,23 @@ final class FileHelpersTest {
     }
 
     @Test
+    void checkWritable_readOnlyExistingFile_refusedAndLeftAsItWas() throws IOException {
+        Path f = dir.resolve("base.safetensors");
+        AtomicFiles.writeString(f, "old");
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("r--r--r--"));
+        IOException e = assertThrows(IOException.class, () -> AtomicFiles.checkWritable(f));
+        assertEquals("cannot write " + f + ": the file is read-only; make it writable or choose another file",
+                e.getMessage());
+        IOException e2 = assertThrows(IOException.class, () -> AtomicFiles.writeString(f, "new"));
+        assertEquals(e.getMessage(), e2.getMessage());
+        assertEquals("old", Files.readString(f));
+        assertEquals("r--r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)));
+        try (Stream<Path> s = Files.list(dir)) {
+            assertEquals(List.of(f), s.toList());
+        }
+    }
+
+    @Test
     void readLines_devZero_oneLineErrorInsteadOfOutOfMemory() {
         Path zero = Path.of("/dev/zero");
         IOException e = assertThrows(IOException.class, () -> TextFiles.readLines(zero));

@@ -270,4 +270,19 @@ final class SafetensorsWriterTest {
         byte[] b = Arrays.copyOf(Files.readAllBytes(p), 8);
         return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getLong();
     }
+
+    @Test
+    void addFloats_moreBytesThanOneArrayHolds_refusedNamingTheTensor() {
+        // the size check of addFloats/addLongs, without allocating the 2.4 GB it refuses
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SafetensorsWriter.arrayBytes("big.weight", 600_000_000, DType.F32));
+        assertTrue(e.getMessage().startsWith("tensor 'big.weight': 600000000 F32 values") && e.getMessage()
+                .contains("2400000000 bytes"), e.getMessage());
+        IllegalArgumentException e2 = assertThrows(IllegalArgumentException.class,
+                () -> SafetensorsWriter.arrayBytes("ids", 300_000_000, DType.I64));
+        assertTrue(e2.getMessage().startsWith("tensor 'ids': 300000000 I64 values"), e2.getMessage());
+        assertEquals(24, SafetensorsWriter.arrayBytes("small", 6, DType.F32));
+        assertEquals(Integer.MAX_VALUE - 8 - 7, SafetensorsWriter.arrayBytes("edge", (Integer.MAX_VALUE - 8) / 8,
+                DType.I64));
+    }
 }

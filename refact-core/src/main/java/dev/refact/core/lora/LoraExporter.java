@@ -114,8 +114,14 @@ public final class LoraExporter {
      *                   {@code text_model.encoder.layers.7.mlp.fc2.weight}
      * @return e.g. {@code lora_te_text_model_encoder_layers_7_mlp_fc2} (kohya) or
      *         {@code text_encoder.text_model.encoder.layers.7.mlp.fc2} (PEFT)
+     * @throws IllegalArgumentException if {@code weightName} does not end in {@code .weight} or has nothing before it
      */
     public String moduleKey(String weightName) {
+        Objects.requireNonNull(weightName, "weightName");
+        if (!weightName.endsWith(".weight") || weightName.length() == ".weight".length()) {
+            throw new IllegalArgumentException("LoRA module of weight '" + weightName + "': a weight name must end in "
+                    + "'.weight' after the module name (e.g. text_model.encoder.layers.7.mlp.fc2.weight)");
+        }
         String module = weightName.substring(0, weightName.length() - ".weight".length());
         if (format == LoraFormat.KOHYA) {
             return (encoder == 0 ? "lora_te_" : "lora_te" + encoder + "_") + module.replace('.', '_');

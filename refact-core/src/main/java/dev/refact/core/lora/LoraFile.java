@@ -66,10 +66,15 @@ public final class LoraFile {
          * @param in      input features
          * @param out     output features
          * @param alpha   alpha
-         * @throws IllegalArgumentException if an array length does not match the sizes
+         * @throws IllegalArgumentException if {@code rank} is less than 1 (its scale {@code alpha / rank} would be
+         *                                  infinite or NaN), or an array length does not match the sizes
          */
         public Module {
             Objects.requireNonNull(key, "key");
+            if (rank < 1) {
+                throw new IllegalArgumentException("LoRA module " + key + " has rank " + rank + "; a LoRA module needs "
+                        + "rank >= 1 (its scale is alpha / rank)");
+            }
             down = down.clone();
             up = up.clone();
             if ((long) rank * in != down.length || (long) out * rank != up.length) {
@@ -206,7 +211,8 @@ public final class LoraFile {
      * @param file a LoRA {@code .safetensors} file
      * @return its modules (factors read as float32) and skipped UNet tensors
      * @throws CheckpointFormatException naming the file and tensor when a text-encoder tensor is not a LoRA factor
-     *                                   or alpha, a factor has no partner, ranks disagree, or nothing is a LoRA
+     *                                   or alpha, a factor has no partner, ranks disagree, a module has rank 0, or
+     *                                   nothing is a LoRA
      * @throws IOException               if the file cannot be read
      */
     public static LoraFile read(Path file) throws IOException {
@@ -285,6 +291,11 @@ public final class LoraFile {
                         || !ui.dtype().isFloatingPoint()) {
                     throw new CheckpointFormatException(file, base, "down " + Arrays.toString(ds) + " and up "
                             + Arrays.toString(us) + " are not [rank, in] and [out, rank] float matrices");
+                }
+                if (ds[0] < 1 || ds[0] > Integer.MAX_VALUE) {
+                    throw new CheckpointFormatException(file, base, "has rank " + ds[0] + " (down "
+                            + Arrays.toString(ds) + ", up " + Arrays.toString(us) + "); a LoRA module needs rank >= 1 "
+                            + "(its scale is alpha / rank)");
                 }
                 int rank = (int) ds[0];
                 double alpha = rank;

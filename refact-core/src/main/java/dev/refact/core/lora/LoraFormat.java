@@ -37,11 +37,14 @@ public enum LoraFormat {
      * @throws IllegalArgumentException for other names (the message lists the accepted ones)
      */
     public static LoraFormat parse(String name) {
+        java.util.Objects.requireNonNull(name, "name");
         for (LoraFormat f : values()) {
             if (f.cliName().equals(name.toLowerCase(Locale.ROOT))) {
                 return f;
             }
         }
-        throw new IllegalArgumentException("unknown LoRA format '" + name + "' (expected kohya or peft)");
+        throw new IllegalArgumentException("unknown LoRA format '" + name + "' (expected one of "
+                + java.util.Arrays.stream(values()).map(LoraFormat::cliName)
+                        .collect(java.util.stream.Collectors.joining(", ")) + ")");
     }
 }

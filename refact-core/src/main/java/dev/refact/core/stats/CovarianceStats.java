@@ -81,15 +81,21 @@ public final class CovarianceStats implements AutoCloseable {
      * Statistics from a given matrix C (copied to float64 on {@code device}).
      *
      * @param c          [i,i] symmetric positive (semi-)definite matrix (the mean of k kᵀ, not the sum)
-     * @param layer      layer the keys were taken at
+     * @param layer      layer the keys were taken at; must equal {@code provenance.layer()}
      * @param count      number of keys averaged (informational)
      * @param provenance where C came from
      * @param device     where the copy goes (the caller keeps ownership of the Device object)
      * @return statistics holding a float64 copy of C on {@code device}, damping 0, owned by the caller (close them)
-     * @throws IllegalArgumentException if C is not square, not finite or not symmetric
+     * @throws IllegalArgumentException if C is not square, not finite or not symmetric, or {@code layer} differs
+     *                                  from {@code provenance.layer()}
      */
     public static CovarianceStats fromMatrix(Tensor c, int layer, long count, StatsProvenance provenance,
                                              Device device) {
+        Objects.requireNonNull(provenance, "provenance");
+        if (layer != provenance.layer()) {
+            throw new IllegalArgumentException("covariance statistics of layer " + layer + " but their provenance "
+                    + provenance.id() + " says layer " + provenance.layer());
+        }
         long[] s = Tensors.shape(c);
         if (s.length != 2 || s[0] != s[1] || s[0] == 0) {
             throw new IllegalArgumentException("covariance matrix must be square [i,i], got " + Arrays.toString(s));
@@ -214,8 +220,8 @@ public final class CovarianceStats implements AutoCloseable {
      * @return statistics on the model's device, owned by the caller
      * @throws IllegalArgumentException  if the layer is outside the model
      * @throws CheckpointFormatException if entries are missing, mis-shaped, not finite, not symmetric, the count is
-     *                                   not positive, or d differs from the model's MLP width (the message names
-     *                                   the file)
+     *                                   not a positive whole number, or d differs from the model's MLP width (the
+     *                                   message names the file)
      */
     public static CovarianceStats importNpz(Path npz, ClipTextModel model, int layer) throws IOException {
         TorchRuntime.ensureLoaded();
@@ -255,9 +261,9 @@ public final class CovarianceStats implements AutoCloseable {
                         + " is not a scalar");
             }
             count = n.toDoubles()[0];
-            if (!(count >= 1) || Double.isInfinite(count)) {
-                throw new CheckpointFormatException(npz, "mom2.count", "is " + count + "; it must be a positive number "
-                        + "of keys");
+            if (!(count >= 1) || count != Math.rint(count) || count >= 0x1p63) {
+                throw new CheckpointFormatException(npz, "mom2.count", "is " + count + "; it must be a positive whole "
+                        + "number of keys");
             }
             sums = mom2.toFloats();
         }

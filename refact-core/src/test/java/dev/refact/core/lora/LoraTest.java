@@ -324,4 +324,41 @@ class LoraTest {
         e = assertThrows(IOException.class, () -> EditDelta.read(q));
         assertTrue(e.getMessage().contains("mixed.safetensors") && e.getMessage().contains("[2, 32]"), e.getMessage());
     }
+
+    @Test
+    void moduleKey_nameWithoutWeightSuffix_refusedNamingIt() {
+        LoraExporter ex = LoraExporter.builder().build();
+        assertEquals("lora_te_text_model_encoder_layers_7_mlp_fc2",
+                ex.moduleKey("text_model.encoder.layers.7.mlp.fc2.weight"));
+        for (String bad : new String[] {"fc2", "text_model.encoder.layers.7.mlp.fc2.bias", ".weight", ""}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ex.moduleKey(bad), bad);
+            assertTrue(e.getMessage().contains("'" + bad + "'") && e.getMessage().contains(".weight"), e.getMessage());
+            assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+        }
+    }
+
+    @Test
+    void module_rankZero_refusedAtConstructionAndRead(@TempDir Path dir) throws IOException {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new LoraFile.Module("m0",
+                LoraFormat.KOHYA, 0, "m0", new float[0], new float[0], 0, I, D, 1.0));
+        assertTrue(e.getMessage().contains("m0") && e.getMessage().contains("rank 0"), e.getMessage());
+        Path p = dir.resolve("rank0.safetensors");
+        new SafetensorsWriter()
+                .addFloats("lora_te_text_model_encoder_layers_1_mlp_fc2.lora_down.weight", new float[0], 0, I)
+                .addFloats("lora_te_text_model_encoder_layers_1_mlp_fc2.lora_up.weight", new float[0], D, 0)
+                .write(p);
+        IOException r = assertThrows(IOException.class, () -> LoraFile.read(p));
+        assertTrue(r.getMessage().contains("rank0.safetensors")
+                && r.getMessage().contains("lora_te_text_model_encoder_layers_1_mlp_fc2")
+                && r.getMessage().contains("rank 0"), r.getMessage());
+        assertEquals(1, r.getMessage().lines().count(), r.getMessage());
+    }
+
+    @Test
+    void parse_unknownName_listsEveryAcceptedName() {
+        assertEquals(LoraFormat.DIFFUSERS_LEGACY, LoraFormat.parse("Diffusers-Legacy"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LoraFormat.parse("lycoris"));
+        assertTrue(e.getMessage().contains("lycoris") && e.getMessage().contains("kohya")
+                && e.getMessage().contains("peft") && e.getMessage().contains("diffusers-legacy"), e.getMessage());
+    }
 }

@@ -184,4 +184,13 @@ final class CovarianceStatsFileTest {
         s.close();
         assertThrows(IllegalStateException.class, () -> s.save(dir.resolve("x.safetensors")));
     }
+
+    @Test
+    void fromMatrix_layerDisagreesWithProvenance_refused() {
+        try (Tensor t = Tensors.doubles(spd(DIM, 5), CPU, DIM, DIM)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> CovarianceStats.fromMatrix(t, 3, PROV.count(), PROV, CPU));
+            assertTrue(e.getMessage().contains("layer 3") && e.getMessage().contains("layer 7"), e.getMessage());
+        }
+    }
 }

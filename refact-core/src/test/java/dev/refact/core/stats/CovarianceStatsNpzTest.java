@@ -199,4 +199,28 @@ final class CovarianceStatsNpzTest {
         assertThrows(IOException.class, () -> CovarianceStats.importNpz(dir.resolve("absent.npz"), model, 1));
         assertThrows(IllegalArgumentException.class, () -> CovarianceStats.importNpz(b, model, 3));
     }
+
+    @Test
+    void importNpz_fractionalCount_refusedNamingFile() throws Exception {
+        int d = model.config().intermediateSize();
+        Map<String, byte[]> entries = romeEntries(sums(d, 17), d, 10);
+        entries.put("mom2.count", npy("<f8", "()", ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN)
+                .putDouble(10.5).array()));
+        Path f = npz(dir.resolve("fractional.npz"), entries, false);
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class,
+                () -> CovarianceStats.importNpz(f, model, 1));
+        assertTrue(e.getMessage().contains("fractional.npz") && e.getMessage().contains("mom2.count")
+                && e.getMessage().contains("10.5"), e.getMessage());
+        assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+        entries.put("mom2.count", npy("<i8", "()", longLE(-3)));
+        Path n = npz(dir.resolve("negative.npz"), entries, false);
+        e = assertThrows(CheckpointFormatException.class, () -> CovarianceStats.importNpz(n, model, 1));
+        assertTrue(e.getMessage().contains("negative.npz") && e.getMessage().contains("-3"), e.getMessage());
+        entries.put("mom2.count", npy("<f8", "()", ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN)
+                .putDouble(12.0).array()));
+        Path w = npz(dir.resolve("whole.npz"), entries, false);
+        try (CovarianceStats s = CovarianceStats.importNpz(w, model, 1)) {
+            assertEquals(12, s.count(), "a whole count stored as float is accepted");
+        }
+    }
 }

@@ -61,10 +61,10 @@ public final class BenchSupport {
      *
      * @param nanos the samples in nanoseconds, at least one (not modified)
      * @return the one-line summary, milliseconds with one decimal (for an even count the upper median)
+     * @throws IllegalArgumentException "no samples" if {@code nanos} is empty
      */
     public static String summarize(long[] nanos) {
-        long[] s = nanos.clone();
-        Arrays.sort(s);
+        long[] s = sorted(nanos);
         return String.format(Locale.ROOT, "median %.1f ms (min %.1f, max %.1f, n %d)", s[s.length / 2] / 1e6,
                 s[0] / 1e6, s[s.length - 1] / 1e6, s.length);
     }
@@ -74,11 +74,58 @@ public final class BenchSupport {
      *
      * @param nanos the samples in nanoseconds, at least one (not modified)
      * @return the median in ms (for an even count the upper of the two middle samples)
+     * @throws IllegalArgumentException "no samples" if {@code nanos} is empty
      */
     public static double medianMs(long[] nanos) {
+        long[] s = sorted(nanos);
+        return s[s.length / 2] / 1e6;
+    }
+
+    private static long[] sorted(long[] nanos) {
+        if (nanos.length == 0) {
+            throw new IllegalArgumentException("no samples");
+        }
         long[] s = nanos.clone();
         Arrays.sort(s);
-        return s[s.length / 2] / 1e6;
+        return s;
+    }
+
+    /**
+     * An optional integer argument of a benchmark main.
+     *
+     * @param args  the main's arguments
+     * @param i     the argument's position
+     * @param name  its name in the usage line
+     * @param def   the value when {@code args} has no position {@code i}
+     * @param min   the smallest value accepted
+     * @param usage the main's usage line, repeated in the message
+     * @return the value, at least {@code min}
+     * @throws IllegalArgumentException one line naming the argument, what it must be, the value given and the usage
+     */
+    static int intArg(String[] args, int i, String name, int def, int min, String usage) {
+        if (i >= args.length) {
+            return def;
+        }
+        try {
+            int v = Integer.parseInt(args[i].trim());
+            if (v >= min) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new IllegalArgumentException(name + " must be an integer >= " + min + ", got '" + args[i] + "'; "
+                + usage);
+    }
+
+    /**
+     * Refuses a bad command line: prints the one-line message to stderr and exits with status 2.
+     *
+     * @param e the refusal, its message the one line to print
+     */
+    static void exitWithUsage(IllegalArgumentException e) {
+        System.err.println(e.getMessage());
+        System.exit(2);
     }
 
     /**

@@ -31,20 +31,35 @@ import org.bytedeco.pytorch.global.torch;
  * [steps] [sequential]}.
  */
 public final class EditBench {
+    static final String USAGE = "usage: java -cp refact-examples/target/refact.jar "
+            + "dev.refact.examples.bench.EditBench TOKENIZER_DIR [steps >= 2] [sequential >= 0]";
+
     private EditBench() {
     }
 
+    /** The parsed command line: tokenizer folder, v* step budget, sequential edits. */
+    record Args(Path tokDir, int steps, int sequential) {
+    }
+
     /**
-     * Runs the benchmark: arguments TOKENIZER_DIR [steps] [sequential], as the class comment says.
+     * Runs the benchmark: arguments TOKENIZER_DIR [steps] [sequential], as the class comment says. A bad command
+     * line is refused with a one-line message on stderr and exit status 2.
      *
-     * @param args a CLIP tokenizer folder, then optionally the v* step budget (default 100; use at least 2) and the number of
-     *             sequential edits (default 0)
+     * @param args a CLIP tokenizer folder, then optionally the v* step budget (default 100; at least 2) and the
+     *             number of sequential edits (default 0)
      * @throws Exception if the tokenizer cannot be loaded or the edit fails
      */
     public static void main(String[] args) throws Exception {
-        Path tokDir = Path.of(args[0]);
-        int steps = args.length > 1 ? Integer.parseInt(args[1]) : 100;
-        int sequential = args.length > 2 ? Integer.parseInt(args[2]) : 0;
+        Args a;
+        try {
+            a = parse(args);
+        } catch (IllegalArgumentException e) {
+            BenchSupport.exitWithUsage(e);
+            return;
+        }
+        Path tokDir = a.tokDir();
+        int steps = a.steps();
+        int sequential = a.sequential();
         TorchRuntime.ensureLoaded();
         System.out.println("machine: " + BenchSupport.machine());
         System.out.println("runtime: " + TorchRuntime.describe());
@@ -95,6 +110,22 @@ public final class EditBench {
                 }
             }
         }
+    }
+
+    /**
+     * The command line.
+     *
+     * @param args TOKENIZER_DIR [steps] [sequential]
+     * @return the parsed arguments (steps default 100, sequential default 0)
+     * @throws IllegalArgumentException one line with the usage, for a missing folder argument, a non-integer,
+     *                                  steps &lt; 2, sequential &lt; 0 or extra arguments
+     */
+    static Args parse(String[] args) {
+        if (args.length < 1 || args.length > 3) {
+            throw new IllegalArgumentException("expected 1 to 3 arguments, got " + args.length + "; " + USAGE);
+        }
+        return new Args(Path.of(args[0]), BenchSupport.intArg(args, 1, "steps", 100, 2, USAGE),
+                BenchSupport.intArg(args, 2, "sequential", 0, 0, USAGE));
     }
 
     private static String phases(Map<String, Duration> t) {

@@ -15,16 +15,27 @@ import org.bytedeco.pytorch.Tensor;
  * flat). Run: {@code java -cp refact-examples/target/refact.jar dev.refact.examples.bench.EncoderBench [loops]}.
  */
 public final class EncoderBench {
+    static final String USAGE = "usage: java -cp refact-examples/target/refact.jar "
+            + "dev.refact.examples.bench.EncoderBench [loops]";
+
     private EncoderBench() {
     }
 
     /**
-     * Runs the benchmark: argument [loops], as the class comment says.
+     * Runs the benchmark: argument [loops], as the class comment says. A bad command line is refused with a
+     * one-line message on stderr and exit status 2.
      *
-     * @param args optionally the number of encodes in the RSS loop (default 10,000; use at least 5)
+     * @param args optionally the number of encodes in the RSS loop (default 10,000; at least 1, RSS printed every
+     *             fifth of them)
      */
     public static void main(String[] args) {
-        int loops = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
+        int loops;
+        try {
+            loops = loops(args);
+        } catch (IllegalArgumentException e) {
+            BenchSupport.exitWithUsage(e);
+            return;
+        }
         long t0 = System.nanoTime();
         TorchRuntime.ensureLoaded();
         double loadMs = (System.nanoTime() - t0) / 1e6;
@@ -63,11 +74,37 @@ public final class EncoderBench {
                         enc.pooled().sum().item_float();
                     }
                 }
-                if ((i + 1) % (loops / 5) == 0) {
+                if (reportAfter(i + 1, loops)) {
                     System.out.printf(Locale.ROOT, "loop %d/%d: RSS %.0f MiB (start %.0f), %.1f prompts/s%n", i + 1,
                             loops, BenchSupport.rssMiB(), rssStart, (i + 1) / ((System.nanoTime() - s) / 1e9));
                 }
             }
         }
+    }
+
+    /**
+     * Whether the RSS loop prints after {@code done} of {@code loops} encodes: every fifth of the loop (every encode
+     * when there are fewer than 5).
+     *
+     * @param done  encodes done so far, at least 1
+     * @param loops the loop's length, at least 1
+     * @return {@code true} to print the RSS line now
+     */
+    static boolean reportAfter(int done, int loops) {
+        return done % Math.max(1, loops / 5) == 0;
+    }
+
+    /**
+     * The RSS loop count from the command line.
+     *
+     * @param args the main's arguments: nothing, or loops
+     * @return loops (default 10,000), at least 1
+     * @throws IllegalArgumentException one line with the usage, for a non-integer or loops &lt; 1 or extra arguments
+     */
+    static int loops(String[] args) {
+        if (args.length > 1) {
+            throw new IllegalArgumentException("expected at most 1 argument, got " + args.length + "; " + USAGE);
+        }
+        return BenchSupport.intArg(args, 0, "loops", 10_000, 1, USAGE);
     }
 }

@@ -26,32 +26,41 @@ import java.util.Locale;
  * sequences instead of 64×8 (the timing does not depend on C's values, only its setup time does).
  */
 public final class JointEditBench {
+    static final String USAGE = "usage: java [-Dbench.statsBatches=B >= 1] -cp refact-examples/target/refact.jar "
+            + "dev.refact.examples.bench.JointEditBench TOKENIZER_DIR [steps >= 1] [n >= 1 ...]";
+
     private JointEditBench() {
     }
 
+    /** The parsed command line: tokenizer folder, Adam steps per request, request counts, statistics batches. */
+    record Args(Path tokDir, int steps, List<Integer> ns, int statsBatches) {
+    }
+
     /**
-     * Runs the joint-edit benchmark of docs/benchmarks.md on the full-size random model.
+     * Runs the joint-edit benchmark of docs/benchmarks.md on the full-size random model. A bad command line is
+     * refused with a one-line message on stderr and exit status 2.
      *
      * @param args tokenizer folder, then optionally the Adam steps per request (default 10) and the n values
      * @throws Exception if the model cannot be built or an edit fails
      */
     public static void main(String[] args) throws Exception {
-        Path tokDir = Path.of(args[0]);
-        int steps = args.length > 1 ? Integer.parseInt(args[1]) : 10;
-        List<Integer> ns = new ArrayList<>();
-        for (int i = 2; i < args.length; i++) {
-            ns.add(Integer.parseInt(args[i]));
+        Args a;
+        try {
+            a = parse(args, System.getProperty("bench.statsBatches"));
+        } catch (IllegalArgumentException e) {
+            BenchSupport.exitWithUsage(e);
+            return;
         }
-        if (ns.isEmpty()) {
-            ns = List.of(1, 8, 32, 128);
-        }
+        Path tokDir = a.tokDir();
+        int steps = a.steps();
+        List<Integer> ns = a.ns();
         TorchRuntime.ensureLoaded();
         System.out.println("machine: " + BenchSupport.machine());
         System.out.println("runtime: " + TorchRuntime.describe());
         ClipTokenizer tokenizer = ClipTokenizer.load(tokDir);
         int layer = 7;
         try (ClipTextModel model = ClipTextModel.random(ClipTextConfig.SD15, 1234, false);
-             CovarianceStats stats = EditBench.randomStats(model, layer, Integer.getInteger("bench.statsBatches", 64))) {
+             CovarianceStats stats = EditBench.randomStats(model, layer, a.statsBatches())) {
             stats.solve(Tensors.floats(new float[3072], model.device(), 3072).add(new org.bytedeco.pytorch.Scalar(1)))
                     .close();
             Hyperparameters hp = Hyperparameters.roleEdits().toBuilder().maxSteps(steps).probabilityThreshold(1.0)
@@ -77,6 +86,32 @@ public final class JointEditBench {
                 r.undo();
             }
         }
+    }
+
+    /**
+     * The command line.
+     *
+     * @param args         TOKENIZER_DIR [steps] [n...]
+     * @param statsBatches the {@code bench.statsBatches} system property, or {@code null} (64)
+     * @return the parsed arguments (steps default 10, n default 1 8 32 128)
+     * @throws IllegalArgumentException one line with the usage, for a missing folder argument, a non-integer,
+     *                                  steps &lt; 1, an n &lt; 1 or statistics batches &lt; 1
+     */
+    static Args parse(String[] args, String statsBatches) {
+        if (args.length < 1) {
+            throw new IllegalArgumentException("expected TOKENIZER_DIR; " + USAGE);
+        }
+        int steps = BenchSupport.intArg(args, 1, "steps", 10, 1, USAGE);
+        List<Integer> ns = new ArrayList<>();
+        for (int i = 2; i < args.length; i++) {
+            ns.add(BenchSupport.intArg(args, i, "n", 0, 1, USAGE));
+        }
+        if (ns.isEmpty()) {
+            ns = List.of(1, 8, 32, 128);
+        }
+        int batches = statsBatches == null ? 64
+                : BenchSupport.intArg(new String[] {statsBatches}, 0, "bench.statsBatches", 64, 1, USAGE);
+        return new Args(Path.of(args[0]), steps, List.copyOf(ns), batches);
     }
 
     /** n distinct subjects (two-word nouns from small lists) with distinct targets. */
