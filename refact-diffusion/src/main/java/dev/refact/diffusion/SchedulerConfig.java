@@ -23,11 +23,16 @@ import java.util.Locale;
 public record SchedulerConfig(int numTrainTimesteps, double betaStart, double betaEnd, String betaSchedule,
                               boolean skipPrkSteps, boolean setAlphaToOne, int stepsOffset, boolean clipSample,
                               double clipSampleRange, String predictionType) {
+    /**
+     * The largest {@code num_train_timesteps} accepted: far above any released schedule (Stable Diffusion and
+     * every diffusers scheduler config use 1000), small enough that its tables cost under a megabyte.
+     */
+    public static final int MAX_TRAIN_TIMESTEPS = 100_000;
 
     /**
      * Validates the values.
      *
-     * @param numTrainTimesteps {@code num_train_timesteps}, ≥ 2
+     * @param numTrainTimesteps {@code num_train_timesteps}, in [2, {@value #MAX_TRAIN_TIMESTEPS}]
      * @param betaStart         {@code beta_start}
      * @param betaEnd           {@code beta_end}
      * @param betaSchedule      {@code linear}, {@code scaled_linear} or {@code squaredcos_cap_v2}
@@ -41,8 +46,10 @@ public record SchedulerConfig(int numTrainTimesteps, double betaStart, double be
      *                                  [0, num_train_timesteps − 1], or an unknown schedule or prediction type
      */
     public SchedulerConfig {
-        if (numTrainTimesteps < 2) {
-            throw new IllegalArgumentException("num_train_timesteps must be >= 2, got " + numTrainTimesteps);
+        if (numTrainTimesteps < 2 || numTrainTimesteps > MAX_TRAIN_TIMESTEPS) {
+            // the beta/alpha tables are allocated from this number alone: a hostile config must not size them
+            throw new IllegalArgumentException("num_train_timesteps must be in [2, " + MAX_TRAIN_TIMESTEPS + "], got "
+                    + numTrainTimesteps);
         }
         if (stepsOffset < 0 || stepsOffset >= numTrainTimesteps) {
             throw new IllegalArgumentException("steps_offset must be in [0, " + (numTrainTimesteps - 1)

@@ -142,6 +142,15 @@ final class SchedulerTest {
     }
 
     @Test
+    void schedulerConfig_hugeTrainTimesteps_refusedBeforeAllocating(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("scheduler_config.json");
+        Files.writeString(f, "{\"num_train_timesteps\": 2000000000}");
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> SchedulerConfig.read(f));
+        assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("num_train_timesteps"),
+                e.getMessage());
+    }
+
+    @Test
     void scaleModelInput_eulerStepIndexPastTheEnd_throwsNamingIndex() {
         try (PointerScope scope = new PointerScope(); Scheduler s = Scheduler.create(SchedulerKind.EULER, config, 5)) {
             Tensor x = golden.tensor("sched.euler.n5.sample_init");

@@ -11,7 +11,8 @@ import java.nio.file.Path;
 public final class DatasetFormatException extends IOException {
     private static final long serialVersionUID = 1L;
 
-    private final transient Path file;
+    /** The file as a string: a {@link Path} is not serializable, and Spark ships this exception to the driver. */
+    private final String file;
     /** 1-based line of the problem, 0 when it concerns the whole file. */
     private final int line;
 
@@ -25,17 +26,17 @@ public final class DatasetFormatException extends IOException {
      */
     DatasetFormatException(Path file, int line, int column, String what) {
         super(file + (line > 0 ? ":" + line + (column > 0 ? ":" + column : "") : "") + ": " + what);
-        this.file = file;
+        this.file = file.toString();
         this.line = line;
     }
 
     /**
      * The dataset file.
      *
-     * @return the file the problem is in ({@code null} after deserialization: the path is not serialized)
+     * @return the file the problem is in (also after deserialization)
      */
     public Path file() {
-        return file;
+        return Path.of(file);
     }
 
     /**

@@ -145,8 +145,12 @@ public final class SweepRunner {
     }
 
     private EvaluationRunner setting(Hyperparameters hp, CovarianceStats stats) {
+        return setting(hp, stats, listener);
+    }
+
+    private EvaluationRunner setting(Hyperparameters hp, CovarianceStats stats, EvaluationListener to) {
         EvaluationRunner.Builder b = EvaluationRunner.builder().mode(EvalMode.REFACT).scorer(scorer)
-                .editor(tokenizer, stats, hp).listener(listener).allowStatisticsOfOtherModels(allowForeign);
+                .editor(tokenizer, stats, hp).listener(to).allowStatisticsOfOtherModels(allowForeign);
         if (seeds != null) {
             b.seeds(seeds);
         }
@@ -182,15 +186,16 @@ public final class SweepRunner {
                 return t;
             });
             AtomicInteger finished = new AtomicInteger();
+            // the settings' threads call the one listener concurrently: every call goes through one lock, so a
+            // listener written for the sequential sweep (one call at a time) stays correct
+            EvaluationListener serial = new SerialListener(listener);
             List<Future<SweepPoint>> futures = new ArrayList<>();
             for (Hyperparameters hp : grid) {
-                EvaluationRunner runner = setting(hp, stats.get(hp.layer()));
+                EvaluationRunner runner = setting(hp, stats.get(hp.layer()), serial);
                 futures.add(pool.submit(() -> {
                     EvaluationResult r = runner.run(model, dataset, rows);
                     SweepPoint p = new SweepPoint(hp.layer(), hp.numContrastive(), hp.learningRate(), r);
-                    synchronized (listener) {
-                        listener.sweepPoint(p, finished.getAndIncrement(), grid.size());
-                    }
+                    serial.sweepPoint(p, finished.getAndIncrement(), grid.size());
                     return p;
                 }));
             }
@@ -229,6 +234,45 @@ public final class SweepRunner {
     static String fileName(Hyperparameters hp) {
         return String.format(Locale.ROOT, "layer%d-n%d-lr%s.jsonl", hp.layer(), hp.numContrastive(),
                 Double.toString(hp.learningRate()));
+    }
+
+    /** Forwards every call to {@code to}, one call at a time (the concurrent sweep's settings share it). */
+    static final class SerialListener implements EvaluationListener {
+        private final EvaluationListener to;
+
+        SerialListener(EvaluationListener to) {
+            this.to = to;
+        }
+
+        @Override
+        public synchronized void started(EvalProgress progress) {
+            to.started(progress);
+        }
+
+        @Override
+        public synchronized void skipped(SkippedRow row) {
+            to.skipped(row);
+        }
+
+        @Override
+        public synchronized void warning(String message) {
+            to.warning(message);
+        }
+
+        @Override
+        public synchronized void cellDone(EvalCase row, CellResult cell, EvalProgress progress) {
+            to.cellDone(row, cell, progress);
+        }
+
+        @Override
+        public synchronized void sequentialPoint(SequentialPoint point, EvalProgress progress) {
+            to.sequentialPoint(point, progress);
+        }
+
+        @Override
+        public synchronized void sweepPoint(SweepPoint point, int index, int total) {
+            to.sweepPoint(point, index, total);
+        }
     }
 
     /** Builds a {@link SweepRunner}; setters validate at once. */
@@ -375,10 +419,16 @@ public final class SweepRunner {
          *
          * @param value the seeds, in run order; copied
          * @return this builder
-         * @throws IllegalArgumentException if empty or repeated
+         * @throws IllegalArgumentException if empty, repeated or negative
          */
         public Builder seeds(List<Integer> value) {
-            seeds = checkAxis(value, "seeds");
+            List<Integer> v = checkAxis(value, "seeds");
+            for (int s : v) {
+                if (s < 0) {
+                    throw new IllegalArgumentException("seeds must be >= 0, got " + s);
+                }
+            }
+            seeds = v;
             return this;
         }
 
@@ -425,6 +475,11 @@ public final class SweepRunner {
             if (scorer == null || tokenizer == null || base == null || statistics == null) {
                 throw new IllegalStateException("SweepRunner.builder(): scorer, tokenizer, base hyperparameters and "
                         + "statistics are required");
+            }
+            if (seeds != null && !scorer.seeded() && !seeds.equals(List.of(0))) {
+                // refused here, as EvaluationRunner does, not when a setting's runner is built after others ran
+                throw new IllegalStateException("text-space scoring has no seeds (it is deterministic); got seeds "
+                        + seeds + ", use the default [0]");
             }
             return new SweepRunner(this);
         }

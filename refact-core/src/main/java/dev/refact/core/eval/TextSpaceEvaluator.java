@@ -34,9 +34,10 @@ public final class TextSpaceEvaluator {
      * @param tokenizer the model's tokenizer
      * @param projected use the projected end-token embedding when the model has {@code text_projection}, else
      *                  the pooled output
+     * @throws NullPointerException if {@code tokenizer} is null
      */
     public TextSpaceEvaluator(ClipTokenizer tokenizer, boolean projected) {
-        this.tokenizer = tokenizer;
+        this.tokenizer = java.util.Objects.requireNonNull(tokenizer, "tokenizer");
         this.projected = projected;
     }
 

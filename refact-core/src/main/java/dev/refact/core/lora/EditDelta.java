@@ -100,7 +100,8 @@ public record EditDelta(String source, String changeId, int layer, String weight
      *
      * @param file an edit or joint edit {@code .safetensors} file
      * @return its delta; source is the file's path, change id the metadata {@code change_id} (the path when absent)
-     * @throws CheckpointFormatException naming the file and the problem when it is neither kind or malformed
+     * @throws CheckpointFormatException naming the file and the problem when it is neither kind, malformed, or
+     *                                   {@code u}/{@code r} do not match the checksums the file records
      * @throws IOException               if the file cannot be read
      */
     public static EditDelta read(Path file) throws IOException {
@@ -143,8 +144,21 @@ public record EditDelta(String source, String changeId, int layer, String weight
             if (shapes[0].length == 2 && shapes[1][0] != n) {
                 throw new CheckpointFormatException(file, "u has " + n + " rows but r has " + shapes[1][0]);
             }
-            float[][] u = rows(sf.readFloats("u"), n);
-            float[][] r = rows(sf.readFloats("r"), n);
+            float[] uFlat = sf.readFloats("u");
+            float[] rFlat = sf.readFloats("r");
+            // the checksums the library writes into edit files (u_sha256, r_sha256): a damaged or hand-edited
+            // file is refused here as SavedEdit.load / SavedJointEdit.load refuse it
+            String[] sums = {"u_sha256", "r_sha256"};
+            float[][] flats = {uFlat, rFlat};
+            for (int t = 0; t < 2; t++) {
+                String want = meta.get(sums[t]);
+                if (want != null && !want.equals(dev.refact.clip.io.Sha256.ofFloats(flats[t]))) {
+                    throw new CheckpointFormatException(file, names[t], "does not match its checksum " + sums[t]
+                            + " (the file was changed after it was written)");
+                }
+            }
+            float[][] u = rows(uFlat, n);
+            float[][] r = rows(rFlat, n);
             String changeId = meta.getOrDefault("change_id", file.toString());
             try {
                 return new EditDelta(file.toString(), changeId, layer, meta.get("weight"), u, r);

@@ -42,6 +42,24 @@ final class CsvReaderTest {
     }
 
     @Test
+    void formatException_serialized_keepsFileAndLine() throws Exception {
+        DatasetFormatException e = assertThrows(DatasetFormatException.class,
+                () -> CsvReader.parse("a,b\n1,\"open\n2,3\n", F));
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(e);
+        }
+        DatasetFormatException back;
+        try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(
+                new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+            back = (DatasetFormatException) in.readObject();
+        }
+        assertEquals(F, back.file());
+        assertEquals(2, back.line());
+        assertEquals(e.getMessage(), back.getMessage());
+    }
+
+    @Test
     void parse_textAfterClosingQuote_isAnError() {
         DatasetFormatException e = assertThrows(DatasetFormatException.class,
                 () -> CsvReader.parse("\"ab\"c,d", F));

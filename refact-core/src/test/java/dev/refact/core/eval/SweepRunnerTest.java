@@ -39,6 +39,56 @@ final class SweepRunnerTest {
     }
 
     @Test
+    void concurrentSettings_listenerCalledOneAtATime() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger inside = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger overlaps = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        EvaluationListener slow = new EvaluationListener() {
+            @Override
+            public void warning(String message) {
+                if (inside.incrementAndGet() > 1) {
+                    overlaps.incrementAndGet();
+                }
+                calls.incrementAndGet();
+                Thread.onSpinWait();
+                inside.decrementAndGet();
+            }
+        };
+        EvaluationListener serial = new SweepRunner.SerialListener(slow);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<?>> f = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                f.add(pool.submit(() -> {
+                    for (int k = 0; k < 20_000; k++) {
+                        serial.warning("w");
+                    }
+                }));
+            }
+            for (java.util.concurrent.Future<?> x : f) {
+                x.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(80_000, calls.get());
+        assertEquals(0, overlaps.get(), "calls overlapped");
+    }
+
+    @Test
+    void builder_badSeeds_refusedBeforeAnySettingRuns() {
+        SweepRunner.Builder b = SweepRunner.builder().scorer(ProbeScorer.textSpace(tokenizer, true))
+                .tokenizer(tokenizer).base(EvalFixture.hyperparameters().build()).layers(List.of(1))
+                .statistics(layer -> {
+                    throw new AssertionError("no setting may run");
+                });
+        IllegalArgumentException negative = assertThrows(IllegalArgumentException.class, () -> b.seeds(List.of(0, -1)));
+        assertTrue(negative.getMessage().contains("-1"), negative.getMessage());
+        IllegalStateException unseeded = assertThrows(IllegalStateException.class, () -> b.seeds(List.of(3)).build());
+        assertTrue(unseeded.getMessage().contains("no seeds"), unseeded.getMessage());
+    }
+
+    @Test
     void run_layersAndN_oneResumableFilePerSettingAndOneTable() throws IOException {
         List<Integer> statsAsked = new ArrayList<>();
         List<EvalCase> rows = road.cases().subList(0, 2);

@@ -312,6 +312,30 @@ class LoraTest {
     }
 
     @Test
+    void editDelta_read_tamperedEditFile_refusedByItsChecksum(@TempDir Path dir) throws IOException {
+        Random rnd = new Random(22);
+        float[] u = random(rnd, I);
+        float[] r = random(rnd, D);
+        dev.refact.core.SavedEdit saved = new dev.refact.core.SavedEdit("cid", 0, ClipTextModel.fc2WeightName(0), u, r,
+                "fp", dev.refact.core.EditRequest.of("a photo of a cat", "cat", "dog"), "{}",
+                new dev.refact.core.EditProvenance("fp", "m", "none", "test", "test", "now"));
+        Path file = dir.resolve("s.edit.safetensors");
+        saved.save(file);
+        Path tampered = dir.resolve("t.edit.safetensors");
+        SafetensorsWriter w = new SafetensorsWriter();
+        try (SafetensorsFile sf = SafetensorsFile.open(file)) {
+            sf.metadata().forEach(w::metadata);
+            float[] r2 = sf.readFloats("r");
+            r2[3] += 1f;
+            w.addFloats("u", sf.readFloats("u"), I).addFloats("r", r2, D);
+        }
+        w.write(tampered);
+        IOException e = assertThrows(IOException.class, () -> EditDelta.read(tampered));
+        assertTrue(e.getMessage().contains("t.edit.safetensors") && e.getMessage().contains("r_sha256"),
+                e.getMessage());
+    }
+
+    @Test
     void editDelta_read_refusesOtherFiles(@TempDir Path dir) throws IOException {
         Path p = dir.resolve("stats.safetensors");
         new SafetensorsWriter().metadata("refact.kind", "stats").addFloats("c", new float[1], 1).write(p);
