@@ -287,14 +287,19 @@ class LoraTest {
         assertTrue(e.getMessage().contains("lora_te_x.lora_down.weight"), e.getMessage());
     }
 
-    @Test
-    void editDelta_ofSavedEdit_sameAsReadingItsFile_andExportsRankOne(@TempDir Path dir) throws IOException {
-        Random rnd = new Random(21);
-        float[] u = random(rnd, I);
-        float[] r = random(rnd, D);
-        dev.refact.core.SavedEdit saved = new dev.refact.core.SavedEdit("cid", 0, ClipTextModel.fc2WeightName(0), u, r,
+    /** A single edit of layer 0 with seeded random u [I] and r [D]. */
+    private static dev.refact.core.SavedEdit savedEdit(long seed) {
+        Random rnd = new Random(seed);
+        return new dev.refact.core.SavedEdit("cid", 0, ClipTextModel.fc2WeightName(0), random(rnd, I), random(rnd, D),
                 "fp", dev.refact.core.EditRequest.of("a photo of a cat", "cat", "dog"), "{}",
                 new dev.refact.core.EditProvenance("fp", "m", "none", "test", "test", "now"));
+    }
+
+    @Test
+    void editDelta_ofSavedEdit_sameAsReadingItsFile_andExportsRankOne(@TempDir Path dir) throws IOException {
+        dev.refact.core.SavedEdit saved = savedEdit(21);
+        float[] u = saved.u();
+        float[] r = saved.r();
         Path file = dir.resolve("s.edit.safetensors");
         saved.save(file);
         EditDelta fromFile = EditDelta.read(file);
@@ -313,12 +318,7 @@ class LoraTest {
 
     @Test
     void editDelta_read_tamperedEditFile_refusedByItsChecksum(@TempDir Path dir) throws IOException {
-        Random rnd = new Random(22);
-        float[] u = random(rnd, I);
-        float[] r = random(rnd, D);
-        dev.refact.core.SavedEdit saved = new dev.refact.core.SavedEdit("cid", 0, ClipTextModel.fc2WeightName(0), u, r,
-                "fp", dev.refact.core.EditRequest.of("a photo of a cat", "cat", "dog"), "{}",
-                new dev.refact.core.EditProvenance("fp", "m", "none", "test", "test", "now"));
+        dev.refact.core.SavedEdit saved = savedEdit(22);
         Path file = dir.resolve("s.edit.safetensors");
         saved.save(file);
         Path tampered = dir.resolve("t.edit.safetensors");
