@@ -142,25 +142,11 @@ final class JointUpdate {
     }
 
     /**
-     * W + Σ_i r_i u_iᵀ computed in float64 from the float32 factors and rounded once to W's dtype: [d_out,d_in],
-     * a new tensor owned by the caller. The editor and {@link SavedJointEdit#apply} both use this, so an applied
-     * file reproduces the editor's weights bit for bit.
-     *
-     * @param w the current weight [d_out,d_in]
-     * @param r [n][d_out]
-     * @param u [n][d_in]
+     * Rows as one float32 tensor [k,d] on {@code device}, in the caller's scope: the factor a
+     * {@code ClipTextModel.applyLowRankUpdate} takes (r [k,out] or u [k,in]).
      */
-    static Tensor updatedWeight(Tensor w, float[][] r, float[][] u) {
-        int n = r.length;
-        int out = r[0].length;
-        int in = u[0].length;
-        Tensor result;
-        try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
-            Tensor rt = Tensors.floats(flatten(r), w.device(), n, out).to(torch.ScalarType.Double);
-            Tensor ut = Tensors.floats(flatten(u), w.device(), n, in).to(torch.ScalarType.Double);
-            result = w.detach().to(torch.ScalarType.Double).add(rt.t().mm(ut)).to(w.scalar_type()).retainReference();
-        }
-        return Tensors.handOff(result);
+    static Tensor factor(float[][] rows, org.bytedeco.pytorch.Device device) {
+        return Tensors.floats(flatten(rows), device, rows.length, rows[0].length);
     }
 
     static float[] flatten(float[][] rows) {

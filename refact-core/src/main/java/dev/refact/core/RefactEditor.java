@@ -352,8 +352,9 @@ final class RefactEditor implements Editor {
                                 Tensors.floats(u[0], model.device(), u[0].length), changeId);
                     }
                 } else {
-                    try (Tensor updated = JointUpdate.updatedWeight(model.parameter(weightName), r, u)) {
-                        model.replaceParameter(weightName, updated, changeId);
+                    try (PointerScope s2 = new PointerScope()) {
+                        model.applyLowRankUpdate(weightName, JointUpdate.factor(r, model.device()),
+                                JointUpdate.factor(u, model.device()), changeId);
                     }
                 }
             }

@@ -321,8 +321,9 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
                         Tensors.floats(u[0], model.device(), u[0].length), changeId);
             }
         } else {
-            try (Tensor updated = JointUpdate.updatedWeight(w, r, u)) {
-                model.replaceParameter(weightName, updated, changeId);
+            try (PointerScope scope = new PointerScope()) {
+                model.applyLowRankUpdate(weightName, JointUpdate.factor(r, model.device()),
+                        JointUpdate.factor(u, model.device()), changeId);
             }
         }
         EditChecks.encoderStaysFinite(model, changeId);

@@ -96,11 +96,14 @@ final class JointEditTest extends TinyModelTest {
             }
             assertTrue(maxErr < 1e-6, "W' = W + Σ r uᵀ (max err " + maxErr + ")");
             assertEquals(List.of(r.changeId()), model.changes());
+            // undo keeps the 3 factor rows (3 × (32 + 128) floats), not a copy of the [32,128] weight
+            assertEquals(3L * (32 + 128) * 4, model.journalBytes());
         } finally {
             r.undo();
         }
         assertSameWeights(before, model);
         assertEquals(fp, model.fingerprint());
+        assertEquals(0, model.journalBytes());
     }
 
     @Test
