@@ -207,9 +207,10 @@ public final class ClipTextModel implements AutoCloseable {
         TorchRuntime.ensureLoaded();
         TextEncoderCheckpoint ck = TextEncoderCheckpoint.resolve(path, encoder);
         ParameterStore store = ck.read(device, computeDtype);
+        Device owned = ownedDevice(device);
+        ClipTextModel model = null;
         try {
-            ClipTextModel model = new ClipTextModel(ck.config(), store, "text_model.", ownedDevice(device),
-                    computeDtype, ck.sourceName(), ck);
+            model = new ClipTextModel(ck.config(), store, "text_model.", owned, computeDtype, ck.sourceName(), ck);
             model.inheritedChanges.addAll(savedChanges(ck.isSingleFile() ? List.of(ck.weights())
                     : Checkpoints.weightFiles(ck.weights())));
             LOG.log(System.Logger.Level.DEBUG, () -> "loaded text encoder " + ck.weights() + " (" + ck.layoutName()
@@ -217,7 +218,12 @@ public final class ClipTextModel implements AutoCloseable {
                     + ck.config().hiddenSize());
             return model;
         } catch (IOException | RuntimeException e) {
-            store.close();
+            if (model != null) {
+                model.close();           // its weights and its device
+            } else {
+                store.close();
+                owned.close();
+            }
             throw e;
         }
     }
@@ -428,7 +434,8 @@ public final class ClipTextModel implements AutoCloseable {
             TextEncoding enc = encode(Tensors.longs(flat, device, texts.size(), n));  // closed by the scope
             last = Tensors.toFloats(enc.lastHiddenState());
             pooled = Tensors.toFloats(enc.pooled());
-            rep = Tensors.toFloats(represent(enc.pooled(), true));
+            // encode(Tensor) already applied text_projection when the model has one: the projected representation
+            rep = Tensors.toFloats(enc.textEmbeds() != null ? enc.textEmbeds() : enc.pooled());
         }
         List<EncodedText> out = new ArrayList<>(texts.size());
         for (int i = 0; i < texts.size(); i++) {
@@ -658,14 +665,6 @@ public final class ClipTextModel implements AutoCloseable {
             out = r.retainReference();
         }
         return Tensors.handOff(out);
-    }
-
-    private static void handOffAll(Tensor... tensors) {
-        for (Tensor t : tensors) {
-            if (t != null) {
-                Tensors.handOff(t);
-            }
-        }
     }
 
     /**
@@ -997,7 +996,7 @@ public final class ClipTextModel implements AutoCloseable {
     }
 
     private static void requireFinite(String what, Tensor t) {
-        if (!torch.isfinite(t).all().item_bool()) {
+        if (!dev.refact.clip.torch.Finite.all(t)) {
             throw new IllegalArgumentException("refusing to write non-finite values (" + what + ")");
         }
     }
@@ -1150,11 +1149,7 @@ public final class ClipTextModel implements AutoCloseable {
      * The HF config JSON of this model: {@code CLIPTextModelWithProjection} with {@code projection_dim} when it has
      * a projection (the constructor makes {@code projectionDim} its width), else {@code CLIPTextModel}.
      */
-    String configJsonText() {
-        return configJson();
-    }
-
-    private String configJson() {
+    String configJson() {
         String json = config.toJson();
         if (projection == null) {
             json = json.replace("CLIPTextModelWithProjection", "CLIPTextModel");
@@ -1175,10 +1170,14 @@ public final class ClipTextModel implements AutoCloseable {
         synchronized (this) {
             fp = fingerprint == null ? "not computed" : fingerprint.substring(0, 12);
         }
+        String dev;
+        try (org.bytedeco.javacpp.BytePointer name = device.str()) {   // a new native string: freed here
+            dev = name.getString();
+        }
         return String.format(Locale.ROOT, "ClipTextModel[%d layers × %d, mlp %d, %s, %s on %s, projection %s, %s, "
                         + "%d change(s), fingerprint %s]",
                 config.numHiddenLayers(), config.hiddenSize(), config.intermediateSize(), config.hiddenAct(),
-                dtype.toString().toLowerCase(Locale.ROOT), device.str().getString(),
+                dtype.toString().toLowerCase(Locale.ROOT), dev,
                 projection == null ? "none" : projection.size(0), source, journal.size(), fp);
     }
 

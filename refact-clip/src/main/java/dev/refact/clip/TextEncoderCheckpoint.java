@@ -353,17 +353,26 @@ final class TextEncoderCheckpoint {
     private static final Pattern HF_LAYER = Pattern.compile("encoder\\.layers\\.(\\d+)\\.");
     private static final Pattern OPENCLIP_BLOCK = Pattern.compile("transformer\\.resblocks\\.(\\d+)\\.");
 
-    private static int countIndices(Map<String, TensorInfo> infos, String prefix, Pattern p) {
-        TreeSet<Integer> seen = new TreeSet<>();
+    /** Layer indices above this are refused before they are parsed or used (the config allows 1024 layers). */
+    private static final int MAX_LAYER_INDEX = 1023;
+
+    private static int countIndices(Path file, Map<String, TensorInfo> infos, String prefix, Pattern p)
+            throws CheckpointFormatException {
+        int max = -1;
         for (String k : infos.keySet()) {
             if (k.startsWith(prefix)) {
                 Matcher m = p.matcher(k.substring(prefix.length()));
                 if (m.find()) {
-                    seen.add(Integer.parseInt(m.group(1)));
+                    String digits = m.group(1);
+                    if (digits.length() > 4 || Integer.parseInt(digits) > MAX_LAYER_INDEX) {
+                        throw new CheckpointFormatException(file, k, "layer index " + digits + " is out of range (at "
+                                + "most " + MAX_LAYER_INDEX + ")");
+                    }
+                    max = Math.max(max, Integer.parseInt(digits));
                 }
             }
         }
-        return seen.isEmpty() ? 0 : seen.last() + 1;
+        return max + 1;
     }
 
     private static long[] shapeOf(Path file, Map<String, TensorInfo> infos, String key, int rank, List<String> missing) {
@@ -391,7 +400,7 @@ final class TextEncoderCheckpoint {
         if (!missing.isEmpty()) {
             throw new CheckpointFormatException(file, "cannot infer the text encoder's shape: missing " + missing);
         }
-        int layers = countIndices(infos, tm, HF_LAYER);
+        int layers = countIndices(file, infos, tm, HF_LAYER);
         TensorInfo proj = infos.get(prefix + "text_projection.weight");
         int projDim = proj != null && proj.shape().length == 2 ? (int) proj.shape()[0] : 0;
         return inferred(file, tok, pos, fc1, layers, projDim, fam);
@@ -407,7 +416,7 @@ final class TextEncoderCheckpoint {
         if (!missing.isEmpty()) {
             throw new CheckpointFormatException(file, "cannot infer the text encoder's shape: missing " + missing);
         }
-        int blocks = countIndices(infos, prefix, OPENCLIP_BLOCK);
+        int blocks = countIndices(file, infos, prefix, OPENCLIP_BLOCK);
         int layers = penultimate ? blocks - 1 : blocks;
         if (layers < 1) {
             throw new CheckpointFormatException(file, "'" + prefix + "transformer.resblocks.*' has " + blocks

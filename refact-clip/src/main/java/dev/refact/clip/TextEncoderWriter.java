@@ -73,7 +73,7 @@ final class TextEncoderWriter {
             }
             w.write(dir.resolve("model.safetensors"));
         }
-        dev.refact.clip.io.AtomicFiles.writeString(dir.resolve("config.json"), m.configJsonText());
+        dev.refact.clip.io.AtomicFiles.writeString(dir.resolve("config.json"), m.configJson());
     }
 
     /** One replaced byte range of the data section. */

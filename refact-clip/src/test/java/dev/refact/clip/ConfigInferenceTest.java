@@ -74,4 +74,21 @@ final class ConfigInferenceTest {
             assertEquals(fields(ClipTextConfig.SDXL_1), fields(c), "SDXL encoder 1 is the same tower");
         }
     }
+
+    @Test
+    void inferHf_hugeLayerIndex_refusedNamingTheTensor() {
+        String p = TextEncoderCheckpoint.SD1_PREFIX + "text_model.";
+        for (String index : new String[] {"99999999999", "5000"}) {
+            Map<String, TensorInfo> m = new LinkedHashMap<>();
+            put(m, p + "embeddings.token_embedding.weight", 49408, 768);
+            put(m, p + "embeddings.position_embedding.weight", 77, 768);
+            put(m, p + "encoder.layers.0.mlp.fc1.weight", 3072, 768);
+            put(m, p + "encoder.layers." + index + ".mlp.fc1.weight", 3072, 768);
+            dev.refact.clip.io.CheckpointFormatException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    dev.refact.clip.io.CheckpointFormatException.class, () -> TextEncoderCheckpoint.inferHf(FILE, m,
+                            TextEncoderCheckpoint.SD1_PREFIX, TextEncoderFamily.SD1));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("encoder.layers." + index)
+                    && e.getMessage().contains("out of range"), e.getMessage());
+        }
+    }
 }

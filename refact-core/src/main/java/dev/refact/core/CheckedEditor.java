@@ -89,8 +89,8 @@ final class CheckedEditor implements Editor {
             return;
         }
         String msg = "covariance statistics " + stats.id() + " were computed on a model with fingerprint "
-                + abbreviate(recorded) + ", but this model's weights are " + abbreviate(model.fingerprint())
-                + (model.changes().isEmpty() ? "" : " (loaded as " + abbreviate(model.baseFingerprint()) + ")");
+                + EditFileChecks.shortFingerprint(recorded) + ", but this model's weights are " + EditFileChecks.shortFingerprint(model.fingerprint())
+                + (model.changes().isEmpty() ? "" : " (loaded as " + EditFileChecks.shortFingerprint(model.baseFingerprint()) + ")");
         if (allowForeign) {
             LOG.log(System.Logger.Level.WARNING, msg + " (allowed by the editor's allowStatisticsOfOtherModels)");
             return;
@@ -99,9 +99,6 @@ final class CheckedEditor implements Editor {
                 + "Editor.builder().allowStatisticsOfOtherModels(true)");
     }
 
-    private static String abbreviate(String fp) {
-        return fp.length() > 12 ? fp.substring(0, 12) + "…" : fp;
-    }
 
     @Override
     public String toString() {

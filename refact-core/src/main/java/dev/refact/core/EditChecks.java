@@ -72,14 +72,43 @@ final class EditChecks {
     static void finiteUpdate(Tensor u, Tensor r, EditRequest request) {
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             if (!Finite.all(u) || !Finite.all(r)) {
-                throw new IllegalStateException("the update for " + quote(request.prompt()) + " → "
-                        + quote(request.target()) + " is not finite (u or r has NaN/Inf); the weights were not changed");
+                throw notFinite(request);
             }
-            double m = u.detach().abs().max().item_double() * r.detach().abs().max().item_double();
-            if (!(m < Float.MAX_VALUE)) {
-                throw new IllegalStateException("the update r uᵀ for " + quote(request.prompt())
-                        + " overflows float32; the weights were not changed");
+            checkProduct(u.detach().abs().max().item_double() * r.detach().abs().max().item_double(), request);
+        }
+    }
+
+    /** As {@link #finiteUpdate(Tensor, Tensor, EditRequest)} on host arrays (no device round trip). */
+    static void finiteUpdate(float[] u, float[] r, EditRequest request) {
+        double mu = maxAbs(u);
+        double mr = maxAbs(r);
+        if (Double.isNaN(mu) || Double.isNaN(mr)) {
+            throw notFinite(request);
+        }
+        checkProduct(mu * mr, request);
+    }
+
+    /** max |v_i|, or NaN if any value is NaN or ±Inf. */
+    private static double maxAbs(float[] v) {
+        float m = 0;
+        for (float x : v) {
+            if (!Float.isFinite(x)) {
+                return Double.NaN;
             }
+            m = Math.max(m, Math.abs(x));
+        }
+        return m;
+    }
+
+    private static IllegalStateException notFinite(EditRequest request) {
+        return new IllegalStateException("the update for " + quote(request.prompt()) + " → "
+                + quote(request.target()) + " is not finite (u or r has NaN/Inf); the weights were not changed");
+    }
+
+    private static void checkProduct(double m, EditRequest request) {
+        if (!(m < Float.MAX_VALUE)) {
+            throw new IllegalStateException("the update r uᵀ for " + quote(request.prompt())
+                    + " overflows float32; the weights were not changed");
         }
     }
 

@@ -200,6 +200,11 @@ final class EditFileChecks {
         return last.isEmpty() ? "(local folder)" : last;
     }
 
+    /** A fingerprint for messages: its first 12 hex digits and "…". */
+    static String shortFingerprint(String fp) {
+        return fp.length() > 12 ? fp.substring(0, 12) + "…" : fp;
+    }
+
     private static String abbreviate(String s) {
         return dev.refact.clip.io.TextFiles.abbreviate(s, 80);
     }

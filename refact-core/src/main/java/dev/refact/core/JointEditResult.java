@@ -142,7 +142,7 @@ public final class JointEditResult implements AppliedEdit {
      * @return a new array of n + p float32 rows of length d_in, each a unit direction C⁻¹k̄/‖C⁻¹k̄‖
      */
     public float[][] u() {
-        return copy(u);
+        return JointUpdate.copy(u);
     }
 
     /**
@@ -151,7 +151,7 @@ public final class JointEditResult implements AppliedEdit {
      * @return a new array of n + p float32 rows of length d_out
      */
     public float[][] r() {
-        return copy(r);
+        return JointUpdate.copy(r);
     }
 
     /**
@@ -160,7 +160,7 @@ public final class JointEditResult implements AppliedEdit {
      * @return a new array of n + p float32 rows of length d_in: each row's mean key over the context templates
      */
     public float[][] kBar() {
-        return copy(kBar);
+        return JointUpdate.copy(kBar);
     }
 
     /**
@@ -169,7 +169,7 @@ public final class JointEditResult implements AppliedEdit {
      * @return a new array of n + p float32 rows of length d_in: each row's key at the bare subject's last token
      */
     public float[][] kBare() {
-        return copy(kBare);
+        return JointUpdate.copy(kBare);
     }
 
     /**
@@ -178,7 +178,7 @@ public final class JointEditResult implements AppliedEdit {
      * @return a new array of n + p float32 rows of length d_out
      */
     public float[][] vStar() {
-        return copy(vStar);
+        return JointUpdate.copy(vStar);
     }
 
     /**
@@ -279,14 +279,6 @@ public final class JointEditResult implements AppliedEdit {
      */
     public void save(Path file) throws IOException {
         toSavedEdit().save(file);
-    }
-
-    private static float[][] copy(float[][] a) {
-        float[][] c = new float[a.length][];
-        for (int i = 0; i < a.length; i++) {
-            c[i] = a[i].clone();
-        }
-        return c;
     }
 
     @Override

@@ -142,11 +142,43 @@ final class JointUpdate {
     }
 
     /**
-     * Rows as one float32 tensor [k,d] on {@code device}, in the caller's scope: the factor a
-     * {@code ClipTextModel.applyLowRankUpdate} takes (r [k,out] or u [k,in]).
+     * Applies {@code W ← W + Σ_i r_i u_iᵀ} to the model's weight, journalled as {@code changeId}: one row as the
+     * single edit's rank-one update (so a one-request joint edit equals a single edit bit for bit), more as
+     * {@code ClipTextModel.applyLowRankUpdate}. The editor and {@link SavedJointEdit#apply} both call this, so an
+     * applied file reproduces the editor's weights bit for bit.
+     *
+     * @param r [k][d_out]
+     * @param u [k][d_in]
      */
-    static Tensor factor(float[][] rows, org.bytedeco.pytorch.Device device) {
+    static void apply(dev.refact.clip.ClipTextModel model, String weightName, float[][] r, float[][] u,
+                      String changeId) {
+        try (PointerScope scope = new PointerScope()) {
+            if (r.length == 1) {
+                model.applyRankOneUpdate(weightName, Tensors.floats(r[0], model.device(), r[0].length),
+                        Tensors.floats(u[0], model.device(), u[0].length), changeId);
+            } else {
+                model.applyLowRankUpdate(weightName, factor(r, model.device()), factor(u, model.device()), changeId);
+            }
+        }
+    }
+
+    /** Rows as one float32 tensor [k,d] on {@code device}, in the caller's scope. */
+    private static Tensor factor(float[][] rows, org.bytedeco.pytorch.Device device) {
         return Tensors.floats(flatten(rows), device, rows.length, rows[0].length);
+    }
+
+    /**
+     * A deep copy of rows.
+     *
+     * @param rows [k][d]
+     * @return new arrays with the same values
+     */
+    static float[][] copy(float[][] rows) {
+        float[][] c = new float[rows.length][];
+        for (int i = 0; i < rows.length; i++) {
+            c[i] = rows[i].clone();
+        }
+        return c;
     }
 
     static float[] flatten(float[][] rows) {

@@ -105,17 +105,10 @@ final class RefactEditor implements Editor {
                 t = System.nanoTime();
                 String changeId = changeId(fingerprint, request);
                 String weightName = ClipTextModel.fc2WeightName(layer);
-                float[] u;
-                float[] r;
-                try (RankOneUpdate.Factors f = RankOneUpdate.compute(direction, kBare, vBare, vStar)) {
-                    Tensor u32 = f.u().to(model.dtype());
-                    Tensor r32 = f.r().to(model.dtype());
-                    EditChecks.finiteUpdate(u32, r32, request);
-                    model.applyRankOneUpdate(weightName, r32, u32, changeId);
-                    EditChecks.encoderStaysFinite(model, changeId);
-                    u = Tensors.toFloats(u32);
-                    r = Tensors.toFloats(r32);
-                }
+                float[][] ur = applyRankOne(model, weightName, direction, kBare, vBare, vStar, request, changeId);
+                EditChecks.encoderStaysFinite(model, changeId);
+                float[] u = ur[0];
+                float[] r = ur[1];
                 timings.put("update", elapsed(t));
                 double deltaNorm;
                 double t0Norm;
@@ -318,14 +311,9 @@ final class RefactEditor implements Editor {
                 Tensor kb = Tensors.floats(kBare[0], model.device(), kBare[0].length).to(model.dtype());
                 Tensor vb = Tensors.floats(vBare[0], model.device(), vBare[0].length).to(model.dtype());
                 Tensor vs = Tensors.floats(vStar[0], model.device(), vStar[0].length).to(model.dtype());
-                try (RankOneUpdate.Factors f = RankOneUpdate.compute(direction, kb, vb, vs)) {
-                    Tensor u32 = f.u().to(model.dtype());
-                    Tensor r32 = f.r().to(model.dtype());
-                    EditChecks.finiteUpdate(u32, r32, first);
-                    model.applyRankOneUpdate(weightName, r32, u32, changeId);
-                    u[0] = Tensors.toFloats(u32);
-                    r[0] = Tensors.toFloats(r32);
-                }
+                float[][] ur = applyRankOne(model, weightName, direction, kb, vb, vs, first, changeId);
+                u[0] = ur[0];
+                r[0] = ur[1];
             } else {
                 double[][] d = new double[n + p][];
                 for (int i = 0; i < n; i++) {
@@ -341,22 +329,9 @@ final class RefactEditor implements Editor {
                 double[][] r64 = JointUpdate.solve(system, d, options.ridge());
                 for (int i = 0; i < n + p; i++) {
                     r[i] = toFloats(r64[i]);
-                    try (PointerScope s2 = new PointerScope()) {
-                        EditChecks.finiteUpdate(Tensors.floats(u[i], model.device(), u[i].length),
-                                Tensors.floats(r[i], model.device(), r[i].length), requests.get(Math.min(i, n - 1)));
-                    }
+                    EditChecks.finiteUpdate(u[i], r[i], requests.get(Math.min(i, n - 1)));
                 }
-                if (n + p == 1) {
-                    try (PointerScope s2 = new PointerScope()) {
-                        model.applyRankOneUpdate(weightName, Tensors.floats(r[0], model.device(), r[0].length),
-                                Tensors.floats(u[0], model.device(), u[0].length), changeId);
-                    }
-                } else {
-                    try (PointerScope s2 = new PointerScope()) {
-                        model.applyLowRankUpdate(weightName, JointUpdate.factor(r, model.device()),
-                                JointUpdate.factor(u, model.device()), changeId);
-                    }
-                }
+                JointUpdate.apply(model, weightName, r, u, changeId);
             }
             // NaN/Inf anywhere in the encoder's outputs: undone, refused
             EditChecks.encoderStaysFinite(model, changeId);
@@ -488,6 +463,24 @@ final class RefactEditor implements Editor {
             }
         }
         return res;
+    }
+
+    /**
+     * ROME's closed form from the key direction, k_b, v_b and v* ({@link RankOneUpdate}), rounded to the model's
+     * dtype, checked finite and applied as {@code W += r uᵀ} under {@code changeId}: the single edit and a
+     * one-request joint edit share it, so they are the same edit bit for bit.
+     *
+     * @return {u, r} as applied (model dtype values, as float32 arrays)
+     */
+    private static float[][] applyRankOne(ClipTextModel model, String weightName, Tensor direction, Tensor kBare,
+                                          Tensor vBare, Tensor vStar, EditRequest request, String changeId) {
+        try (RankOneUpdate.Factors f = RankOneUpdate.compute(direction, kBare, vBare, vStar)) {
+            Tensor u32 = f.u().to(model.dtype());
+            Tensor r32 = f.r().to(model.dtype());
+            EditChecks.finiteUpdate(u32, r32, request);
+            model.applyRankOneUpdate(weightName, r32, u32, changeId);
+            return new float[][] {Tensors.toFloats(u32), Tensors.toFloats(r32)};
+        }
     }
 
     /**

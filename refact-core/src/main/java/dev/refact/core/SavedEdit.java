@@ -153,8 +153,8 @@ public record SavedEdit(String changeId, int layer, String weightName, float[] u
         }
         if (!force && !model.fingerprint().equals(modelFingerprint)) {
             throw new IllegalStateException("edit " + changeId + " (\"" + request.prompt() + "\" → \"" + request.target()
-                    + "\") was computed on weights with fingerprint " + abbreviate(modelFingerprint)
-                    + " but this model's weights are " + abbreviate(model.fingerprint())
+                    + "\") was computed on weights with fingerprint " + EditFileChecks.shortFingerprint(modelFingerprint)
+                    + " but this model's weights are " + EditFileChecks.shortFingerprint(model.fingerprint())
                     + (model.changes().isEmpty() ? "" : " (after changes " + model.changes() + ")")
                     + "; apply the edits in the order they were made, or force it");
         }
@@ -188,9 +188,6 @@ public record SavedEdit(String changeId, int layer, String weightName, float[] u
         return r.clone();
     }
 
-    private static String abbreviate(String fp) {
-        return fp.length() > 12 ? fp.substring(0, 12) + "…" : fp;
-    }
 
     @Override
     public boolean equals(Object o) {

@@ -192,15 +192,17 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
             reqs.add(o);
         }
         int n = rows.size();
+        float[] uFlat = JointUpdate.flatten(u);
+        float[] rFlat = JointUpdate.flatten(r);
         EditFileChecks.header(KIND, VERSION, changeId, layer, weightName, modelFingerprint, hyperparametersJson,
                         provenance)
                 .metadata("requests", new GsonBuilder().disableHtmlEscaping().create().toJson(reqs))
                 .metadata("condition_number", Double.toString(conditionNumber))
                 .metadata("ridge", Double.toString(ridge))
-                .metadata(EditFileChecks.U_SHA256, EditFileChecks.checksum(JointUpdate.flatten(u)))
-                .metadata(EditFileChecks.R_SHA256, EditFileChecks.checksum(JointUpdate.flatten(r)))
-                .addFloats("u", JointUpdate.flatten(u), n, u[0].length)
-                .addFloats("r", JointUpdate.flatten(r), n, r[0].length)
+                .metadata(EditFileChecks.U_SHA256, EditFileChecks.checksum(uFlat))
+                .metadata(EditFileChecks.R_SHA256, EditFileChecks.checksum(rFlat))
+                .addFloats("u", uFlat, n, u[0].length)
+                .addFloats("r", rFlat, n, r[0].length)
                 .addFloats("k_bar", JointUpdate.flatten(kBar), n, kBar[0].length)
                 .addFloats("k_b", JointUpdate.flatten(kBare), n, kBare[0].length)
                 .addFloats("v_star", JointUpdate.flatten(vStar), n, vStar[0].length)
@@ -239,6 +241,7 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
                     "model_fingerprint", "requests", "hyperparameters", "provenance");
             EditFileChecks.checkVersion(file, meta, "joint edit file", EditFileChecks.KNOWN_JOINT_VERSIONS);
             float[][][] t = new float[5][][];
+            float[][] flats = new float[5][];
             String[] names = {"u", "r", "k_bar", "k_b", "v_star"};
             for (int i = 0; i < names.length; i++) {
                 String name = names[i];
@@ -252,6 +255,7 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
                             + info.dtype() + " " + Arrays.toString(shape));
                 }
                 float[] flat = sf.readFloats(name);
+                flats[i] = flat;
                 float[][] rowsOf = new float[(int) shape[0]][];
                 for (int j = 0; j < shape[0]; j++) {
                     rowsOf[j] = Arrays.copyOfRange(flat, (int) (j * shape[1]), (int) ((j + 1) * shape[1]));
@@ -259,7 +263,7 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
                 t[i] = rowsOf;
             }
             EditFileChecks.check(file, meta, "joint edit file", EditFileChecks.KNOWN_JOINT_VERSIONS,
-                    JointUpdate.flatten(t[0]), JointUpdate.flatten(t[1]));
+                    flats[0], flats[1]);
             try {
                 List<Row> rows = new ArrayList<>();
                 for (JsonElement e : JsonParser.parseString(meta.get("requests")).getAsJsonArray()) {
@@ -304,7 +308,7 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
         if (!force && !model.fingerprint().equals(modelFingerprint)) {
             throw new IllegalStateException("joint edit " + changeId + " (" + rows.size() + " rows, first \""
                     + rows.get(0).request().prompt() + "\") was computed on weights with fingerprint "
-                    + abbreviate(modelFingerprint) + " but this model's weights are " + abbreviate(model.fingerprint())
+                    + EditFileChecks.shortFingerprint(modelFingerprint) + " but this model's weights are " + EditFileChecks.shortFingerprint(model.fingerprint())
                     + (model.changes().isEmpty() ? "" : " (after changes " + model.changes() + ")")
                     + "; apply the edits in the order they were made, or force it");
         }
@@ -315,17 +319,7 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
             throw new IllegalArgumentException("joint edit " + changeId + " changes '" + weightName + "' as ["
                     + r[0].length + ", " + u[0].length + "] but the model's is " + Arrays.toString(ws));
         }
-        if (u.length == 1) {
-            try (PointerScope scope = new PointerScope()) {
-                model.applyRankOneUpdate(weightName, Tensors.floats(r[0], model.device(), r[0].length),
-                        Tensors.floats(u[0], model.device(), u[0].length), changeId);
-            }
-        } else {
-            try (PointerScope scope = new PointerScope()) {
-                model.applyLowRankUpdate(weightName, JointUpdate.factor(r, model.device()),
-                        JointUpdate.factor(u, model.device()), changeId);
-            }
-        }
+        JointUpdate.apply(model, weightName, r, u, changeId);
         EditChecks.encoderStaysFinite(model, changeId);
         return new SavedEditApplication(changeId, layer, weightName, rows.size() + " rows, first \""
                 + rows.get(0).request().prompt() + "\"", model);
@@ -338,7 +332,7 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
      */
     @Override
     public float[][] u() {
-        return deepCopy(u);
+        return JointUpdate.copy(u);
     }
 
     /**
@@ -348,7 +342,7 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
      */
     @Override
     public float[][] r() {
-        return deepCopy(r);
+        return JointUpdate.copy(r);
     }
 
     /**
@@ -358,7 +352,7 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
      */
     @Override
     public float[][] kBar() {
-        return deepCopy(kBar);
+        return JointUpdate.copy(kBar);
     }
 
     /**
@@ -368,7 +362,7 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
      */
     @Override
     public float[][] kBare() {
-        return deepCopy(kBare);
+        return JointUpdate.copy(kBare);
     }
 
     /**
@@ -378,20 +372,10 @@ public record SavedJointEdit(String changeId, int layer, String weightName, floa
      */
     @Override
     public float[][] vStar() {
-        return deepCopy(vStar);
+        return JointUpdate.copy(vStar);
     }
 
-    private static float[][] deepCopy(float[][] a) {
-        float[][] c = new float[a.length][];
-        for (int i = 0; i < a.length; i++) {
-            c[i] = a[i].clone();
-        }
-        return c;
-    }
 
-    private static String abbreviate(String fp) {
-        return fp.length() > 12 ? fp.substring(0, 12) + "…" : fp;
-    }
 
     @Override
     public boolean equals(Object o) {

@@ -131,7 +131,6 @@ final class ValueOptimizer {
                 clean = c.retainReference();
                 base = c.narrow(1, start, m).contiguous().retainReference();
                 ids = batch.ids().narrow(1, start, m).contiguous().retainReference();
-                cache = model.suffixCache(layer, clean, start);
                 for (int q = 0; q < nReq; q++) {
                     delta[q] = torch.zeros(new long[] {d}, Tensors.options(model.dtype(), model.device()))
                             .retainReference();

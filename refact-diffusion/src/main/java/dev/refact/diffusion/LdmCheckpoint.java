@@ -69,13 +69,26 @@ final class LdmCheckpoint {
         return sf.info(name).shape();
     }
 
-    private static int count(SafetensorsFile sf, String prefix, Pattern indexAfter) {
+    /** Block indices above this are refused: far above any SD UNet/VAE (SD 1.x has 12 input blocks). */
+    private static final int MAX_BLOCK_INDEX = 1024;
+
+    /**
+     * One more than the largest index after {@code prefix} among the tensor names (0 if none).
+     *
+     * @throws CheckpointFormatException for an index above {@value #MAX_BLOCK_INDEX}, before anything is sized by it
+     */
+    private static int count(SafetensorsFile sf, String prefix, Pattern indexAfter) throws CheckpointFormatException {
         int max = -1;
         for (String n : sf.names()) {
             if (n.startsWith(prefix)) {
                 Matcher m = indexAfter.matcher(n.substring(prefix.length()));
                 if (m.lookingAt()) {
-                    max = Math.max(max, Integer.parseInt(m.group(1)));
+                    String digits = m.group(1);
+                    if (digits.length() > 4 || Integer.parseInt(digits) > MAX_BLOCK_INDEX) {
+                        throw new CheckpointFormatException(sf.path(), n, "block index " + digits + " is out of range "
+                                + "(at most " + MAX_BLOCK_INDEX + ")");
+                    }
+                    max = Math.max(max, Integer.parseInt(digits));
                 }
             }
         }

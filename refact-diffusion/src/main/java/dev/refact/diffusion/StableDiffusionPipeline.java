@@ -306,7 +306,6 @@ public final class StableDiffusionPipeline implements AutoCloseable {
                         Tensor in = options.guided() ? Ops.cat(0, current, current) : current;
                         in = scheduler.scaleModelInput(in, i);
                         Tensor noise = unet.forward(in, new double[] {ts[i]}, context).to(ScalarType.Float);
-                        Finite.require(noise, "unet step " + (i + 1) + " of " + ts.length);
                         Tensor guided = noise;
                         if (options.guided()) {
                             TensorVector parts = noise.chunk(2);
@@ -315,7 +314,12 @@ public final class StableDiffusionPipeline implements AutoCloseable {
                             guided = u.add(c.sub(u).mul(new Scalar(options.guidanceScale())));
                         }
                         next = scheduler.step(guided, i, current).prevSample();
-                        Finite.require(next, "scheduler step " + (i + 1) + " of " + ts.length);
+                        // one check (one device sync) per step: the sample is a combination of the UNet output, so a
+                        // NaN/Inf there shows here; only then is the stage that made it named
+                        if (!Finite.all(next)) {
+                            Finite.require(noise, "unet step " + (i + 1) + " of " + ts.length);
+                            Finite.require(next, "scheduler step " + (i + 1) + " of " + ts.length);
+                        }
                         if (observer != null) {
                             observer.onStep(i, ts[i], in, noise, guided, next);
                         }

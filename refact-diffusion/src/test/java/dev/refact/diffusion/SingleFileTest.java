@@ -116,6 +116,22 @@ class SingleFileTest {
     }
 
     @Test
+    void singleFile_hugeBlockIndex_refusedNamingTheTensor(@TempDir Path dir) throws IOException {
+        for (String index : new String[] {"99999999999", "2000000000"}) {
+            Path f = dir.resolve("huge" + index.length() + ".safetensors");
+            String name = "model.diffusion_model.input_blocks." + index + ".0.weight";
+            new dev.refact.clip.io.SafetensorsWriter()
+                    .addFloats("model.diffusion_model.input_blocks.0.0.weight", new float[4 * 4 * 9], 4, 4, 3, 3)
+                    .addFloats("model.diffusion_model.out.2.weight", new float[4 * 4 * 9], 4, 4, 3, 3)
+                    .addFloats(name, new float[1], 1)
+                    .write(f);
+            CheckpointFormatException e = assertThrows(CheckpointFormatException.class,
+                    () -> StableDiffusionPipeline.load(f, ScalarType.Float, Tensors.cpu(), 0));
+            assertTrue(e.getMessage().contains(name) && e.getMessage().contains("out of range"), e.getMessage());
+        }
+    }
+
+    @Test
     void singleFile_unexpectedUnetTensor_named_butVaeLossIgnored(@TempDir Path dir) throws IOException {
         Path f = SdSingleFiles.write(dir, null);
         Path g = dir.resolve("extra.safetensors");

@@ -40,11 +40,6 @@ final class ApplyCommand implements Callable<Integer> {
             + "more than 10 times the norm of the weight it changes (non-finite results are refused regardless).")
     boolean force;
 
-    /** Which text encoder LoRA modules are merged into: 1 (lora_te_/lora_te1_/text_encoder.) or 2 for SDXL's second. */
-    int loraEncoder() {
-        return model.encoder;
-    }
-
     @Override
     public Integer call() throws Exception {
         // output locations checked before any loading or computing
@@ -62,7 +57,7 @@ final class ApplyCommand implements Callable<Integer> {
             JsonArray applied = new JsonArray();
             for (int i = 0; i < loaded.size(); i++) {
                 if (loaded.get(i) instanceof LoraFile lora) {
-                    applied.add(LoraApply.apply(lora, m, loraEncoder(), spec.commandLine().getErr()));
+                    applied.add(LoraApply.apply(lora, m, model.encoder, spec.commandLine().getErr()));
                     continue;
                 }
                 JsonObject o = new JsonObject();

@@ -210,12 +210,11 @@ final class EditCommand implements Callable<Integer> {
         if (name == null) {
             return Hyperparameters.roleEdits();
         }
-        return switch (name) {
-            case "role-edits" -> Hyperparameters.roleEdits();
-            case "appearance-edits" -> Hyperparameters.appearanceEdits();
-            case "released-code" -> Hyperparameters.releasedCode();
-            default -> throw usage("unknown --preset '" + name + "' (role-edits, appearance-edits, released-code)");
-        };
+        try {
+            return HparamsFile.preset(name);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
     }
 
     /** Phrasings not among the editing templates, for the generalisation probes of a single edit. */

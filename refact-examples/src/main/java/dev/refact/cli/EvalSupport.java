@@ -122,13 +122,7 @@ final class EvalSupport {
             if (hparams != null && preset != null) {
                 throw new IllegalArgumentException("give --preset or --hparams, not both");
             }
-            Hyperparameters base = preset == null ? null : switch (preset) {
-                case "role-edits" -> Hyperparameters.roleEdits();
-                case "appearance-edits" -> Hyperparameters.appearanceEdits();
-                case "released-code" -> Hyperparameters.releasedCode();
-                default -> throw new IllegalArgumentException("unknown --preset '" + preset
-                        + "' (role-edits, appearance-edits, released-code)");
-            };
+            Hyperparameters base = preset == null ? null : HparamsFile.preset(preset);
             Hyperparameters.Builder b = hparams != null
                     ? HparamsFile.read(hparams).toBuilder()
                     : base != null ? base.toBuilder()
@@ -222,7 +216,7 @@ final class EvalSupport {
                 if (cell.failed()) {
                     err.println("refact: " + row.label() + ", seed " + cell.seed() + ": " + cell.error());
                 }
-                report(what + " (" + row.dataset().displayName() + " row " + row.row() + ")", p);
+                report(p);
             }
 
             @Override
@@ -240,7 +234,7 @@ final class EvalSupport {
                         Double.toString(point.learningRate()), (System.nanoTime() - start) / 1e9);
             }
 
-            private void report(String label, EvalProgress p) {
+            private void report(EvalProgress p) {
                 if (bar == null) {
                     bar = Progress.start(err, what, p.total(), "cells", p.elapsed());
                 }

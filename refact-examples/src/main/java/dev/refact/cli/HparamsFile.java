@@ -13,6 +13,21 @@ final class HparamsFile {
     private HparamsFile() {
     }
 
+    /**
+     * A named preset of {@code --preset}.
+     *
+     * @throws IllegalArgumentException for an unknown name (the message lists the names)
+     */
+    static Hyperparameters preset(String name) {
+        return switch (name) {
+            case "role-edits" -> Hyperparameters.roleEdits();
+            case "appearance-edits" -> Hyperparameters.appearanceEdits();
+            case "released-code" -> Hyperparameters.releasedCode();
+            default -> throw new IllegalArgumentException("unknown --preset '" + name
+                    + "' (role-edits, appearance-edits, released-code)");
+        };
+    }
+
     /** A builder's message in the words of the command line: flag names for the fields a flag sets. */
     static String flagNames(String message) {
         return message.replace("v_lr", "--lr").replace("v_max_grad_steps", "--steps")

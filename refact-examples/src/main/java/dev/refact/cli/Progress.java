@@ -139,11 +139,6 @@ final class Progress implements AutoCloseable {
         }
     }
 
-    /** Reports one more unit done. */
-    void step() {
-        stepTo(done + 1);
-    }
-
     private static String seconds(double s) {
         if (s < 60) {
             return String.format(Locale.ROOT, "%.1f s", s);

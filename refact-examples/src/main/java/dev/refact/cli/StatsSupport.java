@@ -86,7 +86,8 @@ final class StatsSupport {
 
     /**
      * The on-the-fly statistics of {@code layer} as a file of the statistics cache: computed (as
-     * {@link #loadOrCompute} without a file does) unless the cache has them already.
+     * {@link #loadOrCompute} without a file does) unless the cache has the file already (it is not read here: whoever
+     * loads it checks it).
      *
      * @param model     the model
      * @param tokenizer its tokenizer
@@ -97,9 +98,12 @@ final class StatsSupport {
      * @throws IllegalArgumentException if the built-in corpus is not on the class path
      */
     static Path onTheFlyFile(ClipTextModel model, ClipTokenizer tokenizer, int layer, java.io.PrintWriter err) {
-        loadOrCompute(null, model, tokenizer, layer, err, false).close();
-        return new StatisticsCache(cacheDir()).fileFor(model.fingerprint(), layer, Corpora.WORDNET, ON_THE_FLY_SAMPLES)
-                .toAbsolutePath();
+        Path file = new StatisticsCache(cacheDir()).fileFor(model.fingerprint(), layer, Corpora.WORDNET,
+                ON_THE_FLY_SAMPLES).toAbsolutePath();
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            loadOrCompute(null, model, tokenizer, layer, err, false).close();
+        }
+        return file;
     }
 
     /** The library's default statistics cache folder ({@link StatisticsCache#defaultCache()}). */

@@ -72,6 +72,9 @@ public final class SparkCellExecutor implements CellExecutor {
 
     private final SparkContext context;
     private final CellRecipe recipe;
+    /** Layers whose statistics {@link #shipStatistics} has prepared, and the shipped file name per layer. */
+    private final Set<Integer> prepared = new HashSet<>();
+    private final Map<Integer, String> shippedNames = new TreeMap<>();
     private final PrintWriter progress;
 
     /**
@@ -167,29 +170,37 @@ public final class SparkCellExecutor implements CellExecutor {
      * @return the shipped file's name per layer (empty when nothing is shipped)
      * @throws IOException if the statistics cannot be computed on the driver
      */
-    private Map<Integer, String> shipStatistics(List<CellSpec> cells) throws IOException {
+    private synchronized Map<Integer, String> shipStatistics(List<CellSpec> cells) throws IOException {
         Set<Integer> layers = new TreeSet<>();
         for (CellSpec c : cells) {
             if (c.settings() != null) {
                 layers.add(c.settings().layer());
             }
         }
-        PrintWriter log = progress != null ? progress
-                : new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
-        Map<Integer, Path> files = recipe.statisticsToShip(layers, log);
-        Map<Integer, String> names = new TreeMap<>();
-        for (Map.Entry<Integer, Path> e : files.entrySet()) {
-            String file = e.getValue().toAbsolutePath().toString();
-            synchronized (SHIPPED) {
-                Set<String> added = SHIPPED.computeIfAbsent(context, k -> new HashSet<>());
-                if (added.add(file)) {
-                    context.addFile(file);
-                    log.println("refact: spark: statistics of layer " + e.getKey() + " shipped to the executors: "
-                            + file);
+        // once per layer for this executor: a sweep's concurrent settings share it, and each would otherwise make
+        // the recipe load the text encoder again on the driver
+        Set<Integer> missing = new TreeSet<>(layers);
+        missing.removeAll(prepared);
+        if (!missing.isEmpty()) {
+            PrintWriter log = progress != null ? progress
+                    : new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
+            Map<Integer, Path> files = recipe.statisticsToShip(missing, log);
+            for (Map.Entry<Integer, Path> e : files.entrySet()) {
+                String file = e.getValue().toAbsolutePath().toString();
+                synchronized (SHIPPED) {
+                    Set<String> added = SHIPPED.computeIfAbsent(context, k -> new HashSet<>());
+                    if (added.add(file)) {
+                        context.addFile(file);
+                        log.println("refact: spark: statistics of layer " + e.getKey() + " shipped to the executors: "
+                                + file);
+                    }
                 }
+                shippedNames.put(e.getKey(), e.getValue().getFileName().toString());
             }
-            names.put(e.getKey(), e.getValue().getFileName().toString());
+            prepared.addAll(missing);
         }
+        Map<Integer, String> names = new TreeMap<>(shippedNames);
+        names.keySet().retainAll(layers);
         return names;
     }
 

@@ -11,11 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonParser;
-import dev.refact.clip.ClipTextModel;
 import dev.refact.clip.testing.SharedData;
-import dev.refact.clip.tokenizer.ClipTokenizer;
-import dev.refact.core.stats.CovarianceStats;
-import dev.refact.core.stats.StatsOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,14 +51,8 @@ final class SparkImageEvalTest {
         }
         Files.createSymbolicLink(sd.resolve("text_encoder"), SharedData.resolve("models/tiny-random-clip-text"));
         Files.createSymbolicLink(sd.resolve("tokenizer"), SharedData.resolve("clip-tokenizer"));
+        SparkEvalTest.writeStats(fixture);
         stats = fixture.resolve("L1.safetensors");
-        List<String> texts = Files.readAllLines(SharedData.resolve("refact/time/TIMED_test_set.csv")).stream()
-                .flatMap(l -> java.util.Arrays.stream(l.split(","))).toList();
-        try (ClipTextModel m = ClipTextModel.load(sd.resolve("text_encoder"));
-             CovarianceStats s = CovarianceStats.compute(m, ClipTokenizer.load(Path.of(TOKENIZER)), 1, texts,
-                     StatsOptions.builder().sampleLimit(600).corpusName("time-test-fields").build(), null)) {
-            s.save(stats);
-        }
     }
 
     @Test

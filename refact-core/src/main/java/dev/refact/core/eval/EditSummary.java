@@ -37,4 +37,11 @@ public record EditSummary(int steps, String stopReason, double targetProbability
     public boolean converged() {
         return stopReason.equals("converged");
     }
+
+    /** A summary from an edit's outcome; the stop reason as its lower-case name. */
+    static EditSummary of(int steps, dev.refact.core.StopReason reason, double targetProbability, double deltaNorm,
+                          double millis) {
+        return new EditSummary(steps, reason.name().toLowerCase(java.util.Locale.ROOT), targetProbability, deltaNorm,
+                millis);
+    }
 }

@@ -21,7 +21,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -293,7 +292,7 @@ public final class EvaluationRunner {
                 long e0 = System.nanoTime();
                 try {
                     edit = editor.edit(model, c.toRequest());
-                    summary = new EditSummary(edit.steps(), edit.stopReason().name().toLowerCase(Locale.ROOT),
+                    summary = EditSummary.of(edit.steps(), edit.stopReason(),
                             edit.targetProbability(), edit.deltaNorm(), (System.nanoTime() - e0) / 1e6);
                 } catch (IllegalArgumentException | IllegalStateException e) {
                     error = "edit failed: " + e.getMessage();
@@ -387,12 +386,12 @@ public final class EvaluationRunner {
                         applied.add(j::undo);
                         earlier.addAll(j.protectedKeys());
                         RequestOutcome x = j.outcomes().get(0);
-                        summaries.add(new EditSummary(x.steps(), x.stopReason().name().toLowerCase(Locale.ROOT),
+                        summaries.add(EditSummary.of(x.steps(), x.stopReason(),
                                 x.targetProbability(), x.deltaNorm(), (System.nanoTime() - e0) / 1e6));
                     } else {
                         EditResult e = editor.edit(model, c.toRequest());
                         applied.add(e::undo);
-                        summaries.add(new EditSummary(e.steps(), e.stopReason().name().toLowerCase(Locale.ROOT),
+                        summaries.add(EditSummary.of(e.steps(), e.stopReason(),
                                 e.targetProbability(), e.deltaNorm(), (System.nanoTime() - e0) / 1e6));
                     }
                     edited.add(i);
@@ -481,7 +480,7 @@ public final class EvaluationRunner {
             try {
                 double ms = (System.nanoTime() - start) / 1e6 / kept.size();
                 for (RequestOutcome x : joint.outcomes()) {
-                    summaries.add(new EditSummary(x.steps(), x.stopReason().name().toLowerCase(Locale.ROOT),
+                    summaries.add(EditSummary.of(x.steps(), x.stopReason(),
                             x.targetProbability(), x.deltaNorm(), ms));
                 }
                 List<ProbeScore> all = scorers.scores(model, kept);
@@ -623,6 +622,23 @@ public final class EvaluationRunner {
         }
     }
 
+    /** Refuses a negative seed (shared with {@link SweepRunner.Builder#seeds}). */
+    static void checkNotNegative(List<Integer> seeds) {
+        for (int s : seeds) {
+            if (s < 0) {
+                throw new IllegalArgumentException("seeds must be >= 0, got " + s);
+            }
+        }
+    }
+
+    /** Refuses seeds other than [0] for a text-space (unseeded) scorer (shared with {@link SweepRunner.Builder}). */
+    static void checkSeedsFit(ProbeScorer scorer, List<Integer> seeds) {
+        if (!scorer.seeded() && !seeds.equals(List.of(0))) {
+            throw new IllegalStateException("text-space scoring has no seeds (it is deterministic); got seeds "
+                    + seeds + ", use the default [0]");
+        }
+    }
+
     /** Builds an {@link EvaluationRunner}; setters validate at once. */
     public static final class Builder {
         private EvalMode mode = EvalMode.REFACT;
@@ -726,11 +742,7 @@ public final class EvaluationRunner {
             if (new HashSet<>(value).size() != value.size()) {
                 throw new IllegalArgumentException("seeds: " + value + " repeats a seed");
             }
-            for (int s : value) {
-                if (s < 0) {
-                    throw new IllegalArgumentException("seeds must be >= 0, got " + s);
-                }
-            }
+            checkNotNegative(value);
             seeds = List.copyOf(value);
             return this;
         }
@@ -774,9 +786,8 @@ public final class EvaluationRunner {
             }
             if (seeds == null) {
                 seeds = scorer.seeded() ? IntStream.range(0, 25).boxed().toList() : List.of(0);
-            } else if (!scorer.seeded() && !seeds.equals(List.of(0))) {
-                throw new IllegalStateException("text-space scoring has no seeds (it is deterministic); got seeds "
-                        + seeds + ", use the default [0]");
+            } else {
+                checkSeedsFit(scorer, seeds);
             }
             return new EvaluationRunner(this);
         }

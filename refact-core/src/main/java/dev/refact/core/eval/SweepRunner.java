@@ -134,7 +134,7 @@ public final class SweepRunner {
                     if (hp.layer() != layer) {
                         continue;
                     }
-                    EvaluationResult r = setting(hp, stats).run(model, dataset, rows);
+                    EvaluationResult r = setting(hp, stats, listener).run(model, dataset, rows);
                     SweepPoint p = new SweepPoint(hp.layer(), hp.numContrastive(), hp.learningRate(), r);
                     points.add(p);
                     listener.sweepPoint(p, index++, grid.size());
@@ -142,10 +142,6 @@ public final class SweepRunner {
             }
         }
         return new SweepResult(dataset, rows, base, points);
-    }
-
-    private EvaluationRunner setting(Hyperparameters hp, CovarianceStats stats) {
-        return setting(hp, stats, listener);
     }
 
     private EvaluationRunner setting(Hyperparameters hp, CovarianceStats stats, EvaluationListener to) {
@@ -423,11 +419,7 @@ public final class SweepRunner {
          */
         public Builder seeds(List<Integer> value) {
             List<Integer> v = checkAxis(value, "seeds");
-            for (int s : v) {
-                if (s < 0) {
-                    throw new IllegalArgumentException("seeds must be >= 0, got " + s);
-                }
-            }
+            EvaluationRunner.checkNotNegative(v);
             seeds = v;
             return this;
         }
@@ -476,10 +468,9 @@ public final class SweepRunner {
                 throw new IllegalStateException("SweepRunner.builder(): scorer, tokenizer, base hyperparameters and "
                         + "statistics are required");
             }
-            if (seeds != null && !scorer.seeded() && !seeds.equals(List.of(0))) {
-                // refused here, as EvaluationRunner does, not when a setting's runner is built after others ran
-                throw new IllegalStateException("text-space scoring has no seeds (it is deterministic); got seeds "
-                        + seeds + ", use the default [0]");
+            if (seeds != null) {
+                // refused here, not when a setting's runner is built after other settings ran
+                EvaluationRunner.checkSeedsFit(scorer, seeds);
             }
             return new SweepRunner(this);
         }

@@ -144,9 +144,14 @@ public final class TextSpaceEvaluator {
             try (PointerScope scope = new PointerScope()) {
                 Tensor ids = Tensors.longs(flat, model.device(), chunk.size(), n);
                 try (TextEncoding enc = model.encode(ids)) {
-                    Tensor rep = model.represent(enc.pooled(), projected);
-                    dev.refact.clip.torch.Finite.require(rep, "text encoder"); // a NaN score is an error, not a result
+                    // encode already applied text_projection (when the model has one): what represent() would
+                    Tensor rep = projected && enc.textEmbeds() != null ? enc.textEmbeds() : enc.pooled();
                     float[] all = Tensors.toFloats(rep);
+                    for (float v : all) {
+                        if (!Float.isFinite(v)) {   // a NaN score is an error, not a result
+                            dev.refact.clip.torch.Finite.require(rep, "text encoder");
+                        }
+                    }
                     int w = all.length / chunk.size();
                     for (int i = 0; i < chunk.size(); i++) {
                         out.put(chunk.get(i), java.util.Arrays.copyOfRange(all, i * w, (i + 1) * w));

@@ -25,9 +25,9 @@ import java.util.Objects;
  */
 public record EditDelta(String source, String changeId, int layer, String weightName, float[][] u, float[][] r) {
     /** {@code refact.kind} of single edit files. */
-    public static final String KIND_EDIT = "edit";
+    public static final String KIND_EDIT = dev.refact.core.SavedEdit.KIND;
     /** {@code refact.kind} of joint edit files. */
-    public static final String KIND_JOINT = "joint_edit";
+    public static final String KIND_JOINT = dev.refact.core.SavedJointEdit.KIND;
 
     /**
      * Deep-copies and checks the rows.

@@ -19,8 +19,7 @@ public final class ForeignStatistics {
      * @return true if the fingerprints agree or the statistics do not name one
      */
     public static boolean computedOn(CovarianceStats stats, ClipTextModel model) {
-        String fp = stats.provenance().modelFingerprint();
-        return !recordsModel(stats) || fp.equals(model.baseFingerprint()) || fp.equals(model.fingerprint());
+        return !recordsModel(stats) || stats.isFor(model.baseFingerprint()) || stats.isFor(model.fingerprint());
     }
 
     /**

@@ -68,8 +68,10 @@ public final class EditBench {
         try (ClipTextModel model = ClipTextModel.random(ClipTextConfig.SD15, 1234, false);
              CovarianceStats stats = randomStats(model, layer, 64)) {
             long s = System.nanoTime();
-            stats.solve(Tensors.floats(new float[3072], model.device(), 3072).add(new org.bytedeco.pytorch.Scalar(1)))
-                    .close();
+            try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+                stats.solve(Tensors.floats(new float[3072], model.device(), 3072)
+                        .add(new org.bytedeco.pytorch.Scalar(1)));
+            }
             System.out.printf(Locale.ROOT, "Cholesky of C (3072², float64): %.0f ms%n", (System.nanoTime() - s) / 1e6);
             Hyperparameters hp = Hyperparameters.roleEdits().toBuilder().maxSteps(steps).probabilityThreshold(1.0)
                     .build();

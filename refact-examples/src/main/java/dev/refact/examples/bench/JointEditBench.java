@@ -3,7 +3,6 @@ package dev.refact.examples.bench;
 import dev.refact.clip.ClipTextConfig;
 import dev.refact.clip.ClipTextModel;
 import dev.refact.clip.tokenizer.ClipTokenizer;
-import dev.refact.clip.torch.Tensors;
 import dev.refact.clip.torch.TorchRuntime;
 import dev.refact.core.EditRequest;
 import dev.refact.core.Editor;
@@ -61,8 +60,6 @@ public final class JointEditBench {
         int layer = 7;
         try (ClipTextModel model = ClipTextModel.random(ClipTextConfig.SD15, 1234, false);
              CovarianceStats stats = EditBench.randomStats(model, layer, a.statsBatches())) {
-            stats.solve(Tensors.floats(new float[3072], model.device(), 3072).add(new org.bytedeco.pytorch.Scalar(1)))
-                    .close();
             Hyperparameters hp = Hyperparameters.roleEdits().toBuilder().maxSteps(steps).probabilityThreshold(1.0)
                     .build();
             Editor editor = Editor.builder().tokenizer(tokenizer).statistics(stats).hyperparameters(hp).build();
